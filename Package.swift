@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Every plugin and the host link the one PluginAPI dynamic library from its own package (see its Package.swift).
+let pluginAPI: Target.Dependency = .product(name: "PluginAPI", package: "PluginAPI")
+
+let plugins = ["IPPBX", "PSTNGateway", "ITSPTrunk"]
+
+let package = Package(
+    name: "Patchbay",
+    products: [
+        .executable(name: "patchbay", targets: ["patchbay"])
+    ] + plugins.map { .library(name: $0, type: .dynamic, targets: [$0]) },
+    dependencies: [
+        .package(path: "Sources/PluginAPI"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libosip2 with small C wrappers for its function-like macros and its trace hook.
+        .target(name: "COsip", path: "Sources/COsip", linkerSettings: [.linkedLibrary("osipparser2")]),
+        .target(
+            name: "Host",
+            dependencies: [
+                pluginAPI, "COsip", .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Host"
+        ),
+        .executableTarget(
+            name: "patchbay",
+            dependencies: ["Host", pluginAPI, .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/patchbay"
+        ),
+        .testTarget(
+            name: "HostTests",
+            dependencies: ["Host", pluginAPI, .product(name: "PluginTestKit", package: "PluginAPI")],
+            path: "Tests/HostTests"
+        ),
+    ] + plugins.map { .target(name: $0, dependencies: [pluginAPI], path: "Plugins/\($0)", exclude: ["README.md"]) }
+)

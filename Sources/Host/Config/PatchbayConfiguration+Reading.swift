@@ -1,0 +1,175 @@
+import Foundation
+import PluginAPI
+import Yams
+
+extension PatchbayConfiguration {
+    /// Reads and checks `patchbay.yaml`. Returns nil when the file cannot be used; every problem found is in
+    /// `diagnostics`, not only the first. Relative paths in the file are taken relative to the file's directory.
+    public static func read(file: String, diagnostics: Diagnostics) -> PatchbayConfiguration? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            diagnostics.error(SourcePosition(file: file, line: 1, column: 1), "cannot read the file")
+            return nil
+        }
+        return parse(text, file: file, diagnostics: diagnostics)
+    }
+
+    public static func parse(_ text: String, file: String, diagnostics: Diagnostics) -> PatchbayConfiguration? {
+        let before = diagnostics.errors.count
+        guard let root = YAMLDocument.load(text, file: file, diagnostics: diagnostics),
+            var top = YAMLMap(root, file: file, what: "the configuration", diagnostics: diagnostics)
+        else { return nil }
+        let dir = (file as NSString).deletingLastPathComponent
+
+        var listeners: [Listener] = []
+        for n in top.list("listen") ?? [] {
+            guard var m = YAMLMap(n, file: file, what: "listener", diagnostics: diagnostics) else { continue }
+            let transport = m.choice("transport", Transport.self) ?? .udp
+            let host = m.string("address") ?? "0.0.0.0"
+            let port = m.int("port", range: 1...65535) ?? 5060
+            m.rejectUnknownKeys()
+            listeners.append(Listener(transport: transport, host: host, port: port))
+        }
+        let pluginDirectory = top.string("plugin_dir").map { resolve($0, relativeTo: dir) }
+        let routes = top.string("routes", required: true).map { resolve($0, relativeTo: dir) } ?? ""
+
+        var peers: [Peer] = []
+        for n in top.list("peers") ?? [] {
+            guard var m = YAMLMap(n, file: file, what: "peer", diagnostics: diagnostics) else { continue }
+            if let p = readPeer(&m, file: file, diagnostics: diagnostics) {
+                if peers.contains(where: { $0.name == p.name }) {
+                    diagnostics.error(p.position, "peer '\(p.name)' is defined twice")
+                } else {
+                    peers.append(p)
+                }
+            }
+            m.rejectUnknownKeys()
+        }
+        if peers.isEmpty { diagnostics.error(top.position, "no peers configured") }
+        top.rejectUnknownKeys()
+        guard diagnostics.errors.count == before else { return nil }
+        return PatchbayConfiguration(
+            file: file, listeners: listeners, pluginDirectory: pluginDirectory, routesFile: routes, peers: peers)
+    }
+
+    static func resolve(_ path: String, relativeTo dir: String) -> String {
+        path.hasPrefix("/") || dir.isEmpty ? path : (dir as NSString).appendingPathComponent(path)
+    }
+
+    private static func readPeer(_ m: inout YAMLMap, file: String, diagnostics: Diagnostics) -> Peer? {
+        let name = m.string("name", required: true)
+        let plugin = m.string("plugin", required: true)
+        let profile = m.string("profile") ?? "generic"
+        let kind = m.choice("kind", PeerKind.self)
+        if kind == nil, !m.has("kind") {
+            diagnostics.error(m.position, "peer \(name.map { "'\($0)' " } ?? "")is missing 'kind' (internal or external)")
+        }
+        let transport = m.choice("transport", Transport.self) ?? .udp
+        var addresses: [PeerAddress] = []
+        for (text, pos) in m.strings("addresses") ?? [] {
+            if let a = parseAddress(text) {
+                addresses.append(a)
+            } else {
+                diagnostics.error(pos, "'\(text)' is not host:port")
+            }
+        }
+        if let single = m.string("address") {
+            if let a = parseAddress(single) { addresses.insert(a, at: 0) } else {
+                diagnostics.error(m.keyPosition("address"), "'\(single)' is not host:port")
+            }
+        }
+        if addresses.isEmpty {
+            diagnostics.error(m.position, "peer \(name.map { "'\($0)' " } ?? "")needs 'address' or 'addresses'")
+        }
+        let numbering = m.map("numbering", what: "numbering").flatMap { readNumbering($0) } ?? NumberingContext()
+        var options: [String: OptionValue] = [:]
+        var optionPositions: [String: SourcePosition] = [:]
+        if let n = m.node("options") {
+            if let mapping = n.mapping {
+                for (k, v) in mapping {
+                    options[k.text] = optionValue(v)
+                    optionPositions[k.text] = YAMLMap.position(of: k, file: file)
+                }
+            } else {
+                diagnostics.error(m.pos(n), "'options' must be a mapping, found \(YAMLMap.kind(of: n))")
+            }
+        }
+        guard let name, let plugin, let kind, !addresses.isEmpty else { return nil }
+        return Peer(
+            name: name, plugin: plugin, profile: profile, kind: kind, transport: transport, addresses: addresses,
+            numbering: numbering, options: options, position: m.position, pluginPosition: m.keyPosition("plugin"),
+            profilePosition: m.keyPosition("profile"), optionPositions: optionPositions)
+    }
+
+    static func parseAddress(_ text: String) -> PeerAddress? {
+        var host = Substring(text)
+        var port = 5060
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let rest = host[host.index(after: close)...]
+            host = host[host.index(after: host.startIndex)..<close]
+            if rest.hasPrefix(":") {
+                guard let p = Int(rest.dropFirst()) else { return nil }
+                port = p
+            }
+        } else if let colon = host.lastIndex(of: ":") {
+            guard let p = Int(host[host.index(after: colon)...]) else { return nil }
+            port = p
+            host = host[..<colon]
+        }
+        guard !host.isEmpty, !host.contains(" "), (1...65535).contains(port) else { return nil }
+        return PeerAddress(host: String(host), port: port)
+    }
+
+    private static func readNumbering(_ map: YAMLMap) -> NumberingContext? {
+        var m = map
+        var ctx = NumberingContext()
+        if let v = m.string("country_code") { ctx.countryCode = v }
+        if let v = m.string("area_code") { ctx.areaCode = v }
+        if let v = m.string("national_prefix") { ctx.nationalPrefix = v }
+        if let v = m.string("international_prefix") { ctx.internationalPrefix = v }
+        if let v = m.string("access_code") { ctx.accessCode = v }
+        for n in m.list("extensions") ?? [] {
+            guard var e = YAMLMap(n, file: m.file, what: "extension range", diagnostics: m.diagnostics) else { continue }
+            let range = e.string("range", required: true)
+            let did = e.string("did_prefix", required: true)
+            e.rejectUnknownKeys()
+            guard let range, let did else { continue }
+            let ends = range.split(separator: "-").map { String($0).trimmingCharacters(in: .whitespaces) }
+            guard ends.count == 2, ends[0].count == ends[1].count, ends.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }),
+                  let lo = Int(ends[0]), let hi = Int(ends[1]), lo <= hi
+            else {
+                m.diagnostics.error(e.keyPosition("range"), "range '\(range)' must look like 2000-2999 (same length)")
+                continue
+            }
+            guard PhoneNumber(e164: did) != nil else {
+                m.diagnostics.error(e.keyPosition("did_prefix"), "did_prefix '\(did)' must be E.164 with a leading +")
+                continue
+            }
+            ctx.extensions.append(ExtensionRange(first: ends[0], last: ends[1], didPrefix: did))
+        }
+        for (key, value) in [("country_code", ctx.countryCode), ("national_prefix", ctx.nationalPrefix),
+                             ("international_prefix", ctx.internationalPrefix)]
+        where !value.allSatisfy(\.isNumber) {
+            m.diagnostics.error(m.keyPosition(key), "'\(key)' must be digits, found '\(value)'")
+        }
+        m.rejectUnknownKeys()
+        return ctx
+    }
+
+    static func optionValue(_ node: Node) -> OptionValue {
+        switch node {
+        case .scalar(let s):
+            if s.style == .plain {
+                if let i = Int(s.string) { return .int(i) }
+                if let b = Bool.construct(from: s) { return .bool(b) }
+            }
+            return .string(s.string)
+        case .sequence(let seq): return .list(seq.map(optionValue))
+        case .mapping(let map):
+            var d: [String: OptionValue] = [:]
+            for (k, v) in map { d[k.text] = optionValue(v) }
+            return .map(d)
+        case .alias: return .string("")
+        }
+    }
+}

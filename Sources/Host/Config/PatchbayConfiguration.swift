@@ -1,0 +1,53 @@
+import PluginAPI
+
+/// `patchbay.yaml` as read: listeners, plugin directory, peers and the routes file. Positions are kept so that
+/// checks made after reading (unknown plugin, an option a plugin refuses) still point at the right line.
+public struct PatchbayConfiguration: Sendable {
+    public enum Transport: String, Sendable, CaseIterable {
+        case udp, tcp, tls
+    }
+
+    public struct Listener: Sendable, Equatable {
+        public var transport: Transport
+        public var host: String
+        public var port: Int
+    }
+
+    public struct PeerAddress: Sendable, Equatable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    public struct Peer: Sendable {
+        public var name: String
+        public var plugin: String
+        public var profile: String
+        public var kind: PeerKind
+        public var transport: Transport
+        /// Where requests to the peer go (first entry) and where its traffic may come from (all entries).
+        public var addresses: [PeerAddress]
+        public var numbering: NumberingContext
+        public var options: [String: OptionValue]
+        public var position: SourcePosition
+        public var pluginPosition: SourcePosition
+        public var profilePosition: SourcePosition
+        public var optionPositions: [String: SourcePosition]
+
+        /// The adapter's view of this entry: plain values only.
+        public var adapterConfiguration: PeerConfiguration {
+            PeerConfiguration(
+                name: name, kind: kind, profile: profile, host: addresses.first?.description ?? "",
+                numbering: numbering, options: options)
+        }
+    }
+
+    public var file: String
+    public var listeners: [Listener]
+    /// nil: the directory the `patchbay` executable is in (where `swift build` puts the plugin libraries).
+    public var pluginDirectory: String?
+    public var routesFile: String
+    public var peers: [Peer]
+
+    public func peer(named name: String) -> Peer? { peers.first { $0.name == name } }
+}

@@ -1,0 +1,64 @@
+import PluginAPI
+
+/// Finds every number a message carries and passes it through an adapter's number hook, so adapters never parse
+/// headers to find numbers. A URI user part is treated as a number only when it looks like one (digits, `+`, `*`,
+/// `#` and visual separators); `alice` or `anonymous` pass untouched.
+public enum NumberTranslation {
+    public struct Change: Sendable, Equatable, CustomStringConvertible {
+        public var place: String
+        public var role: NumberRole
+        public var before: String
+        public var after: String
+        public var description: String { "\(place) (\(role.rawValue)): \(before) -> \(after)" }
+    }
+
+    static let nameAddrHeaders: [(String, NumberRole)] = [
+        ("P-Preferred-Identity", .calling), ("Remote-Party-ID", .calling), ("Diversion", .redirecting),
+        ("History-Info", .redirecting), ("Referred-By", .calling),
+    ]
+
+    /// Rewrites each number with `translate` and returns what changed.
+    @discardableResult
+    public static func apply(to message: inout SIPMessage, _ translate: (String, NumberRole) -> String) -> [Change] {
+        var changes: [Change] = []
+        func rewrite(_ uri: inout SIPURI, place: String, role: NumberRole) {
+            guard let user = uri.user else { return }
+            // A SIP user part can carry its own parameters (`0301234;phone-context=...`); only the number changes.
+            let semi = user.firstIndex(of: ";")
+            let number = semi.map { String(user[..<$0]) } ?? user
+            guard looksLikeNumber(number) else { return }
+            let translated = translate(number, role)
+            guard translated != number else { return }
+            uri.user = translated + (semi.map { String(user[$0...]) } ?? "")
+            changes.append(Change(place: place, role: role, before: number, after: translated))
+        }
+        if message.isRequest, var ruri = message.requestURI {
+            rewrite(&ruri, place: "Request-URI", role: .called)
+            message.requestURI = ruri
+        }
+        if var to = message.to {
+            let before = to
+            rewrite(&to.uri, place: "To", role: .called)
+            if to != before { message.to = to }
+        }
+        if var from = message.from {
+            let before = from
+            rewrite(&from.uri, place: "From", role: .calling)
+            if from != before { message.from = from }
+        }
+        var headers = nameAddrHeaders
+        headers.insert(("P-Asserted-Identity", message.isRequest ? .calling : .connected), at: 0)
+        for (name, role) in headers where message.hasHeader(name) {
+            var entries = message.nameAddresses(name)
+            let before = entries
+            for i in entries.indices { rewrite(&entries[i].uri, place: name, role: role) }
+            if entries != before { message.setNameAddresses(name, entries) }
+        }
+        return changes
+    }
+
+    static func looksLikeNumber(_ s: String) -> Bool {
+        guard !s.isEmpty, s.contains(where: \.isNumber) else { return false }
+        return s.allSatisfy { ($0.isASCII && $0.isNumber) || "+*#-.() ".contains($0) }
+    }
+}

@@ -1,0 +1,148 @@
+import PluginAPI
+
+/// The path an initial request takes, as small steps named after the question each answers (the way reSIProcate's
+/// repro chains its request processors): which peer sent it, what it means in the house format, which route takes
+/// it, and what each target receives. The offline commands (`route`, `process`, `check`) and the engine share it,
+/// so what an operator dry-runs is what runs.
+public struct RequestProcessor: Sendable {
+    public let site: Site
+
+    public init(site: Site) { self.site = site }
+
+    public struct Step: Sendable {
+        public var title: String
+        public var notes: [String]
+        public var diff: MessageDiff?
+    }
+
+    public struct Leg: Sendable {
+        public var peer: String
+        public var message: SIPMessage
+        public var calledNumber: String?
+        public var callerNumber: String?
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case forwarded(route: String)
+        case rejected(route: String?, status: Int, reason: String)
+    }
+
+    public struct Result: Sendable {
+        public var steps: [Step] = []
+        public var outcome: Outcome = .rejected(route: nil, status: 500, reason: "Server Internal Error")
+        public var house: SIPMessage?
+        /// One per target in the order they would be tried.
+        public var legs: [Leg] = []
+    }
+
+    public enum ProcessingError: Error, CustomStringConvertible {
+        case unknownPeer(String)
+        public var description: String {
+            switch self {
+            case .unknownPeer(let p): return "unknown peer '\(p)'"
+            }
+        }
+    }
+
+    /// Runs an initial request received from `source` through the inbound adapter, the route table and every
+    /// target's outbound adapter. `seed` orders weighted targets (the engine uses the Call-ID's hash).
+    public func process(_ message: SIPMessage, from source: String, seed: UInt64 = 0) throws -> Result {
+        guard let peer = site.peer(source), let inbound = site.adapters[source] else {
+            throw ProcessingError.unknownPeer(source)
+        }
+        var result = Result()
+        result.steps.append(
+            Step(
+                title: "classify source",
+                notes: ["peer '\(peer.name)' (\(peer.kind.rawValue), plugin \(peer.plugin), profile \(peer.profile))"],
+                diff: nil))
+
+        var house = message
+        let numberChanges = Self.fromPeer(&house, adapter: inbound)
+        result.steps.append(
+            Step(
+                title: "inbound adapter \(peer.plugin)/\(peer.profile): \(peer.name) dialect -> house format",
+                notes: numberChanges.map { "number \($0)" }, diff: MessageDiff(from: message, to: house)))
+        result.house = house
+
+        let called = house.requestURI.flatMap(Self.number(in:)) ?? ""
+        let caller = house.from.flatMap { Self.number(in: $0.uri) }
+        switch site.routes.decide(source: source, called: called, caller: caller, message: house) {
+        case .noMatch:
+            result.outcome = .rejected(route: nil, status: 404, reason: "Not Found")
+            result.steps.append(
+                Step(title: "route", notes: ["no route matches \(called) from \(source): 404 Not Found"], diff: nil))
+        case .route(let route):
+            switch route.action {
+            case .reject(let status, let reason):
+                result.outcome = .rejected(route: route.name, status: status, reason: reason)
+                result.steps.append(
+                    Step(
+                        title: "route",
+                        notes: ["route '\(route.name)' (line \(route.position.line)) rejects: \(status) \(reason)"],
+                        diff: nil))
+            case .forward:
+                let targets = route.orderedTargets(seed: seed)
+                result.outcome = .forwarded(route: route.name)
+                result.steps.append(
+                    Step(
+                        title: "route",
+                        notes: [
+                            "route '\(route.name)' (line \(route.position.line)) matches \(called)"
+                                + (caller.map { " from \($0)" } ?? ""),
+                            "targets in order: " + targets.map(\.peer).joined(separator: ", "),
+                        ], diff: nil))
+                for target in targets {
+                    guard let targetPeer = site.peer(target.peer), let adapter = site.adapters[target.peer] else { continue }
+                    var out = house
+                    if var ruri = out.requestURI, let address = targetPeer.addresses.first {
+                        ruri.host = address.host.contains(":") ? "[\(address.host)]" : address.host
+                        ruri.port = address.port
+                        out.requestURI = ruri
+                    }
+                    let changes = Self.toPeer(&out, adapter: adapter)
+                    result.steps.append(
+                        Step(
+                            title: "outbound adapter \(targetPeer.plugin)/\(targetPeer.profile): house format -> \(target.peer) dialect",
+                            notes: changes.map { "number \($0)" }, diff: MessageDiff(from: house, to: out)))
+                    result.legs.append(
+                        Leg(
+                            peer: target.peer, message: out, calledNumber: out.requestURI.flatMap(Self.number(in:)),
+                            callerNumber: out.from.flatMap { Self.number(in: $0.uri) }))
+                }
+            }
+        }
+        return result
+    }
+
+    /// Peer -> house, in the order `PeerAdapter` documents: headers, numbers, SDP.
+    public static func fromPeer(_ m: inout SIPMessage, adapter: any PeerAdapter) -> [NumberTranslation.Change] {
+        adapter.headersFromPeer(&m)
+        let changes = NumberTranslation.apply(to: &m) { adapter.numberFromPeer($0, role: $1).digits }
+        if var sdp = m.sdp {
+            let before = sdp
+            adapter.sdpFromPeer(&sdp, in: m)
+            if sdp != before { m.sdp = sdp }
+        }
+        return changes
+    }
+
+    /// House -> peer: numbers, headers, SDP.
+    public static func toPeer(_ m: inout SIPMessage, adapter: any PeerAdapter) -> [NumberTranslation.Change] {
+        let changes = NumberTranslation.apply(to: &m) {
+            adapter.numberToPeer(PhoneNumber(asReceived: $0), role: $1)
+        }
+        adapter.headersToPeer(&m)
+        if var sdp = m.sdp {
+            let before = sdp
+            adapter.sdpToPeer(&sdp, in: m)
+            if sdp != before { m.sdp = sdp }
+        }
+        return changes
+    }
+
+    static func number(in uri: SIPURI) -> String? {
+        guard let user = uri.user else { return nil }
+        return user.split(separator: ";", maxSplits: 1).first.map(String.init)
+    }
+}

@@ -1,0 +1,83 @@
+/// A name-addr or addr-spec header value (From, To, Contact, P-Asserted-Identity, Remote-Party-ID, Diversion,
+/// History-Info, Referred-By, ...): optional display name, URI, and header parameters such as `tag` or `reason`.
+public struct NameAddress: Sendable, Hashable, CustomStringConvertible {
+    /// The display name without surrounding quotes (quoted-pair escapes kept as written).
+    public var displayName: String?
+    public var uri: SIPURI
+    public var parameters: [SIPParameter]
+    /// `Contact: *` in REGISTER; kept so such a value round-trips.
+    public var isWildcard: Bool = false
+
+    public init(displayName: String? = nil, uri: SIPURI, parameters: [SIPParameter] = []) {
+        self.displayName = displayName
+        self.uri = uri
+        self.parameters = parameters
+    }
+
+    public var tag: String? {
+        get { parameters[parameter: "tag"] }
+        set {
+            if let newValue { parameters.set("tag", newValue) } else { parameters.remove("tag") }
+        }
+    }
+
+    /// Parses one value; nil when it holds no URI that can be parsed.
+    public init?(_ text: String) {
+        let t = Substring(text).trimmingSIPWhitespace()
+        if t == "*" {
+            displayName = nil
+            uri = SIPURI(scheme: "sip", host: "*")
+            parameters = []
+            isWildcard = true
+            return
+        }
+        if let lt = Self.indexOfAngle(t) {
+            guard let gt = t[lt...].firstIndex(of: ">") else { return nil }
+            var name = t[..<lt].trimmingSIPWhitespace()
+            if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 {
+                name = name.dropFirst().dropLast()
+                displayName = String(name)
+            } else {
+                displayName = name.isEmpty ? nil : String(name)
+            }
+            guard let uri = SIPURI(String(t[t.index(after: lt)..<gt])) else { return nil }
+            self.uri = uri
+            parameters = [SIPParameter].parse(t[t.index(after: gt)...])
+        } else {
+            // addr-spec form: parameters after the URI belong to the header (RFC 3261 section 20.10).
+            let parts = splitOutsideQuotes(t, separator: ";")
+            guard let uri = SIPURI(String(parts[0])) else { return nil }
+            displayName = nil
+            self.uri = uri
+            parameters = parts.count > 1 ? [SIPParameter].parse(t[parts[1].startIndex...]) : []
+        }
+    }
+
+    /// Position of the `<` that opens the URI, ignoring any inside a quoted display name.
+    private static func indexOfAngle(_ t: Substring) -> Substring.Index? {
+        var inQuotes = false
+        var i = t.startIndex
+        while i < t.endIndex {
+            let c = t[i]
+            if inQuotes, c == "\\" {
+                i = t.index(after: i)
+                if i == t.endIndex { return nil }
+            } else if c == "\"" {
+                inQuotes.toggle()
+            } else if c == "<", !inQuotes {
+                return i
+            }
+            i = t.index(after: i)
+        }
+        return nil
+    }
+
+    public var description: String {
+        if isWildcard { return "*" }
+        var s = ""
+        if let displayName { s += "\"\(displayName)\" " }
+        s += "<\(uri)>"
+        for p in parameters { s += ";" + p.text }
+        return s
+    }
+}

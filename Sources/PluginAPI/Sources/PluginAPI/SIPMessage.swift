@@ -1,0 +1,192 @@
+/// A SIP request or response as plugins see it: a plain value with the start line, the header fields in the order
+/// they arrived, and the body bytes. Content-Length is not stored: `serialized()` writes it from the body, so an
+/// adapter that edits the SDP can never leave a wrong length behind.
+public struct SIPMessage: Sendable, Equatable {
+    public enum StartLine: Sendable, Equatable {
+        case request(method: String, uri: String, version: String)
+        case response(version: String, status: Int, reason: String)
+    }
+
+    public var startLine: StartLine
+    /// Ordered header fields, Content-Length excluded.
+    public var headers: [SIPHeader]
+    public var body: [UInt8]
+
+    public init(startLine: StartLine, headers: [SIPHeader] = [], body: [UInt8] = []) {
+        self.startLine = startLine
+        self.headers = headers.filter { $0.canonicalName != "content-length" }
+        self.body = body
+    }
+
+    public var isRequest: Bool {
+        if case .request = startLine { return true }
+        return false
+    }
+
+    /// The request method, or for a response the method named in CSeq.
+    public var method: String {
+        if case .request(let m, _, _) = startLine { return m }
+        return cseq?.method ?? ""
+    }
+
+    public var statusCode: Int? {
+        if case .response(_, let s, _) = startLine { return s }
+        return nil
+    }
+
+    /// The Request-URI, parsed; setting it on a response does nothing.
+    public var requestURI: SIPURI? {
+        get {
+            if case .request(_, let uri, _) = startLine { return SIPURI(uri) }
+            return nil
+        }
+        set {
+            if case .request(let m, _, let v) = startLine, let newValue {
+                startLine = .request(method: m, uri: newValue.description, version: v)
+            }
+        }
+    }
+
+    // MARK: Header lookup (case-insensitive, compact forms understood)
+
+    /// The first field with this name, as written.
+    public func header(_ name: String) -> String? {
+        let c = SIPHeader.canonical(name)
+        return headers.first { $0.canonicalName == c }?.value
+    }
+
+    /// All values of a header. For list headers (Via, Contact, Diversion, ...) comma-separated entries are split,
+    /// so `Diversion: a, b` and two Diversion lines read the same.
+    public func values(_ name: String) -> [String] {
+        let c = SIPHeader.canonical(name)
+        let fields = headers.filter { $0.canonicalName == c }.map(\.value)
+        guard SIPHeader.listHeaders.contains(c) else { return fields }
+        return fields.flatMap { splitOutsideQuotes(Substring($0), separator: ",") }
+            .map { String($0.trimmingSIPWhitespace()) }
+            .filter { !$0.isEmpty }
+    }
+
+    public func hasHeader(_ name: String) -> Bool { header(name) != nil }
+
+    /// Replaces every field of this name by one field at the position of the first (or at the end).
+    public mutating func setHeader(_ name: String, _ value: String) {
+        let c = SIPHeader.canonical(name)
+        if let i = headers.firstIndex(where: { $0.canonicalName == c }) {
+            headers[i] = SIPHeader(name, value)
+            var j = headers.index(after: i)
+            while j < headers.endIndex {
+                if headers[j].canonicalName == c { headers.remove(at: j) } else { j += 1 }
+            }
+        } else {
+            addHeader(name, value)
+        }
+    }
+
+    /// Appends a field after the last one of the same name (keeping same-name order, which SIP says is
+    /// significant), or at the end.
+    public mutating func addHeader(_ name: String, _ value: String) {
+        let c = SIPHeader.canonical(name)
+        if let i = headers.lastIndex(where: { $0.canonicalName == c }) {
+            headers.insert(SIPHeader(name, value), at: i + 1)
+        } else {
+            headers.append(SIPHeader(name, value))
+        }
+    }
+
+    /// Replaces a list header by one field per value, in order; an empty list removes it.
+    public mutating func setValues(_ name: String, _ values: [String]) {
+        let c = SIPHeader.canonical(name)
+        guard let first = headers.firstIndex(where: { $0.canonicalName == c }) else {
+            for v in values { headers.append(SIPHeader(name, v)) }
+            return
+        }
+        let written = headers[first].name
+        headers.removeAll { $0.canonicalName == c }
+        headers.insert(contentsOf: values.map { SIPHeader(written, $0) }, at: Swift.min(first, headers.count))
+    }
+
+    public mutating func removeHeader(_ name: String) {
+        let c = SIPHeader.canonical(name)
+        headers.removeAll { $0.canonicalName == c }
+    }
+
+    public mutating func removeHeaders(where predicate: (SIPHeader) -> Bool) {
+        headers.removeAll(where: predicate)
+    }
+
+    // MARK: Typed access
+
+    /// Every entry of a name-addr header, parsed. Entries that do not parse are skipped.
+    public func nameAddresses(_ name: String) -> [NameAddress] { values(name).compactMap(NameAddress.init) }
+
+    public mutating func setNameAddresses(_ name: String, _ values: [NameAddress]) {
+        setValues(name, values.map(\.description))
+    }
+
+    public var from: NameAddress? {
+        get { header("From").flatMap(NameAddress.init) }
+        set { if let newValue { setHeader("From", newValue.description) } else { removeHeader("From") } }
+    }
+
+    public var to: NameAddress? {
+        get { header("To").flatMap(NameAddress.init) }
+        set { if let newValue { setHeader("To", newValue.description) } else { removeHeader("To") } }
+    }
+
+    public var callID: String? { header("Call-ID") }
+
+    public var cseq: (number: UInt32, method: String)? {
+        guard let v = header("CSeq") else { return nil }
+        let parts = v.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard parts.count == 2, let n = UInt32(parts[0]) else { return nil }
+        return (n, String(parts[1]))
+    }
+
+    public var contentType: String? { header("Content-Type") }
+
+    /// The body parsed as SDP when Content-Type says so; setting it rewrites the body (and so Content-Length).
+    public var sdp: SessionDescription? {
+        get {
+            guard !body.isEmpty, contentType?.lowercased().hasPrefix("application/sdp") == true else { return nil }
+            return SessionDescription(String(decoding: body, as: UTF8.self))
+        }
+        set {
+            if let newValue {
+                body = Array(newValue.description.utf8)
+                setHeader("Content-Type", "application/sdp")
+            } else {
+                body = []
+                removeHeader("Content-Type")
+            }
+        }
+    }
+
+    // MARK: Serialisation
+
+    /// The message as bytes, with a Content-Length computed from the body as the last header.
+    public func serialized() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + headers.count * 48 + body.count)
+        switch startLine {
+        case .request(let m, let uri, let v):
+            out.append(contentsOf: "\(m) \(uri) \(v)\r\n".utf8)
+        case .response(let v, let s, let r):
+            out.append(contentsOf: "\(v) \(s) \(r)\r\n".utf8)
+        }
+        for h in headers {
+            out.append(contentsOf: h.name.utf8)
+            out.append(contentsOf: ": ".utf8)
+            out.append(contentsOf: h.value.utf8)
+            out.append(contentsOf: "\r\n".utf8)
+        }
+        out.append(contentsOf: "Content-Length: \(body.count)\r\n\r\n".utf8)
+        out.append(contentsOf: body)
+        return out
+    }
+
+    public var text: String { String(decoding: serialized(), as: UTF8.self) }
+}
+
+extension SIPMessage: CustomStringConvertible {
+    public var description: String { text }
+}

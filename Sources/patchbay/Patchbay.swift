@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import Host
+import PluginAPI
+
+@main
+struct Patchbay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "patchbay",
+        abstract: "A plugin-based SIP routing B2BUA: PBXs, PSTN gateways and ITSP trunks, each in its own dialect.",
+        subcommands: [Check.self, Route.self, Process.self, Plugins.self, Run.self])
+}
+
+struct ConfigOptions: ParsableArguments {
+    @Argument(help: "The patchbay.yaml to use.")
+    var config: String = "patchbay.yaml"
+
+    @Option(help: "Plugin directory (overrides plugin_dir in the configuration).")
+    var pluginDir: String?
+
+    /// Loads the site or prints every positioned diagnostic and exits 1.
+    func loadSite() throws -> Site {
+        let diagnostics = Diagnostics()
+        let site = Site.load(configurationFile: config, pluginDirectory: pluginDir, diagnostics: diagnostics)
+        for d in diagnostics.items { printError(d.description) }
+        guard let site else { throw ExitCode(1) }
+        return site
+    }
+}
+
+func printError(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate the configuration, the routes, every peer's plugin options, and run the route tests.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() throws {
+        let site = try options.loadSite()
+        let failures = RouteTestRunner(site: site).run()
+        for f in failures { printError(f.description) }
+        let total = site.routes.tests.count
+        print(
+            "\(site.configuration.file): \(site.configuration.peers.count) peers, \(site.routes.routes.count) routes; "
+                + "route tests: \(total - failures.count) passed, \(failures.count) failed")
+        if !failures.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct Route: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Dry-run a call: inbound adapter, routing table, and each target's outbound adapter.")
+
+    @OptionGroup var options: ConfigOptions
+    @Option(help: "The peer the call comes from.") var from: String
+    @Option(help: "The called number, as that peer sends it.") var to: String
+    @Option(help: "The calling number, as that peer sends it.") var caller: String?
+    @Flag(help: "Show every step's changes: numbers, headers, SDP.") var explain = false
+
+    func run() throws {
+        let site = try options.loadSite()
+        guard let peer = site.peer(from) else {
+            printError("unknown peer '\(from)' (configured: \(site.configuration.peers.map(\.name).joined(separator: ", ")))")
+            throw ExitCode(1)
+        }
+        let invite = SyntheticCall.invite(from: peer, to: to, caller: caller, callID: "dry-run")
+        let result = try RequestProcessor(site: site).process(invite, from: from)
+        print(Report.render(result, explain: explain))
+    }
+}
+
+struct Process: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a raw SIP message through the same path and print the message that would leave for the first target.")
+
+    @OptionGroup var options: ConfigOptions
+    @Option(help: "The peer the message comes from.") var from: String
+    @Argument(help: "A file holding one raw SIP request.") var file: String
+    @Flag(help: "Also show every step's changes.") var explain = false
+
+    func run() throws {
+        let site = try options.loadSite()
+        guard let bytes = FileManager.default.contents(atPath: file) else {
+            printError("\(file): cannot read")
+            throw ExitCode(1)
+        }
+        let message: SIPMessage
+        do {
+            message = try SIPParser().parse(Array(bytes))
+        } catch let e as SIPParseError {
+            printError("\(file): not a valid SIP message: \(e.reason)" + (e.responseStatus.map { " (a peer would get \($0))" } ?? ""))
+            throw ExitCode(1)
+        }
+        let result = try RequestProcessor(site: site).process(message, from: from)
+        if explain { print(Report.render(result, explain: true)) }
+        if let leg = result.legs.first {
+            print(leg.message.text, terminator: "")
+        } else if case .rejected(_, let status, let reason) = result.outcome {
+            print("SIP/2.0 \(status) \(reason) (no message leaves: the caller gets this answer)")
+        }
+    }
+}
+
+struct Plugins: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the plugins in the plugin directory and what they offer.")
+
+    @Option(help: "Plugin directory (default: the directory of the patchbay executable).") var pluginDir: String?
+
+    func run() throws {
+        let dir = pluginDir ?? PluginLoader.defaultDirectory
+        let set = PluginLoader.load(directory: dir)
+        print("plugin directory: \(dir)")
+        for p in set.plugins {
+            print("\(p.name) \(p.version)  (plugin API \(p.apiVersion))  \(p.file)")
+            for profile in p.profiles { print("    \(profile.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(profile.summary)") }
+        }
+        for r in set.refusals { printError("refused \(r)") }
+        if set.plugins.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the SIP engine (not built yet: transports, transactions and calls come with the engine issue).")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() throws {
+        _ = try options.loadSite()
+        printError("patchbay run: the SIP engine (transports, transactions, calls) is not built yet; "
+            + "the configuration is valid. Use 'patchbay route' or 'patchbay process' to see what it would do.")
+        throw ExitCode(2)
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Host
+import Testing
+
+/// The `patchbay` executable as an operator runs it.
+@Suite struct CommandLineTests {
+    static var patchbay: String { "\(TestSupport.buildDirectory)/patchbay" }
+    static var example: String { TestSupport.path("examples/berlin/patchbay.yaml") }
+
+    @Test func checkPassesOnTheExample() throws {
+        let r = try TestSupport.run(Self.patchbay, ["check", Self.example])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("route tests: 11 passed, 0 failed"))
+    }
+
+    @Test func checkFailsWithPositionedErrors() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try TestSupport.write(ConfigurationTests.goodPeers, to: "\(dir)/patchbay.yaml")
+        try TestSupport.write("routes:\n  - name: r\n    targts: [gw]\n", to: "\(dir)/routes.yaml")
+        let r = try TestSupport.run(Self.patchbay, ["check", "\(dir)/patchbay.yaml"])
+        #expect(r.status == 1)
+        #expect(r.output.contains("\(dir)/routes.yaml:3:5: error: unknown key 'targts' in route (did you mean 'targets'?)"))
+    }
+
+    @Test func routeExplainShowsANationalCallLeavingTheGatewayInNationalFormat() throws {
+        let r = try TestSupport.run(
+            Self.patchbay, ["route", Self.example, "--from", "pbx", "--to", "0030987654", "--caller", "2345", "--explain"])
+        #expect(r.status == 0, "\(r.output)")
+        let out = r.output
+        // Inbound: PBX dialect (outside-line 0 + national number, extension caller) -> house format.
+        #expect(out.contains("number Request-URI (called): 0030987654 -> +4930987654"))
+        #expect(out.contains("number From (calling): 2345 -> +49301232345"))
+        #expect(out.contains("route 'national'"))
+        // Outbound to the gateway: national format again, without the access code.
+        #expect(out.contains("number Request-URI (called): +4930987654 -> 030987654"))
+        #expect(out.contains("1. gateway: sip:030987654@127.0.0.1:5080"))
+    }
+
+    @Test func pluginsListsTheThreePluginsWithProfiles() throws {
+        let r = try TestSupport.run(Self.patchbay, ["plugins", "--plugin-dir", TestSupport.buildDirectory])
+        #expect(r.status == 0, "\(r.output)")
+        for name in ["IPPBX", "PSTNGateway", "ITSPTrunk"] { #expect(r.output.contains("\(name) ")) }
+        #expect(r.output.contains("generic"))
+    }
+
+    @Test func processPrintsTheMessageForTheFirstTarget() throws {
+        let r = try TestSupport.run(
+            Self.patchbay, ["process", Self.example, "--from", "pbx", TestSupport.path("Tests/Fixtures/pbx-invite-national.sip")])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.hasPrefix("INVITE sip:030987654@127.0.0.1:5080 SIP/2.0\r\n"))
+        #expect(r.output.contains("P-Asserted-Identity:"))
+        #expect(!r.output.contains("Remote-Party-ID"))
+    }
+
+    @Test func runSaysPlainlyThatTheEngineIsNotBuilt() throws {
+        let r = try TestSupport.run(Self.patchbay, ["run", Self.example])
+        #expect(r.status == 2)
+        #expect(r.output.contains("not built yet"))
+    }
+}

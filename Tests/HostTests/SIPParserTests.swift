@@ -1,0 +1,80 @@
+import Foundation
+import Host
+import PluginAPI
+import Testing
+
+@Suite struct SIPParserTests {
+    static let torture = TestSupport.path("../shared/conformance/rfc4475")
+
+    /// RFC 4475 section 3.1.1: the valid messages. Every one must parse (the full conformance run against a live
+    /// Patchbay, with responses, belongs to the robustness work).
+    static let valid = [
+        "wsinv", "intmeth", "esc01", "escnull", "esc02", "lwsdisp", "longreq", "dblreq", "semiuri", "transports",
+        "mpart01", "unreason", "noreason",
+    ]
+
+    @Test(arguments: valid) func validTortureMessageParses(_ name: String) throws {
+        let data = try #require(FileManager.default.contents(atPath: "\(Self.torture)/\(name).dat"))
+        let m = try SIPParser().parse(Array(data))
+        #expect(m.callID?.isEmpty == false)
+        #expect(m.cseq != nil)
+        #expect(!m.values("Via").isEmpty)
+        // Serialising the model and parsing it again must give the same model (what we send is what we read).
+        let again = try SIPParser().parse(m.serialized())
+        #expect(again == m)
+    }
+
+    @Test func wsinvKeepsUnknownHeadersAndUnfoldsValues() throws {
+        let data = try #require(FileManager.default.contents(atPath: "\(Self.torture)/wsinv.dat"))
+        let m = try SIPParser().parse(Array(data))
+        #expect(m.header("UnknownHeaderWithUnusualValue") == ";;,,;;,;")
+        #expect(m.header("Max-Forwards") == "0068")
+        #expect(m.cseq?.number == 9)
+        #expect(m.method == "INVITE")
+        #expect(m.values("Via").count == 2)
+        #expect(m.to?.uri.user == "user")
+    }
+
+    @Test func dblreqIgnoresTrailingOctets() throws {
+        let data = try #require(FileManager.default.contents(atPath: "\(Self.torture)/dblreq.dat"))
+        let m = try SIPParser().parse(Array(data))
+        #expect(m.method == "REGISTER")
+        #expect(m.body.isEmpty)
+        #expect(!m.text.contains("INVITE"))
+    }
+
+    @Test func mpart01BodyIsFramedByContentLengthNotByText() throws {
+        let data = try #require(FileManager.default.contents(atPath: "\(Self.torture)/mpart01.dat"))
+        let m = try SIPParser().parse(Array(data))
+        let declared = try #require(Int(String(decoding: data, as: UTF8.self).components(separatedBy: "Content-Length: ")[1].prefix { $0.isNumber }))
+        #expect(m.body.count == declared)
+        #expect(m.body.contains(0))
+    }
+
+    @Test func missingMandatoryHeadersAreRefusedWith400() throws {
+        let noCallID = "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:c@d>;tag=1\r\nTo: <sip:a@b>\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        #expect(throws: SIPParseError("missing Call-ID header", status: 400)) { try SIPParser().parse(Array(noCallID.utf8)) }
+        let mismatch = noCallID.replacingOccurrences(of: "CSeq: 1 INVITE", with: "CSeq: 1 BYE\r\nCall-ID: x")
+        #expect(throws: SIPParseError("CSeq method does not match the request method", status: 400)) {
+            try SIPParser().parse(Array(mismatch.utf8))
+        }
+    }
+
+    @Test func garbageAndOverlongInputAreRefusedWithoutCrashing() {
+        #expect(throws: SIPParseError.self) { try SIPParser().parse(Array("hello".utf8)) }
+        #expect(throws: SIPParseError.self) { try SIPParser().parse([UInt8](repeating: 0x41, count: 70_000)) }
+        let longLine = "OPTIONS sip:a@b SIP/2.0\r\nX-Long: " + String(repeating: "x", count: 10_000) + "\r\n\r\n"
+        #expect(throws: SIPParseError("header line longer than 8192 bytes")) { try SIPParser().parse(Array(longLine.utf8)) }
+        // A response that does not parse is dropped (no status to answer with).
+        #expect(throws: SIPParseError("libosip2 could not parse the message (-5)", status: nil)) {
+            try SIPParser().parse(Array("SIP/2.0 200 OK\r\nVia: nonsense\r\n\r\n".utf8))
+        }
+    }
+
+    @Test func fixtureInviteFromPBX() throws {
+        let m = try SIPParser().parse(try TestSupport.fixture("pbx-invite-national.sip"))
+        #expect(m.requestURI?.user == "0030987654")
+        #expect(m.header("Remote-Party-ID")?.contains("2345") == true)
+        #expect(m.sdp?.media.first?.formats == ["18", "0", "8", "101"])
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Host
+import PluginAPI
+
+/// Paths and helpers shared by the host tests.
+enum TestSupport {
+    static let repoRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static func path(_ relative: String) -> String { (repoRoot as NSString).appendingPathComponent(relative) }
+
+    /// Where `swift build` put the plugin libraries and the patchbay executable: the test bundle's own directory.
+    static var buildDirectory: String { PluginLoader.defaultDirectory }
+
+    /// Plugins load once per process (they are never unloaded), so every test shares this set.
+    static let builtPlugins: PluginSet = PluginLoader.load(directory: buildDirectory)
+
+    static func temporaryDirectory() throws -> String {
+        let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("patchbay-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// Runs a program to completion and returns its exit status and combined output.
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String], cwd: String? = nil) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static func loadSite(_ config: String, diagnostics: Diagnostics = Diagnostics()) -> Site? {
+        Site.load(configurationFile: config, plugins: builtPlugins, diagnostics: diagnostics)
+    }
+
+    static func fixture(_ name: String) throws -> [UInt8] {
+        let path = self.path("Tests/Fixtures/\(name)")
+        guard let data = FileManager.default.contents(atPath: path) else { throw CocoaError(.fileNoSuchFile) }
+        return Array(data)
+    }
+}

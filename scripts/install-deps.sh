@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Patchbay builds and tests with, when any is missing. Needs root (or sudo).
+set -euo pipefail
+packages=(libosip2-dev sip-tester)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "installing ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
