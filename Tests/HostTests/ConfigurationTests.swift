@@ -50,8 +50,8 @@ import Testing
         let file = "\(dir)/routes.yaml"
         #expect(d.errors.map(\.description) == [
             "\(file):7:5: error: unknown key 'priorty' in route",
-            "\(file):10:32: error: 'weight' must be an integer, found 'heavy'",
-            "\(file):13:13: error: invalid regex '+49([': the pattern does not compile (unbalanced parenthesis or bracket, or a bad escape?)",
+            "\(file):10:28: error: 'weight' must be an integer, found 'heavy'",
+            "\(file):13:12: error: invalid regex '+49([': it does not compile (check parentheses, brackets, escapes and repeats)",
         ])
     }
 

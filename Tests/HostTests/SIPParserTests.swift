@@ -31,8 +31,10 @@ import Testing
         #expect(m.header("Max-Forwards") == "0068")
         #expect(m.cseq?.number == 9)
         #expect(m.method == "INVITE")
-        #expect(m.values("Via").count == 2)
-        #expect(m.to?.uri.user == "user")
+        #expect(m.values("Via").count == 3, "one Via line and one v: line holding two entries")
+        #expect(m.to?.uri.user == "vivekg")
+        #expect(m.to?.tag == "1918181833n")
+        #expect(m.header("NewFangledHeader") == "newfangled value continued newfangled value")
     }
 
     @Test func dblreqIgnoresTrailingOctets() throws {

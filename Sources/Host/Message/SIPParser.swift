@@ -42,7 +42,7 @@ public struct SIPParser: Sendable {
         var raw: UnsafeMutablePointer<osip_message_t>?
         guard osip_message_init(&raw) == 0, let msg = raw else { throw SIPParseError("out of memory", status: 500) }
         defer { osip_message_free(msg) }
-        let rc = bytes.withUnsafeBufferPointer { buf in
+        let rc = Self.forOsip(bytes).withUnsafeBufferPointer { buf in
             buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) {
                 osip_message_parse(msg, $0, buf.count)
             }
@@ -58,6 +58,26 @@ public struct SIPParser: Sendable {
         } catch let e as SIPFramingError {
             throw SIPParseError(e.description, status: isResponse ? nil : 400)
         }
+    }
+
+    /// osip scans the header section with C string functions, so a NUL there (legal only as a quoted-pair inside a
+    /// quoted string, RFC 4475 intmeth) ends its view of the message early and it refuses a valid message. osip gets
+    /// a copy with those NULs replaced by DEL, another octet that is legal only in the same place; the model is
+    /// built from the original bytes. The body is framed by length and may hold NULs (mpart01).
+    static func forOsip(_ bytes: [UInt8]) -> [UInt8] {
+        guard let headerEnd = headerSectionEnd(bytes), bytes[0..<headerEnd].contains(0) else { return bytes }
+        var copy = bytes
+        for i in 0..<headerEnd where copy[i] == 0 { copy[i] = 0x7F }
+        return copy
+    }
+
+    static func headerSectionEnd(_ bytes: [UInt8]) -> Int? {
+        var i = 0
+        while i + 3 < bytes.count {
+            if bytes[i] == 0x0D, bytes[i + 1] == 0x0A, bytes[i + 2] == 0x0D, bytes[i + 3] == 0x0A { return i }
+            i += 1
+        }
+        return nil
     }
 
     /// Cheap checks on the raw bytes before osip sees them (osip has a history of crashes on malformed input).

@@ -19,6 +19,12 @@ public struct LoadedPlugin: Sendable {
 public struct PluginRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     public var file: String
     public var reason: String
+
+    public init(file: String, reason: String) {
+        self.file = file
+        self.reason = reason
+    }
+
     public var description: String { "\(file): \(reason)" }
 }
 

@@ -151,15 +151,9 @@ extension RouteTable {
         do {
             return try CompiledRegex(pattern, anchored: anchored)
         } catch {
-            d.error(pos, "invalid regex '\(pattern)': \(regexProblem(error))")
+            d.error(pos, "invalid regex '\(pattern)': it does not compile (check parentheses, brackets, escapes and repeats)")
             return nil
         }
-    }
-
-    static func regexProblem(_ error: Error) -> String {
-        let ns = error as NSError
-        if let detail = ns.userInfo["NSInvalidValue"] { return "cannot compile \(detail)" }
-        return "the pattern does not compile (unbalanced parenthesis or bracket, or a bad escape?)"
     }
 
     static func unknownPeer(_ name: String, _ peers: Set<String>) -> String {
