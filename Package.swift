@@ -38,5 +38,10 @@ let package = Package(
             dependencies: ["Host", pluginAPI, .product(name: "PluginTestKit", package: "PluginAPI")],
             path: "Tests/HostTests"
         ),
+        .testTarget(
+            name: "PluginTests",
+            dependencies: ["Host", pluginAPI, .product(name: "PluginTestKit", package: "PluginAPI")],
+            path: "Tests/PluginTests"
+        ),
     ] + plugins.map { .target(name: $0, dependencies: [pluginAPI], path: "Plugins/\($0)", exclude: ["README.md"]) }
 )

@@ -75,7 +75,7 @@ import Testing
                 name: "h", kind: .internal, profile: "generic", host: "192.0.2.1", numbering: NumberingContext(),
                 options: ["greeting": .string("servus")]))
         var m = try SIPMessage(parsing: "OPTIONS sip:+4930123@h SIP/2.0\r\nCall-ID: x\r\n\r\n")
-        _ = RequestProcessor.toPeer(&m, adapter: adapter)
+        _ = AdapterPipeline.toPeer(&m, adapter: adapter)
         #expect(m.header("X-Hello") == "servus")
         #expect(m.requestURI?.user == "4930123")
         #expect(throws: PeerOptionError.self) {

@@ -58,7 +58,7 @@ public struct RequestProcessor: Sendable {
                 diff: nil))
 
         var house = message
-        let numberChanges = Self.fromPeer(&house, adapter: inbound)
+        let numberChanges = AdapterPipeline.fromPeer(&house, adapter: inbound)
         result.steps.append(
             Step(
                 title: "inbound adapter \(peer.plugin)/\(peer.profile): \(peer.name) dialect -> house format",
@@ -100,7 +100,7 @@ public struct RequestProcessor: Sendable {
                         ruri.port = address.port
                         out.requestURI = ruri
                     }
-                    let changes = Self.toPeer(&out, adapter: adapter)
+                    let changes = AdapterPipeline.toPeer(&out, adapter: adapter)
                     result.steps.append(
                         Step(
                             title: "outbound adapter \(targetPeer.plugin)/\(targetPeer.profile): house format -> \(target.peer) dialect",
@@ -113,32 +113,6 @@ public struct RequestProcessor: Sendable {
             }
         }
         return result
-    }
-
-    /// Peer -> house, in the order `PeerAdapter` documents: headers, numbers, SDP.
-    public static func fromPeer(_ m: inout SIPMessage, adapter: any PeerAdapter) -> [NumberTranslation.Change] {
-        adapter.headersFromPeer(&m)
-        let changes = NumberTranslation.apply(to: &m) { adapter.numberFromPeer($0, role: $1).digits }
-        if var sdp = m.sdp {
-            let before = sdp
-            adapter.sdpFromPeer(&sdp, in: m)
-            if sdp != before { m.sdp = sdp }
-        }
-        return changes
-    }
-
-    /// House -> peer: numbers, headers, SDP.
-    public static func toPeer(_ m: inout SIPMessage, adapter: any PeerAdapter) -> [NumberTranslation.Change] {
-        let changes = NumberTranslation.apply(to: &m) {
-            adapter.numberToPeer(PhoneNumber(asReceived: $0), role: $1)
-        }
-        adapter.headersToPeer(&m)
-        if var sdp = m.sdp {
-            let before = sdp
-            adapter.sdpToPeer(&sdp, in: m)
-            if sdp != before { m.sdp = sdp }
-        }
-        return changes
     }
 
     static func number(in uri: SIPURI) -> String? {

@@ -31,7 +31,7 @@ public enum NumberRole: String, Sendable, CaseIterable {
 /// Remote-Party-ID, Diversion, History-Info, Referred-By), so a number hook never parses headers.
 ///
 /// Every hook has a pass-through default: an adapter for a peer that already speaks the house format is empty.
-/// Requirement every implementation must meet (and `PluginTestKit.assertRoundTrip` checks): a house-format
+/// Requirement every implementation must meet (and `AdapterFixtures.roundTripProblems` in PluginTestKit checks): a house-format
 /// message taken to the peer and back yields the same numbers.
 public protocol PeerAdapter: AnyObject, Sendable {
     /// Peer -> house. May add, remove and rewrite any header field (for example turn Remote-Party-ID into

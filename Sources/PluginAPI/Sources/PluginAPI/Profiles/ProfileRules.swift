@@ -10,10 +10,13 @@ public struct ProfileRules: Sendable {
     public var calledFormat: NumberFormat = .e164
     /// Format of From, P-Asserted-Identity, Diversion and other non-called numbers sent to the peer.
     public var callingFormat: NumberFormat = .e164
-    /// Prefix the numbering context's access code (outside line) to called numbers sent to the peer.
-    public var calledAccessCode = false
-    /// Prefix the access code to calling numbers sent to the peer (so a PBX user can call back from the display).
-    public var callingAccessCode = false
+    /// Prefix the numbering context's access code (outside line) to called numbers sent to the peer that are not
+    /// extensions. On by default: a peer whose context has an access code also reads its numbers with the code
+    /// stripped, so leaving it off would make the peer misread what it is sent (and break the round trip).
+    /// Without an access code in the context it does nothing.
+    public var calledAccessCode = true
+    /// The same for calling, connected and redirecting numbers (so a PBX user can call back from the display).
+    public var callingAccessCode = true
     /// Applied to each number received from the peer before it is turned into the house format.
     public var numberRulesIn = NumberRules()
     /// Applied to each number sent to the peer after it is written in the peer's format.

@@ -1,5 +1,3 @@
-import PluginAPI
-
 /// Finds every number a message carries and passes it through an adapter's number hook, so adapters never parse
 /// headers to find numbers. A URI user part is treated as a number only when it looks like one (digits, `+`, `*`,
 /// `#` and visual separators); `alice` or `anonymous` pass untouched.
@@ -60,5 +58,37 @@ public enum NumberTranslation {
     static func looksLikeNumber(_ s: String) -> Bool {
         guard !s.isEmpty, s.contains(where: \.isNumber) else { return false }
         return s.allSatisfy { ($0.isASCII && $0.isNumber) || "+*#-.() ".contains($0) }
+    }
+}
+
+/// The order in which the host applies an adapter's hooks (documented on `PeerAdapter`). It lives here, not in the
+/// host, so that a plugin's own tests (through PluginTestKit) run exactly what the host runs.
+public enum AdapterPipeline {
+    /// Peer -> house: headers, numbers, SDP.
+    @discardableResult
+    public static func fromPeer(_ m: inout SIPMessage, adapter: any PeerAdapter) -> [NumberTranslation.Change] {
+        adapter.headersFromPeer(&m)
+        let changes = NumberTranslation.apply(to: &m) { adapter.numberFromPeer($0, role: $1).digits }
+        if var sdp = m.sdp {
+            let before = sdp
+            adapter.sdpFromPeer(&sdp, in: m)
+            if sdp != before { m.sdp = sdp }
+        }
+        return changes
+    }
+
+    /// House -> peer: numbers, headers, SDP.
+    @discardableResult
+    public static func toPeer(_ m: inout SIPMessage, adapter: any PeerAdapter) -> [NumberTranslation.Change] {
+        let changes = NumberTranslation.apply(to: &m) {
+            adapter.numberToPeer(PhoneNumber(asReceived: $0), role: $1)
+        }
+        adapter.headersToPeer(&m)
+        if var sdp = m.sdp {
+            let before = sdp
+            adapter.sdpToPeer(&sdp, in: m)
+            if sdp != before { m.sdp = sdp }
+        }
+        return changes
     }
 }
