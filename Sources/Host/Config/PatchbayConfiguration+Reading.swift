@@ -128,6 +128,9 @@ extension PatchbayConfiguration {
         if let v = m.string("national_prefix") { ctx.nationalPrefix = v }
         if let v = m.string("international_prefix") { ctx.internationalPrefix = v }
         if let v = m.string("access_code") { ctx.accessCode = v }
+        if let codes = m.strings("short_codes") { ctx.shortCodes = Set(codes.map(\.0)) }
+        if let n = m.int("minimum_subscriber_length", range: 1...15) { ctx.minimumSubscriberLength = n }
+        if let n = m.int("national_number_length", range: 4...15) { ctx.nationalNumberLength = n }
         for n in m.list("extensions") ?? [] {
             guard var e = YAMLMap(n, file: m.file, what: "extension range", diagnostics: m.diagnostics) else { continue }
             let range = e.string("range", required: true)
@@ -135,7 +138,7 @@ extension PatchbayConfiguration {
             e.rejectUnknownKeys()
             guard let range, let did else { continue }
             let ends = range.split(separator: "-").map { String($0).trimmingCharacters(in: .whitespaces) }
-            guard ends.count == 2, ends[0].count == ends[1].count, ends.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }),
+            guard ends.count == 2, ends[0].count == ends[1].count, ends.allSatisfy({ !$0.isEmpty && $0.allSatisfy(isASCIIDigit) }),
                   let lo = Int(ends[0]), let hi = Int(ends[1]), lo <= hi
             else {
                 m.diagnostics.error(e.keyPosition("range"), "range '\(range)' must look like 2000-2999 (same length)")
@@ -149,12 +152,14 @@ extension PatchbayConfiguration {
         }
         for (key, value) in [("country_code", ctx.countryCode), ("national_prefix", ctx.nationalPrefix),
                              ("international_prefix", ctx.internationalPrefix)]
-        where !value.allSatisfy(\.isNumber) {
+        where value.isEmpty && key == "country_code" || !value.allSatisfy(isASCIIDigit) {
             m.diagnostics.error(m.keyPosition(key), "'\(key)' must be digits, found '\(value)'")
         }
         m.rejectUnknownKeys()
         return ctx
     }
+
+    static func isASCIIDigit(_ c: Character) -> Bool { c.isASCII && c.isNumber }
 
     static func optionValue(_ node: Node) -> OptionValue {
         switch node {

@@ -24,11 +24,10 @@ public struct NumberRule: Sendable, Hashable, CustomStringConvertible {
     /// literal dollar sign. Throws when the pattern does not compile or the template names a group the
     /// pattern does not have (which NSRegularExpression would silently replace with nothing).
     public init(match pattern: String, replace template: String) throws(NumberRuleError) {
-        // Compiling the pattern on its own first catches patterns that would escape the anchoring group
-        // (`a)|(b`) and reports the error in the user's terms rather than the wrapped pattern's.
+        // Compiling the pattern on its own first rejects patterns that would otherwise escape the anchoring
+        // group: `a)|(b` is invalid alone but wraps into a valid `^(?:a)|(b)$` that matches inside numbers.
         guard let bare = try? NSRegularExpression(pattern: pattern),
-              let anchored = try? NSRegularExpression(pattern: "^(?:\(pattern))$"),
-              anchored.numberOfCaptureGroups == bare.numberOfCaptureGroups
+              let anchored = try? NSRegularExpression(pattern: "^(?:\(pattern))$")
         else { throw .invalidPattern(pattern) }
         if let group = Self.firstUnknownGroup(in: template, groupCount: bare.numberOfCaptureGroups) {
             throw .unknownGroup(
