@@ -33,6 +33,10 @@ let package = Package(
             dependencies: ["Host", pluginAPI, .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/patchbay"
         ),
+        // libosip2's parse and serialise beside Patchbay's, one input, one run (ratios only):
+        //   swift run -c release ParseSerialise Tests/Fixtures/pbx-invite-national.sip
+        .executableTarget(
+            name: "ParseSerialise", dependencies: ["Host", "COsip", pluginAPI], path: "Benchmarks/ParseSerialise"),
         .testTarget(
             name: "HostTests",
             dependencies: ["Host", pluginAPI, .product(name: "PluginTestKit", package: "PluginAPI")],

@@ -36,47 +36,49 @@ extension SIPMessage {
             i += 1
         }
         if headerEnd < 0 { headerEnd = bytes.count }
-        // Split on bytes, not Characters: in a Swift String "\r\n" is one grapheme and never equals "\n".
-        var lines: [String] = []
+        // Work on byte ranges and make each String once: this runs for every message received, and per-line String
+        // work (or Character comparisons, where "\r\n" is a single grapheme) costs several times osip's own parse.
+        var lines: [Range<Int>] = []
         var lineStart = 0
-        var j = 0
-        while j <= headerEnd {
-            if j == headerEnd || bytes[j] == 0x0A {
-                var lineEnd = j
-                if lineEnd > lineStart, bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-                let line = String(decoding: bytes[lineStart..<lineEnd], as: UTF8.self)
-                if let f = bytes[lineStart..<lineEnd].first, f == 0x20 || f == 0x09, !lines.isEmpty {
-                    // RFC 3261 section 7.3.1: a folded line continues the previous field, joined by one space.
-                    lines[lines.count - 1] += " " + String(Substring(line).trimmingSIPWhitespace())
-                } else if lineEnd > lineStart {
-                    lines.append(line)
-                }
-                lineStart = j + 1
-            }
-            j += 1
+        for j in 0...headerEnd where j == headerEnd || bytes[j] == 0x0A {
+            var lineEnd = j
+            if lineEnd > lineStart, bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            if lineEnd > lineStart { lines.append(lineStart..<lineEnd) }
+            lineStart = j + 1
         }
         guard let first = lines.first else { throw SIPFramingError("empty message") }
-        startLine = try Self.parseStartLine(Substring(first))
+        startLine = try Self.parseStartLine(Substring(String(decoding: bytes[first], as: UTF8.self)))
         var headers: [SIPHeader] = []
+        headers.reserveCapacity(lines.count)
         var contentLength: Int?
-        for fullLine in lines.dropFirst() {
-            let line = Substring(fullLine)
-            guard let colon = line.firstIndex(of: ":") else {
-                throw SIPFramingError("header line without a colon: \(line.prefix(40))")
+        var k = 1
+        while k < lines.count {
+            let line = lines[k]
+            guard let colon = bytes[line].firstIndex(of: 0x3A) else {
+                let text = String(decoding: bytes[line].prefix(40), as: UTF8.self)
+                throw SIPFramingError("header line without a colon: \(text)")
             }
-            let name = String(line[..<colon].trimmingSIPWhitespace())
-            guard !name.isEmpty, !name.contains(" ") else { throw SIPFramingError("bad header name: \(name)") }
-            let value = String(line[line.index(after: colon)...].trimmingSIPWhitespace())
-            let h = SIPHeader(name, value)
-            if h.canonicalName == "content-length" {
+            let nameRange = Self.trim(bytes, line.lowerBound..<colon)
+            guard !nameRange.isEmpty, !bytes[nameRange].contains(0x20), !bytes[nameRange].contains(0x09) else {
+                throw SIPFramingError("bad header name: \(String(decoding: bytes[nameRange], as: UTF8.self))")
+            }
+            var value = String(decoding: bytes[Self.trim(bytes, (colon + 1)..<line.upperBound)], as: UTF8.self)
+            // RFC 3261 section 7.3.1: folded lines continue the field, joined by one space.
+            while k + 1 < lines.count, bytes[lines[k + 1].lowerBound] == 0x20 || bytes[lines[k + 1].lowerBound] == 0x09 {
+                k += 1
+                let more = Self.trim(bytes, lines[k])
+                if !more.isEmpty { value += (value.isEmpty ? "" : " ") + String(decoding: bytes[more], as: UTF8.self) }
+            }
+            if Self.isContentLength(bytes[nameRange]) {
                 guard let n = Int(value), n >= 0 else { throw SIPFramingError("bad Content-Length: \(value)") }
                 if let contentLength, contentLength != n {
                     throw SIPFramingError("conflicting Content-Length values")
                 }
                 contentLength = n
             } else {
-                headers.append(h)
+                headers.append(SIPHeader(String(decoding: bytes[nameRange], as: UTF8.self), value))
             }
+            k += 1
         }
         self.headers = headers
         let available = Swift.max(0, bytes.count - bodyStart)
@@ -85,6 +87,21 @@ extension SIPMessage {
             throw SIPFramingError("Content-Length \(length) exceeds the \(available) body bytes received")
         }
         body = Array(bytes[bodyStart..<(bodyStart + length)])
+    }
+
+    static func trim(_ bytes: [UInt8], _ range: Range<Int>) -> Range<Int> {
+        var lo = range.lowerBound
+        var hi = range.upperBound
+        while lo < hi, bytes[lo] == 0x20 || bytes[lo] == 0x09 { lo += 1 }
+        while hi > lo, bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09 { hi -= 1 }
+        return lo..<hi
+    }
+
+    /// `Content-Length` or `l`, any case, without making a String.
+    static func isContentLength(_ name: ArraySlice<UInt8>) -> Bool {
+        if name.count == 1 { return name.first! | 0x20 == UInt8(ascii: "l") }
+        guard name.count == 14 else { return false }
+        return zip(name, "content-length".utf8).allSatisfy { $0 | 0x20 == $1 || ($0 == $1) }
     }
 
     static func parseStartLine(_ line: Substring) throws -> StartLine {
