@@ -18,8 +18,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // libosip2 with small C wrappers for its function-like macros and its trace hook.
-        .target(name: "COsip", path: "Sources/COsip", linkerSettings: [.linkedLibrary("osipparser2")]),
+        // libosip2 itself (Debian libosip2-dev), and small C wrappers for its function-like macros and its trace
+        // hook (a va_list callback Swift cannot take apart).
+        .systemLibrary(name: "CLibOsip", path: "Sources/CLibOsip", pkgConfig: "libosip2", providers: [.apt(["libosip2-dev"])]),
+        .target(name: "COsip", dependencies: ["CLibOsip"], path: "Sources/COsip"),
         .target(
             name: "Host",
             dependencies: [

@@ -17,10 +17,27 @@ import Testing
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try TestSupport.write(ConfigurationTests.goodPeers, to: "\(dir)/patchbay.yaml")
-        try TestSupport.write("routes:\n  - name: r\n    targts: [gw]\n", to: "\(dir)/routes.yaml")
+        // A typo'd key, a wrong type and a bad regex: three positioned errors, exit 1.
+        try TestSupport.write(
+            """
+            routes:
+              - name: r
+                targts: [gw]
+              - name: s
+                match: {from: pbx, to: {regex: "(+"}}
+                targets:
+                  - {peer: gw, priority: first}
+
+            """, to: "\(dir)/routes.yaml")
         let r = try TestSupport.run(Self.patchbay, ["check", "\(dir)/patchbay.yaml"])
         #expect(r.status == 1)
-        #expect(r.output.contains("\(dir)/routes.yaml:3:5: error: unknown key 'targts' in route (did you mean 'targets'?)"))
+        let errors = r.output.split(separator: "\n").filter { $0.contains(": error: ") }
+        #expect(errors == [
+            "\(dir)/routes.yaml:2:5: error: route 'r' needs 'targets' or 'reject'",
+            "\(dir)/routes.yaml:3:5: error: unknown key 'targts' in route (did you mean 'targets'?)",
+            "\(dir)/routes.yaml:5:29: error: invalid regex '(+': it does not compile (check parentheses, brackets, escapes and repeats)",
+            "\(dir)/routes.yaml:7:30: error: 'priority' must be an integer, found 'first'",
+        ])
     }
 
     @Test func routeExplainShowsANationalCallLeavingTheGatewayInNationalFormat() throws {

@@ -81,6 +81,7 @@ extension PatchbayConfiguration {
             diagnostics.error(m.position, "peer \(name.map { "'\($0)' " } ?? "")needs 'address' or 'addresses'")
         }
         let numbering = m.map("numbering", what: "numbering").flatMap { readNumbering($0) } ?? NumberingContext()
+        let internalHeaders = m.strings("internal_headers")?.map(\.0)
         var options: [String: OptionValue] = [:]
         var optionPositions: [String: SourcePosition] = [:]
         if let n = m.node("options") {
@@ -96,7 +97,9 @@ extension PatchbayConfiguration {
         guard let name, let plugin, let kind, !addresses.isEmpty else { return nil }
         return Peer(
             name: name, plugin: plugin, profile: profile, kind: kind, transport: transport, addresses: addresses,
-            numbering: numbering, options: options, position: m.position, pluginPosition: m.keyPosition("plugin"),
+            numbering: numbering, options: options,
+            internalHeaders: internalHeaders ?? PatchbayConfiguration.defaultInternalHeaders(for: kind),
+            position: m.position, pluginPosition: m.keyPosition("plugin"),
             profilePosition: m.keyPosition("profile"), optionPositions: optionPositions)
     }
 

@@ -29,6 +29,10 @@ public struct PatchbayConfiguration: Sendable {
         public var addresses: [PeerAddress]
         public var numbering: NumberingContext
         public var options: [String: OptionValue]
+        /// Headers that never cross between this peer and the house: removed from what it sends after its adapter
+        /// ran, and from the house message before its adapter writes what it sends (so the adapter can still add a
+        /// header of its own that matches). Names, or `X-*` prefixes.
+        public var internalHeaders: [String]
         public var position: SourcePosition
         public var pluginPosition: SourcePosition
         public var profilePosition: SourcePosition
@@ -50,4 +54,9 @@ public struct PatchbayConfiguration: Sendable {
     public var peers: [Peer]
 
     public func peer(named name: String) -> Peer? { peers.first { $0.name == name } }
+
+    /// External peers (SIP trunks) get the site's private headers stripped both ways unless configured otherwise.
+    public static func defaultInternalHeaders(for kind: PeerKind) -> [String] {
+        kind == .external ? ["X-*", "Remote-Party-ID", "P-Preferred-Identity"] : []
+    }
 }

@@ -59,6 +59,7 @@ public struct RequestProcessor: Sendable {
 
         var house = message
         let numberChanges = AdapterPipeline.fromPeer(&house, adapter: inbound)
+        Self.removeInternalHeaders(&house, peer.internalHeaders)
         result.steps.append(
             Step(
                 title: "inbound adapter \(peer.plugin)/\(peer.profile): \(peer.name) dialect -> house format",
@@ -100,6 +101,7 @@ public struct RequestProcessor: Sendable {
                         ruri.port = address.port
                         out.requestURI = ruri
                     }
+                    Self.removeInternalHeaders(&out, targetPeer.internalHeaders)
                     let changes = AdapterPipeline.toPeer(&out, adapter: adapter)
                     result.steps.append(
                         Step(
@@ -113,6 +115,10 @@ public struct RequestProcessor: Sendable {
             }
         }
         return result
+    }
+
+    static func removeInternalHeaders(_ m: inout SIPMessage, _ names: [String]) {
+        if !names.isEmpty { m.removeHeaders { names.matchesHeader($0) } }
     }
 
     static func number(in uri: SIPURI) -> String? {

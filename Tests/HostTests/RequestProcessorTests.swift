@@ -1,0 +1,79 @@
+import Foundation
+import Host
+import PluginAPI
+import Testing
+
+/// The request path with real plugins: classify, inbound adapter, route, outbound adapters, host policy.
+@Suite struct RequestProcessorTests {
+    static func site(trunkExtra: String = "") throws -> Site {
+        let config = """
+            routes: routes.yaml
+            peers:
+              - name: pbx
+                plugin: IPPBX
+                kind: internal
+                address: 127.0.0.1:5070
+              - name: pbx2
+                plugin: IPPBX
+                kind: internal
+                address: 127.0.0.1:5071
+              - name: trunk
+                plugin: IPPBX
+                kind: external
+                address: 127.0.0.1:5090
+            \(trunkExtra)
+            """
+        let routes = """
+            routes:
+              - {name: both, match: {from: pbx}, targets: [trunk, pbx2]}
+            """
+        let (site, d, _) = try ConfigurationTests.load(config: config, routes: routes)
+        try #require(!d.hasErrors, "\(d.items)")
+        return try #require(site)
+    }
+
+    @Test func externalPeersNeverSeeInternalHeadersWhateverTheirPlugin() throws {
+        let invite = try SIPParser().parse(try TestSupport.fixture("pbx-invite-national.sip"))
+        let result = try RequestProcessor(site: try Self.site()).process(invite, from: "pbx")
+        #expect(result.outcome == .forwarded(route: "both"))
+        let trunk = try #require(result.legs.first { $0.peer == "trunk" })
+        let internalPeer = try #require(result.legs.first { $0.peer == "pbx2" })
+        #expect(!trunk.message.hasHeader("X-PBX-Tenant"), "IPPBX keeps X- headers; the host strips them for external peers")
+        #expect(internalPeer.message.header("X-PBX-Tenant") == "berlin-hq")
+        #expect(trunk.message.hasHeader("P-Asserted-Identity"))
+    }
+
+    @Test func internalHeadersCanBeConfiguredPerPeer() throws {
+        let site = try Self.site(trunkExtra: "    internal_headers: [User-Agent]\n")
+        let invite = try SIPParser().parse(try TestSupport.fixture("pbx-invite-national.sip"))
+        let trunk = try #require(try RequestProcessor(site: site).process(invite, from: "pbx").legs.first)
+        #expect(trunk.message.header("X-PBX-Tenant") == "berlin-hq")
+        #expect(!trunk.message.hasHeader("User-Agent"))
+    }
+
+    @Test func stepsExplainEachChange() throws {
+        let site = try #require(TestSupport.loadSite(TestSupport.path("examples/berlin/patchbay.yaml")))
+        let invite = try SIPParser().parse(try TestSupport.fixture("pbx-invite-national.sip"))
+        let result = try RequestProcessor(site: site).process(invite, from: "pbx")
+        #expect(result.steps.map(\.title) == [
+            "classify source",
+            "inbound adapter IPPBX/generic: pbx dialect -> house format",
+            "route",
+            "outbound adapter PSTNGateway/generic: house format -> gateway dialect",
+            "outbound adapter ITSPTrunk/generic: house format -> itsp dialect",
+        ])
+        let inbound = try #require(result.steps[1].diff)
+        #expect(inbound.removed.map(\.name) == ["Remote-Party-ID"])
+        #expect(inbound.added.map(\.name) == ["P-Asserted-Identity"])
+        let toITSP = try #require(result.steps[4].diff)
+        #expect(toITSP.removed.map(\.name).contains("X-PBX-Tenant"))
+        #expect(toITSP.bodyRemoved.contains("a=rtpmap:18 G729/8000"))
+        #expect(result.house?.requestURI?.user == "+4930987654")
+    }
+
+    @Test func unknownSourcePeerIsAnError() throws {
+        let site = try Self.site()
+        let invite = try SIPParser().parse(try TestSupport.fixture("pbx-invite-national.sip"))
+        #expect(throws: RequestProcessor.ProcessingError.self) { try RequestProcessor(site: site).process(invite, from: "nobody") }
+    }
+}
