@@ -16,7 +16,8 @@ static void pb_trace(const char *fi, int li, osip_trace_level_t level, const cha
 
 static void pb_init_once(void) {
     parser_init();
-    osip_trace_initialize_func(OSIP_INFO4, pb_trace);
+    /* Info levels are per-message chatter; formatting them would cost on every parse. */
+    osip_trace_initialize_func(OSIP_WARNING, pb_trace);
 }
 
 void pb_osip_init(pb_osip_log_fn log) {
