@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // libosip2 itself (Debian libosip2-dev), and small C wrappers for its function-like macros and its trace
@@ -27,12 +28,17 @@ let package = Package(
             dependencies: [
                 pluginAPI, "COsip", .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Sources/Host"
         ),
         .executableTarget(
             name: "patchbay",
-            dependencies: ["Host", pluginAPI, .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Host", pluginAPI, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Sources/patchbay"
         ),
         // libosip2's parse and serialise beside Patchbay's, one input, one run (ratios only):
@@ -41,7 +47,10 @@ let package = Package(
             name: "ParseSerialise", dependencies: ["Host", "COsip", pluginAPI], path: "Benchmarks/ParseSerialise"),
         .testTarget(
             name: "HostTests",
-            dependencies: ["Host", pluginAPI, .product(name: "PluginTestKit", package: "PluginAPI")],
+            dependencies: [
+                "Host", pluginAPI, .product(name: "PluginTestKit", package: "PluginAPI"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             path: "Tests/HostTests"
         ),
         .testTarget(

@@ -1,10 +1,13 @@
 import ArgumentParser
 import Foundation
 import Host
+import Logging
+import NIOCore
+import NIOPosix
 import PluginAPI
 
 @main
-struct Patchbay: ParsableCommand {
+struct Patchbay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "patchbay",
         abstract: "A plugin-based SIP routing B2BUA: PBXs, PSTN gateways and ITSP trunks, each in its own dialect.",
@@ -122,16 +125,45 @@ struct Plugins: ParsableCommand {
     }
 }
 
-struct Run: ParsableCommand {
+struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the SIP engine (not built yet: transports, transactions and calls come with the engine issue).")
+        abstract: "Run the SIP engine: UDP listeners, transactions, B2BUA calls, live reload on edit or SIGHUP.")
 
     @OptionGroup var options: ConfigOptions
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
+    @Option(help: "Event loops (default: one per core).") var threads: Int?
 
-    func run() throws {
-        _ = try options.loadSite()
-        printError("patchbay run: the SIP engine (transports, transactions, calls) is not built yet; "
-            + "the configuration is valid. Use 'patchbay route' or 'patchbay process' to see what it would do.")
-        throw ExitCode(2)
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "patchbay")
+        let site = try options.loadSite()
+        let engine = Engine(site: site, threads: threads ?? System.coreCount, logger: logger)
+        try await engine.start()
+        let reloader = Reloader(engine: engine, site: site, configurationFile: options.config, logger: logger)
+        reloader.start()
+        // Stop on SIGTERM or SIGINT. (Draining calls in progress comes with the robustness work.)
+        let stopped = AsyncStream<Int32> { continuation in
+            for sig in [SIGTERM, SIGINT] {
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+                source.setEventHandler { continuation.yield(sig) }
+                source.resume()
+                signalSources.append(source)
+            }
+        }
+        for await sig in stopped {
+            logger.info("stopping", metadata: ["signal": "\(sig)"])
+            break
+        }
+        reloader.stop()
+        await engine.stop()
     }
 }
+
+/// Kept alive for the process's lifetime.
+nonisolated(unsafe) var signalSources: [any DispatchSourceSignal] = []

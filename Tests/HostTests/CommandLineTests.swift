@@ -69,10 +69,4 @@ import Testing
         #expect(r.output.contains("P-Asserted-Identity:"))
         #expect(!r.output.contains("Remote-Party-ID"))
     }
-
-    @Test func runSaysPlainlyThatTheEngineIsNotBuilt() throws {
-        let r = try TestSupport.run(Self.patchbay, ["run", Self.example])
-        #expect(r.status == 2)
-        #expect(r.output.contains("not built yet"))
-    }
 }

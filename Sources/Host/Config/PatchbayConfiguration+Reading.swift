@@ -29,6 +29,18 @@ extension PatchbayConfiguration {
             m.rejectUnknownKeys()
             listeners.append(Listener(transport: transport, host: host, port: port))
         }
+        let unknownSources = top.choice("unknown_sources", UnknownSourcePolicy.self) ?? .reject
+        var failoverCodes: Set<Int> = [408, 480, 503]
+        if let codes = top.list("failover_codes") {
+            failoverCodes = []
+            for n in codes {
+                if case .scalar(let s) = n, let c = Int(s.string), (300...699).contains(c) {
+                    failoverCodes.insert(c)
+                } else {
+                    diagnostics.error(top.pos(n), "'failover_codes' entries must be SIP status codes 300-699, found \(YAMLMap.kind(of: n))")
+                }
+            }
+        }
         let pluginDirectory = top.string("plugin_dir").map { resolve($0, relativeTo: dir) }
         let routes = top.string("routes", required: true).map { resolve($0, relativeTo: dir) } ?? ""
 
@@ -47,8 +59,11 @@ extension PatchbayConfiguration {
         if peers.isEmpty { diagnostics.error(top.position, "no peers configured") }
         top.rejectUnknownKeys()
         guard diagnostics.errors.count == before else { return nil }
-        return PatchbayConfiguration(
+        var config = PatchbayConfiguration(
             file: file, listeners: listeners, pluginDirectory: pluginDirectory, routesFile: routes, peers: peers)
+        config.unknownSources = unknownSources
+        config.failoverCodes = failoverCodes
+        return config
     }
 
     static func resolve(_ path: String, relativeTo dir: String) -> String {

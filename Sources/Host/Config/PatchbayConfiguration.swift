@@ -46,8 +46,17 @@ public struct PatchbayConfiguration: Sendable {
         }
     }
 
+    /// What happens to requests from addresses that belong to no peer: answered 403, or dropped silently (which
+    /// gives a scanner nothing to learn). Either way they never reach the routing table.
+    public enum UnknownSourcePolicy: String, Sendable, CaseIterable {
+        case reject, drop
+    }
+
     public var file: String
     public var listeners: [Listener]
+    public var unknownSources: UnknownSourcePolicy = .reject
+    /// Final responses from a target that make Patchbay try the route's next target.
+    public var failoverCodes: Set<Int> = [408, 480, 503]
     /// nil: the directory the `patchbay` executable is in (where `swift build` puts the plugin libraries).
     public var pluginDirectory: String?
     public var routesFile: String

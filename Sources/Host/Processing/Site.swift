@@ -11,6 +11,8 @@ public struct Site: Sendable {
 
     public func peer(_ name: String) -> PatchbayConfiguration.Peer? { configuration.peer(named: name) }
 
+    public var failoverCodes: Set<Int> { configuration.failoverCodes }
+
     /// Reads `patchbay.yaml`, loads the plugins, makes every peer's adapter and reads the routes. Returns nil
     /// when anything is wrong; every problem found is in `diagnostics`, positioned.
     /// - Parameter plugins: already loaded plugins (plugins load once per process); nil loads the directory the

@@ -1,0 +1,82 @@
+import PluginAPI
+
+/// How a B2BUA composes a message for one leg from a message received on the other: the transaction and dialog
+/// headers (Via, From, To, Call-ID, CSeq, Contact, routes) belong to each leg and are never copied across; what
+/// carries meaning for the peers (identity, redirection, reason, body) is relayed through both adapters.
+enum Relay {
+    /// Headers that identify a transaction, a dialog or a hop, or negotiate extensions Patchbay handles per leg.
+    static let legHeaders: Set<String> = [
+        "via", "from", "to", "call-id", "cseq", "contact", "record-route", "route", "max-forwards",
+        "content-length", "content-type", "supported", "require", "proxy-require", "unsupported", "allow",
+        "authorization", "proxy-authorization", "www-authenticate", "proxy-authenticate", "rseq", "rack",
+        "session-expires", "min-se", "server", "user-agent", "organization",
+    ]
+
+    /// Patchbay's own capabilities, the same on every leg. No 100rel or timer: those are not built yet.
+    static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
+
+    /// The relayable content of `message` (headers that are not leg headers, and the body with its type).
+    static func content(of message: SIPMessage) -> SIPMessage {
+        var m = message
+        m.headers.removeAll { legHeaders.contains($0.canonicalName) && $0.canonicalName != "content-type" }
+        return m
+    }
+
+    /// `content` translated from the peer `from` into the house format and on to the peer `to`.
+    static func translate(_ content: SIPMessage, from: any PeerAdapter, to: any PeerAdapter) -> SIPMessage {
+        var m = content
+        AdapterPipeline.fromPeer(&m, adapter: from)
+        AdapterPipeline.toPeer(&m, adapter: to)
+        return m
+    }
+
+    /// A response to `request` (which arrived on the A leg) with our To tag, carrying `content`'s relayable
+    /// headers and body. RFC 3261 section 8.2.6.2: Via, From, Call-ID and CSeq are copied from the request.
+    static func response(
+        _ status: Int, _ reason: String, to request: SIPMessage, toTag: String?, contact: String?,
+        content: SIPMessage? = nil
+    ) -> SIPMessage {
+        var headers: [SIPHeader] = request.headers.filter { $0.canonicalName == "via" }
+        for name in ["From", "To", "Call-ID", "CSeq"] {
+            guard var value = request.header(name) else { continue }
+            if name == "To", let toTag, var to = NameAddress(value), to.tag == nil {
+                to.tag = toTag
+                value = to.description
+            }
+            headers.append(SIPHeader(name, value))
+        }
+        if let contact, status < 300 || (300..<400).contains(status) { headers.append(SIPHeader("Contact", contact)) }
+        if status < 300, request.method == "INVITE" { headers.append(SIPHeader("Allow", allow)) }
+        var body: [UInt8] = []
+        if let content {
+            headers += content.headers
+            body = content.body
+        }
+        return SIPMessage(startLine: .response(version: "SIP/2.0", status: status, reason: reason), headers: headers, body: body)
+    }
+
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 100: return "Trying"
+        case 180: return "Ringing"
+        case 183: return "Session Progress"
+        case 200: return "OK"
+        case 400: return "Bad Request"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
+        case 480: return "Temporarily Unavailable"
+        case 481: return "Call/Transaction Does Not Exist"
+        case 483: return "Too Many Hops"
+        case 486: return "Busy Here"
+        case 487: return "Request Terminated"
+        case 488: return "Not Acceptable Here"
+        case 500: return "Server Internal Error"
+        case 501: return "Not Implemented"
+        case 503: return "Service Unavailable"
+        case 603: return "Decline"
+        default: return "Status \(status)"
+        }
+    }
+}

@@ -1,0 +1,358 @@
+import Foundation
+import Logging
+import NIOCore
+import PluginAPI
+
+/// A signalling B2BUA call: the A leg (caller -> Patchbay) and the B leg (Patchbay -> the target that answered,
+/// or the one being tried). Owned by one shard and touched only on its event loop, so it needs no locks.
+///
+/// ```
+///  caller (A)            Patchbay                 target (B)
+///     | INVITE ----------> | 100 Trying             |
+///     |                    | INVITE (translated) -> |
+///     | <---- 180/183 ---- | <-------------- 180/183|
+///     | <------- 200 ----- | <------------------ 200|
+///     |                    | ACK ------------------>|
+///     | ACK -------------> |                        |
+///     | BYE -------------> | BYE ------------------>|
+///     | <------- 200 ----- | <------------------ 200|
+/// ```
+final class Call {
+    enum State { case routing, early, confirmed, ending, ended }
+
+    unowned let shard: Shard
+    let site: Site
+    let inviteA: SIPMessage
+    let sourcePeer: String
+    let sourceAdapter: any PeerAdapter
+    var state: State = .routing
+    var a: CallLeg
+    var b: CallLeg?
+    /// The translated request for each target still to try, in order.
+    var pending: [RequestProcessor.Leg]
+    var currentTarget: RequestProcessor.Leg?
+    var inviteB: SIPMessage?
+    var bProvisional = false
+    var cancelled = false
+    var lastFailure: (Int, String)?
+    var answer200: SIPMessage?
+    var retransmit200: Scheduled<Void>?
+    var retransmitInterval: TimeAmount = .milliseconds(500)
+    var retransmitDeadline: NIODeadline = .now()
+    var record: CallRecord
+
+    init(
+        shard: Shard, site: Site, invite: SIPMessage, source: String, from address: SocketAddress, route: String,
+        legs: [RequestProcessor.Leg]
+    ) {
+        self.shard = shard
+        self.site = site
+        self.inviteA = invite
+        self.sourcePeer = source
+        self.sourceAdapter = site.adapters[source]!
+        self.pending = legs
+        let from = invite.from ?? NameAddress(uri: SIPURI(host: "invalid"))
+        let to = invite.to ?? NameAddress(uri: SIPURI(host: "invalid"))
+        let target = invite.nameAddresses("Contact").first?.uri ?? from.uri
+        a = CallLeg(
+            peer: source, destination: address, callID: invite.callID ?? "", localTag: shard.newTag(),
+            remoteTag: from.tag, localURI: to, remoteURI: from, remoteTarget: target,
+            routeSet: invite.values("Record-Route"), localCSeq: 0, remoteCSeq: invite.cseq?.number ?? 0)
+        a.localURI.tag = nil
+        a.remoteURI.tag = nil
+        record = CallRecord(aCallID: a.callID, source: source, route: route, setupAt: NIODeadline.now().uptimeNanoseconds)
+    }
+
+    var logger: Logger { shard.logger }
+
+    // MARK: Setup
+
+    /// Sends the INVITE to the next target, or answers the caller with the last failure when none is left.
+    func tryNextTarget() {
+        guard !cancelled else { return finishFailed(487, "Request Terminated") }
+        guard !pending.isEmpty else {
+            let (status, reason) = lastFailure ?? (404, "Not Found")
+            return finishFailed(status, reason)
+        }
+        let leg = pending.removeFirst()
+        guard let destination = shard.address(of: leg.peer) else {
+            lastFailure = (503, "Service Unavailable")
+            record.attempts.append((leg.peer, 503))
+            return tryNextTarget()
+        }
+        currentTarget = leg
+        bProvisional = false
+        let callID = shard.newCallID()
+        var from = leg.message.from ?? NameAddress(uri: SIPURI(host: shard.localHost))
+        from.uri.host = shard.localHost
+        from.uri.port = shard.localPort
+        from.tag = nil
+        var to = leg.message.to ?? NameAddress(uri: leg.message.requestURI ?? SIPURI(host: "invalid"))
+        to.tag = nil
+        if let ruri = leg.message.requestURI { to.uri.host = ruri.host; to.uri.port = ruri.port }
+        var bLeg = CallLeg(
+            peer: leg.peer, destination: destination, callID: callID, localTag: shard.newTag(), remoteTag: nil,
+            localURI: from, remoteURI: to, remoteTarget: leg.message.requestURI ?? to.uri, localCSeq: 0)
+        let maxForwards = max(0, (Int(inviteA.header("Max-Forwards") ?? "70") ?? 70) - 1)
+        var invite = bLeg.makeRequest("INVITE", via: shard.via(), contact: shard.contact(user: from.uri.user), maxForwards: maxForwards)
+        invite.headers += Relay.content(of: leg.message).headers
+        invite.headers.append(SIPHeader("Allow", Relay.allow))
+        invite.body = leg.message.body
+        b = bLeg
+        inviteB = invite
+        record.bCallID = callID
+        shard.track(self, callID: callID)
+        // Held strongly: a call whose caller gave up must still ACK and hang up a late answer from the target.
+        shard.sendRequest(invite, to: destination) { event in self.inviteEvent(event) }
+    }
+
+    private func inviteEvent(_ event: ClientEvent) {
+        switch event {
+        case .response(let r): bResponse(r)
+        case .timeout:
+            record.attempts.append((currentTarget?.peer ?? "?", 408))
+            lastFailure = (408, "Request Timeout")
+            if state == .routing || state == .early {
+                // RFC 3261 Timer B: nothing came back, so the next target gets the call.
+                state = .routing
+                tryNextTarget()
+            }
+        }
+    }
+
+    private func bResponse(_ r: SIPMessage) {
+        guard let status = r.statusCode, var bLeg = b, let target = currentTarget else { return }
+        guard let targetAdapter = site.adapters[target.peer] else { return }
+        if status == 100 { return }
+        if status < 200 {
+            bProvisional = true
+            if cancelled { return sendCancelB() }
+            if let tag = r.to?.tag { bLeg.remoteTag = tag; b = bLeg }
+            state = .early
+            let content = Relay.translate(Relay.content(of: r), from: targetAdapter, to: sourceAdapter)
+            shard.respond(Relay.response(status, reasonOf(r), to: inviteA, toTag: a.localTag, contact: shard.contact(user: nil), content: content), to: inviteA)
+            return
+        }
+        if status < 300 {
+            bLeg.remoteTag = r.to?.tag
+            if let contact = r.nameAddresses("Contact").first?.uri { bLeg.remoteTarget = contact }
+            bLeg.routeSet = r.values("Record-Route").reversed()
+            b = bLeg
+            // ACK the B leg at once: the answer is final for Patchbay, and waiting for the caller's ACK would let
+            // the callee retransmit meanwhile. (Delayed offer, where the ACK carries SDP, is not handled yet.)
+            sendAckB()
+            if cancelled { return hangUpB(reason: "cancelled while answered") }
+            record.target = target.peer
+            record.attempts.append((target.peer, status))
+            record.result = status
+            record.answeredAt = NIODeadline.now().uptimeNanoseconds
+            state = .confirmed
+            let content = Relay.translate(Relay.content(of: r), from: targetAdapter, to: sourceAdapter)
+            let ok = Relay.response(status, reasonOf(r), to: inviteA, toTag: a.localTag, contact: shard.contact(user: nil), content: content)
+            answer200 = ok
+            shard.respond(ok, to: inviteA)
+            start200Retransmission()
+            logger.info("call setup", metadata: setupMetadata())
+            return
+        }
+        record.attempts.append((target.peer, status))
+        if site.failoverCodes.contains(status), !cancelled {
+            lastFailure = (status, reasonOf(r))
+            state = .routing
+            return tryNextTarget()
+        }
+        // A final answer from the target that is not a reason to try elsewhere (busy, rejected) goes back.
+        let content = Relay.translate(Relay.content(of: r), from: targetAdapter, to: sourceAdapter)
+        finishFailed(status, reasonOf(r), content: content)
+    }
+
+    private func reasonOf(_ r: SIPMessage) -> String {
+        if case .response(_, _, let reason) = r.startLine, !reason.isEmpty { return reason }
+        return Relay.reasonPhrase(r.statusCode ?? 500)
+    }
+
+    private func finishFailed(_ status: Int, _ reason: String, content: SIPMessage? = nil) {
+        guard state != .ended else { return }
+        var content = content
+        content?.body = []
+        content?.removeHeader("Content-Type")
+        shard.respond(Relay.response(status, reason, to: inviteA, toTag: a.localTag, contact: nil, content: content), to: inviteA)
+        record.result = status
+        end(by: "setup")
+    }
+
+    // MARK: 2xx reliability on the A leg (RFC 3261 section 13.3.1.4: the UAS core retransmits 2xx until ACK)
+
+    private func start200Retransmission() {
+        retransmitInterval = shard.settings.t1
+        retransmitDeadline = .now() + shard.settings.t1 * 64
+        schedule200()
+    }
+
+    private func schedule200() {
+        retransmit200 = shard.loop.scheduleTask(in: retransmitInterval) { [weak self] in
+            guard let self, let ok = self.answer200, self.state == .confirmed else { return }
+            if NIODeadline.now() >= self.retransmitDeadline {
+                self.answer200 = nil
+                self.logger.warning("no ACK from the caller", metadata: ["a": "\(self.a.callID)"])
+                self.hangUpBoth(reason: "no ACK")
+                return
+            }
+            self.shard.sendStateless(ok, to: self.a.destination)
+            self.retransmitInterval = min(self.retransmitInterval * 2, self.shard.settings.t2)
+            self.schedule200()
+        }
+    }
+
+    private func sendAckB() {
+        guard var bLeg = b, let invite = inviteB, let cseq = invite.cseq?.number else { return }
+        let saved = bLeg.localCSeq
+        bLeg.localCSeq = cseq - 1
+        var ack = bLeg.makeRequest("ACK", via: shard.via(), contact: shard.contact(user: nil))
+        ack.removeHeader("Contact")
+        bLeg.localCSeq = saved
+        shard.sendStateless(ack, to: bLeg.destination)
+    }
+
+    // MARK: Events from the shard
+
+    /// A request inside the A dialog or the B dialog (the shard found this call by Call-ID).
+    func inDialogRequest(_ request: SIPMessage, fromA: Bool) {
+        switch request.method {
+        case "ACK":
+            if fromA {
+                answer200 = nil
+                retransmit200?.cancel()
+            }
+        case "BYE":
+            shard.respond(Relay.response(200, "OK", to: request, toTag: nil, contact: nil), to: request)
+            guard state == .confirmed || state == .early else { return }
+            record.endedBy = fromA ? "caller" : "callee"
+            if fromA { hangUpB(reason: "caller hung up") } else { hangUpA() }
+        case "CANCEL":
+            cancelFromA(request)
+        default:
+            relay(request, fromA: fromA)
+        }
+    }
+
+    /// A 2xx retransmission from the target after its INVITE transaction ended: the ACK was lost, send it again.
+    func strayResponse(_ response: SIPMessage) {
+        if let status = response.statusCode, (200..<300).contains(status), response.method == "INVITE", state == .confirmed {
+            sendAckB()
+        }
+    }
+
+    private func cancelFromA(_ cancel: SIPMessage) {
+        shard.respond(Relay.response(200, "OK", to: cancel, toTag: a.localTag, contact: nil), to: cancel)
+        guard state == .routing || state == .early else { return }
+        cancelled = true
+        record.endedBy = "caller (cancel)"
+        if bProvisional { sendCancelB() }
+        finishFailed(487, "Request Terminated")
+    }
+
+    private func sendCancelB() {
+        guard let invite = inviteB, let bLeg = b else { return }
+        // RFC 3261 section 9.1: CANCEL copies the INVITE's Request-URI, top Via, Call-ID, From, To and CSeq number.
+        var headers = invite.headers.filter { ["via", "route", "from", "call-id"].contains($0.canonicalName) }
+        headers.append(SIPHeader("To", invite.header("To") ?? ""))
+        headers.append(SIPHeader("CSeq", "\(invite.cseq?.number ?? 1) CANCEL"))
+        headers.append(SIPHeader("Max-Forwards", "70"))
+        let cancel = SIPMessage(startLine: .request(method: "CANCEL", uri: invite.requestURI?.description ?? "", version: "SIP/2.0"), headers: headers)
+        shard.sendRequest(cancel, to: bLeg.destination) { _ in }
+    }
+
+    private func relay(_ request: SIPMessage, fromA: Bool) {
+        guard state == .confirmed, var other = fromA ? b : a, let target = currentTarget,
+            let targetAdapter = site.adapters[target.peer]
+        else {
+            shard.respond(Relay.response(481, "Call/Transaction Does Not Exist", to: request, toTag: nil, contact: nil), to: request)
+            return
+        }
+        let (fromAdapter, toAdapter) = fromA ? (sourceAdapter, targetAdapter) : (targetAdapter, sourceAdapter)
+        var out = other.makeRequest(request.method, via: shard.via(), contact: shard.contact(user: nil))
+        let content = Relay.translate(Relay.content(of: request), from: fromAdapter, to: toAdapter)
+        out.headers += content.headers
+        out.body = content.body
+        if fromA { b = other } else { a = other }
+        let original = request
+        shard.sendRequest(out, to: other.destination) { [weak self] event in
+            guard let self else { return }
+            switch event {
+            case .response(let r):
+                guard let status = r.statusCode, status >= 200 else { return }
+                let content = Relay.translate(Relay.content(of: r), from: toAdapter, to: fromAdapter)
+                self.shard.respond(
+                    Relay.response(status, self.reasonOf(r), to: original, toTag: nil, contact: self.shard.contact(user: nil), content: content),
+                    to: original)
+                if original.method == "INVITE", status < 300 {
+                    // A re-INVITE's 2xx needs an ACK on the far leg; the near leg's ACK comes from its peer.
+                    self.ackReInvite(r, on: fromA)
+                }
+            case .timeout:
+                self.shard.respond(Relay.response(408, "Request Timeout", to: original, toTag: nil, contact: nil), to: original)
+            }
+        }
+    }
+
+    private func ackReInvite(_ response: SIPMessage, on fromA: Bool) {
+        guard var leg = fromA ? b : a, let cseq = response.cseq?.number else { return }
+        let saved = leg.localCSeq
+        leg.localCSeq = cseq - 1
+        var ack = leg.makeRequest("ACK", via: shard.via(), contact: shard.contact(user: nil))
+        ack.removeHeader("Contact")
+        leg.localCSeq = saved
+        shard.sendStateless(ack, to: leg.destination)
+    }
+
+    // MARK: Teardown
+
+    private func hangUpB(reason: String) {
+        guard var bLeg = b else { return end(by: reason) }
+        state = .ending
+        let bye = bLeg.makeRequest("BYE", via: shard.via(), contact: shard.contact(user: nil))
+        b = bLeg
+        shard.sendRequest(bye, to: bLeg.destination) { [weak self] _ in self?.end(by: reason) }
+    }
+
+    private func hangUpA() {
+        state = .ending
+        retransmit200?.cancel()
+        let bye = a.makeRequest("BYE", via: shard.via(), contact: shard.contact(user: nil))
+        shard.sendRequest(bye, to: a.destination) { [weak self] _ in self?.end(by: "callee hung up") }
+    }
+
+    private func hangUpBoth(reason: String) {
+        hangUpA()
+        if let bLeg = b {
+            var leg = bLeg
+            let bye = leg.makeRequest("BYE", via: shard.via(), contact: shard.contact(user: nil))
+            b = leg
+            shard.sendRequest(bye, to: leg.destination) { _ in }
+        }
+        record.endedBy = reason
+    }
+
+    private func end(by reason: String) {
+        guard state != .ended else { return }
+        let wasAnswered = record.answeredAt != nil
+        state = .ended
+        retransmit200?.cancel()
+        if record.endedBy == nil { record.endedBy = reason }
+        shard.remove(self)
+        var meta = setupMetadata()
+        let now = NIODeadline.now().uptimeNanoseconds
+        meta["duration_s"] = "\(String(format: "%.1f", Double(now - (record.answeredAt ?? now)) / 1e9))"
+        meta["ended_by"] = "\(record.endedBy ?? reason)"
+        logger.info(wasAnswered ? "call ended" : "call failed", metadata: meta)
+    }
+
+    private func setupMetadata() -> Logger.Metadata {
+        [
+            "a": "\(record.aCallID)", "b": "\(record.bCallID ?? "-")", "from": "\(record.source)",
+            "route": "\(record.route ?? "-")", "target": "\(record.target ?? "-")", "result": "\(record.result ?? 0)",
+            "tried": "\(record.attempts.map { "\($0.peer):\($0.status)" }.joined(separator: ","))",
+        ]
+    }
+}

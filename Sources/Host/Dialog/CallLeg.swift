@@ -1,0 +1,38 @@
+import NIOCore
+import PluginAPI
+
+/// One side of a call as Patchbay sees it: a dialog with its own Call-ID, tags, CSeq and remote target. The A leg
+/// is the dialog with the caller (Patchbay is its UAS), the B leg the dialog with the chosen target (Patchbay is
+/// its UAC). Nothing of one leg's identifiers appears on the other.
+struct CallLeg {
+    var peer: String
+    var destination: SocketAddress
+    var callID: String
+    var localTag: String
+    var remoteTag: String?
+    /// Our URI and theirs as written in From/To of requests we send on this leg.
+    var localURI: NameAddress
+    var remoteURI: NameAddress
+    /// Where in-dialog requests go (the peer's Contact).
+    var remoteTarget: SIPURI
+    var routeSet: [String] = []
+    var localCSeq: UInt32
+    var remoteCSeq: UInt32 = 0
+
+    /// A request inside this dialog (BYE, INFO, UPDATE, re-INVITE), RFC 3261 section 12.2.1.1.
+    mutating func makeRequest(_ method: String, via: String, contact: String, maxForwards: Int = 70) -> SIPMessage {
+        localCSeq += 1
+        var from = localURI
+        from.tag = localTag
+        var to = remoteURI
+        to.tag = remoteTag
+        var headers = [SIPHeader("Via", via), SIPHeader("Max-Forwards", String(maxForwards))]
+        headers += routeSet.map { SIPHeader("Route", $0) }
+        headers += [
+            SIPHeader("From", from.description), SIPHeader("To", to.description), SIPHeader("Call-ID", callID),
+            SIPHeader("CSeq", "\(localCSeq) \(method)"), SIPHeader("Contact", contact),
+        ]
+        return SIPMessage(
+            startLine: .request(method: method, uri: remoteTarget.description, version: "SIP/2.0"), headers: headers)
+    }
+}

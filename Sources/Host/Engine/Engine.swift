@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PluginAPI
+
+/// The running SIP service: UDP listeners on every core, one shard per event loop, and the site in force, which a
+/// reload replaces by handing each shard the new snapshot on its own loop (no lock on the message path).
+public final class Engine: @unchecked Sendable {
+    // @unchecked: `shards` is written once in `start()` before any datagram can arrive and only read afterwards;
+    // each shard is then used only on its own loop.
+    public let group: MultiThreadedEventLoopGroup
+    private let logger: Logger
+    private let settings: TransactionSettings
+    private var shards: [Shard] = []
+    private var transport: UDPTransport?
+    private let parser = SIPParser()
+    private var site: Site
+
+    public init(site: Site, threads: Int = System.coreCount, settings: TransactionSettings = TransactionSettings(), logger: Logger) {
+        self.site = site
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// The UDP port actually bound (useful when the configuration asks for port 0).
+    public var port: Int { transport?.port ?? 0 }
+
+    public func start() async throws {
+        guard let listener = site.configuration.listeners.first(where: { $0.transport == .udp }) else {
+            throw EngineError("no UDP listener configured (TCP and TLS listeners are not built yet)")
+        }
+        let loops = Array(group.makeIterator())
+        let routing = SiteRouting(site: site)
+        for p in routing.problems { logger.warning("\(p)") }
+        let parser = self.parser
+        let transport = try await UDPTransport.bind(host: listener.host, port: listener.port, loops: loops) {
+            [unowned self] bytes, source, loopIndex in
+            self.dispatch(bytes, from: source, receivedOn: loopIndex, parser: parser)
+        }
+        self.transport = transport
+        let host = listener.host == "0.0.0.0" ? "127.0.0.1" : listener.host
+        shards = loops.enumerated().map { i, loop in
+            Shard(
+                index: i, loop: loop, site: site, routing: routing, settings: settings, localHost: host,
+                localPort: transport.port, logger: logger
+            ) { message, destination, index in
+                transport.send(message.serialized(), to: destination, from: index)
+            }
+        }
+        logger.info("listening", metadata: ["udp": "\(listener.host):\(transport.port)", "shards": "\(shards.count)"])
+    }
+
+    /// Parses on the receiving loop, then hands the message to the shard that owns its call.
+    private func dispatch(_ bytes: [UInt8], from source: SocketAddress, receivedOn loopIndex: Int, parser: SIPParser) {
+        // Keep-alive pings (CRLF, RFC 5626) are answered by nothing and must not be logged as garbage.
+        if bytes.allSatisfy({ $0 == 0x0D || $0 == 0x0A }) { return }
+        let message: SIPMessage
+        do {
+            message = try parser.parse(bytes)
+        } catch let e as SIPParseError {
+            logger.debug("dropped a bad message", metadata: ["from": "\(source)", "reason": "\(e.reason)"])
+            if let status = e.responseStatus, let response = Self.errorResponse(status, e.reason, bytes) {
+                transport?.send(response.serialized(), to: source, from: loopIndex)
+            }
+            return
+        } catch {
+            return
+        }
+        let shard = shards[shardIndex(for: message.callID ?? "")]
+        shard.loop.execute { shard.receive(message, from: source) }
+    }
+
+    /// Our Call-IDs start `pb<shard>-`; any other Call-ID is spread by hash.
+    func shardIndex(for callID: String) -> Int {
+        if callID.hasPrefix("pb"), let dash = callID.firstIndex(of: "-"),
+            let n = Int(callID[callID.index(callID.startIndex, offsetBy: 2)..<dash]), n < shards.count
+        {
+            return n
+        }
+        return Int(Self.hash(callID) % UInt64(shards.count))
+    }
+
+    /// FNV-1a: stable across runs, unlike Swift's seeded Hasher, so shard choice and target order are reproducible.
+    static func hash(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x100_0000_01b3
+        }
+        return h
+    }
+
+    /// A 400-class answer to a request osip refused: built from the raw lines we can still read, or nothing when
+    /// even the headers a response needs are missing (then the request is dropped, RFC 3261 section 16.3).
+    static func errorResponse(_ status: Int, _ reason: String, _ bytes: [UInt8]) -> SIPMessage? {
+        guard let framed = try? SIPMessage(bytes: bytes), framed.isRequest, framed.method != "ACK",
+            framed.hasHeader("Via"), framed.hasHeader("From"), framed.hasHeader("To"), framed.hasHeader("Call-ID"),
+            framed.hasHeader("CSeq")
+        else { return nil }
+        var r = Relay.response(status, Relay.reasonPhrase(status), to: framed, toTag: nil, contact: nil)
+        r.headers.append(SIPHeader("Warning", "399 patchbay \"\(reason.replacingOccurrences(of: "\"", with: "'"))\""))
+        return r
+    }
+
+    /// Puts a new site in force. Calls in progress finish with the snapshot they started with.
+    public func install(_ newSite: Site) {
+        let routing = SiteRouting(site: newSite)
+        for p in routing.problems { logger.warning("\(p)") }
+        site = newSite
+        for shard in shards { shard.loop.execute { shard.install(newSite, routing: routing) } }
+    }
+
+    public var activeCalls: Int {
+        get async {
+            var total = 0
+            for shard in shards { total += (try? await shard.loop.submit { shard.activeCalls }.get()) ?? 0 }
+            return total
+        }
+    }
+
+    public func stop() async {
+        await transport?.close()
+        try? await group.shutdownGracefully()
+    }
+}
+
+public struct EngineError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ d: String) { description = d }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import NIOCore
+import PluginAPI
+
+/// What a client transaction reports to the call that started it.
+enum ClientEvent {
+    case response(SIPMessage)
+    case timeout
+}
+
+/// The calls and transactions of one event loop. Every call lives on exactly one shard, chosen from its Call-ID
+/// (ours carry the shard number), so a call's state is only ever touched from its loop and needs no locks.
+final class Shard {
+    let index: Int
+    let loop: any EventLoop
+    let settings: TransactionSettings
+    let logger: Logger
+    let localHost: String
+    let localPort: Int
+    private let transmit: (SIPMessage, SocketAddress, Int) -> Void
+    private(set) var site: Site
+    private var routing: SiteRouting
+    private var layer: TransactionLayer<SocketAddress>!
+    private var calls: [String: Call] = [:]
+    private(set) var unknownSourceCount = 0
+    private var counter: UInt64 = 0
+
+    init(
+        index: Int, loop: any EventLoop, site: Site, routing: SiteRouting, settings: TransactionSettings,
+        localHost: String, localPort: Int, logger: Logger, transmit: @escaping (SIPMessage, SocketAddress, Int) -> Void
+    ) {
+        self.index = index
+        self.loop = loop
+        self.site = site
+        self.routing = routing
+        self.settings = settings
+        self.localHost = localHost
+        self.localPort = localPort
+        self.logger = logger
+        self.transmit = transmit
+        self.layer = TransactionLayer(eventLoop: loop, settings: settings) { [unowned self] message, destination in
+            self.transmit(message, destination, self.index)
+        }
+    }
+
+    var activeCalls: Int { Set(calls.values.map(ObjectIdentifier.init)).count }
+
+    /// A new snapshot: calls in progress keep the site they started with.
+    func install(_ site: Site, routing: SiteRouting) {
+        self.site = site
+        self.routing = routing
+    }
+
+    // MARK: Identifiers that carry the shard
+
+    func newCallID() -> String { "pb\(index)-\(randomToken())@\(localHost)" }
+    func newTag() -> String { "pb\(index)\(randomToken())" }
+    func via() -> String { "SIP/2.0/UDP \(localHost):\(localPort);branch=z9hG4bK-pb\(index)\(randomToken());rport" }
+    func contact(user: String?) -> String { "<sip:\(user.map { "\($0)@" } ?? "")\(localHost):\(localPort)>" }
+
+    private func randomToken() -> String {
+        counter &+= 1
+        return String(UInt64.random(in: 0...UInt64.max) ^ counter, radix: 36)
+    }
+
+    func address(of peer: String) -> SocketAddress? { routing.addresses[peer] }
+
+    // MARK: Sending
+
+    func sendStateless(_ message: SIPMessage, to destination: SocketAddress) { transmit(message, destination, index) }
+
+    func respond(_ response: SIPMessage, to request: SIPMessage) { layer.respond(response, to: request) }
+
+    func sendRequest(_ request: SIPMessage, to destination: SocketAddress, handler: @escaping (ClientEvent) -> Void) {
+        do {
+            try layer.sendRequest(
+                request, to: destination, onResponse: { handler(.response($0)) }, onFailure: { _ in handler(.timeout) })
+        } catch {
+            // Only a bug of ours (no branch, a duplicate) gets here; report it as a failed attempt, asynchronously
+            // like a real failure, so the caller's state is never re-entered.
+            logger.error("cannot send \(request.method): \(error)")
+            loop.execute { handler(.timeout) }
+        }
+    }
+
+    func track(_ call: Call, callID: String) { calls[callID] = call }
+
+    func remove(_ call: Call) {
+        calls.removeValue(forKey: call.a.callID)
+        if let b = call.b?.callID { calls.removeValue(forKey: b) }
+    }
+
+    // MARK: Receiving
+
+    func receive(_ message: SIPMessage, from source: SocketAddress) {
+        var message = message
+        if message.isRequest { Self.stampVia(&message, source: source) }
+        guard let fresh = layer.receive(message, from: source) else { return }
+        if fresh.isRequest {
+            handleRequest(fresh, from: source)
+        } else if let callID = fresh.callID, let call = calls[callID] {
+            call.strayResponse(fresh)
+        }
+    }
+
+    /// RFC 3261 section 18.2.1 and RFC 3581: record where the request really came from in its top Via, so the
+    /// response goes back through NATs and to the right port.
+    static func stampVia(_ message: inout SIPMessage, source: SocketAddress) {
+        guard let index = message.headers.firstIndex(where: { $0.canonicalName == "via" }),
+            let ip = source.ipAddress, let port = source.port
+        else { return }
+        var entries = splitVia(message.headers[index].value)
+        guard var top = entries.first else { return }
+        let sentBy = top.split(separator: ";", maxSplits: 1).first.map { $0.split(whereSeparator: { $0 == " " }).last ?? "" } ?? ""
+        let host = sentBy.hasPrefix("[") ? String(sentBy.prefix { $0 != "]" }.dropFirst()) : String(sentBy.split(separator: ":").first ?? "")
+        if host != ip, !top.contains(";received=") { top += ";received=\(ip)" }
+        if let r = top.range(of: ";rport"), !top[r.upperBound...].hasPrefix("=") {
+            top.replaceSubrange(r, with: ";rport=\(port)")
+        }
+        entries[0] = top
+        message.headers[index].value = entries.joined(separator: ", ")
+    }
+
+    private static func splitVia(_ value: String) -> [String] {
+        value.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+    }
+
+    private func handleRequest(_ request: SIPMessage, from source: SocketAddress) {
+        guard let peer = routing.classify(source) else {
+            unknownSourceCount += 1
+            if request.method != "ACK", site.configuration.unknownSources == .reject {
+                respond(Relay.response(403, "Forbidden", to: request, toTag: newTag(), contact: nil), to: request)
+            }
+            return
+        }
+        let callID = request.callID ?? ""
+        if request.to?.tag != nil || request.method == "CANCEL" || request.method == "ACK" {
+            if let call = calls[callID] {
+                call.inDialogRequest(request, fromA: call.a.callID == callID)
+            } else if request.method != "ACK" {
+                respond(Relay.response(481, "Call/Transaction Does Not Exist", to: request, toTag: nil, contact: nil), to: request)
+            }
+            return
+        }
+        switch request.method {
+        case "INVITE":
+            startCall(request, from: peer, source: source)
+        case "OPTIONS":
+            var ok = Relay.response(200, "OK", to: request, toTag: newTag(), contact: nil)
+            ok.headers += [SIPHeader("Allow", Relay.allow), SIPHeader("Accept", "application/sdp")]
+            respond(ok, to: request)
+        case "BYE", "INFO", "UPDATE", "PRACK", "NOTIFY":
+            respond(Relay.response(481, "Call/Transaction Does Not Exist", to: request, toTag: newTag(), contact: nil), to: request)
+        case "REGISTER", "SUBSCRIBE", "PUBLISH", "MESSAGE", "REFER":
+            var r = Relay.response(405, "Method Not Allowed", to: request, toTag: newTag(), contact: nil)
+            r.headers.append(SIPHeader("Allow", Relay.allow))
+            respond(r, to: request)
+        default:
+            var r = Relay.response(501, "Not Implemented", to: request, toTag: newTag(), contact: nil)
+            r.headers.append(SIPHeader("Allow", Relay.allow))
+            respond(r, to: request)
+        }
+    }
+
+    private func startCall(_ invite: SIPMessage, from peer: String, source: SocketAddress) {
+        if let mf = invite.header("Max-Forwards").flatMap({ Int($0) }), mf <= 0 {
+            return respond(Relay.response(483, "Too Many Hops", to: invite, toTag: newTag(), contact: nil), to: invite)
+        }
+        let result: RequestProcessor.Result
+        do {
+            result = try RequestProcessor(site: site).process(invite, from: peer, seed: Engine.hash(invite.callID ?? ""))
+        } catch {
+            return respond(Relay.response(500, "Server Internal Error", to: invite, toTag: newTag(), contact: nil), to: invite)
+        }
+        switch result.outcome {
+        case .rejected(let route, let status, let reason):
+            logger.info("call rejected", metadata: ["a": "\(invite.callID ?? "")", "from": "\(peer)", "route": "\(route ?? "-")", "result": "\(status)"])
+            respond(Relay.response(status, reason, to: invite, toTag: newTag(), contact: nil), to: invite)
+        case .forwarded(let route):
+            let call = Call(shard: self, site: site, invite: invite, source: peer, from: source, route: route, legs: result.legs)
+            calls[call.a.callID] = call
+            call.tryNextTarget()
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import NIOCore
+
+/// The parts of a site the engine needs per message, resolved once per snapshot: peers' socket addresses and the
+/// table that classifies a source address onto a peer.
+struct SiteRouting: Sendable {
+    /// Where requests to each peer go (its first address).
+    var addresses: [String: SocketAddress] = [:]
+    /// Source IP and port -> peer; a peer's entry without a specific port match falls back to `byIP`.
+    private var byIPPort: [String: String] = [:]
+    private var byIP: [String: String] = [:]
+    var problems: [String] = []
+
+    init(site: Site) {
+        for peer in site.configuration.peers {
+            for (i, a) in peer.addresses.enumerated() {
+                guard let address = try? SocketAddress.makeAddressResolvingHost(a.host, port: a.port),
+                    let ip = address.ipAddress
+                else {
+                    problems.append("peer '\(peer.name)': cannot resolve \(a)")
+                    continue
+                }
+                if i == 0 { addresses[peer.name] = address }
+                byIPPort["\(ip):\(a.port)"] = byIPPort["\(ip):\(a.port)"] ?? peer.name
+                // Peers often send from another port than they listen on (TCP, or a separate UDP socket), so the
+                // address alone also classifies, unless two peers share it.
+                if let other = byIP[ip], other != peer.name { byIP[ip] = "" } else { byIP[ip] = peer.name }
+            }
+        }
+    }
+
+    func classify(_ source: SocketAddress) -> String? {
+        guard let ip = source.ipAddress else { return nil }
+        if let port = source.port, let peer = byIPPort["\(ip):\(port)"] { return peer }
+        if let peer = byIP[ip], !peer.isEmpty { return peer }
+        return nil
+    }
+}

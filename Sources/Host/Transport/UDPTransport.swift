@@ -1,0 +1,83 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// One UDP listener spread over every event loop: each loop binds its own socket to the same address with
+/// SO_REUSEPORT, so the kernel spreads datagrams over the cores and no socket is shared between threads. A datagram
+/// is parsed on the loop that received it, then handed to the shard that owns its call (`Engine.dispatch`).
+final class UDPTransport: Sendable {
+    let host: String
+    let port: Int
+    /// One channel per event loop, in the loops' order.
+    let channels: [any Channel]
+
+    private init(host: String, port: Int, channels: [any Channel]) {
+        self.host = host
+        self.port = port
+        self.channels = channels
+    }
+
+    static func bind(
+        host: String, port: Int, loops: [any EventLoop],
+        onDatagram: @escaping @Sendable (_ bytes: [UInt8], _ source: SocketAddress, _ loopIndex: Int) -> Void
+    ) async throws -> UDPTransport {
+        let reusePort = ChannelOptions.Types.SocketOption(
+            level: NIOBSDSocket.OptionLevel.socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT))
+        // The first socket binds the port asked for (0 picks one); the others share the port it got.
+        var channels: [any Channel] = []
+        var bound = port
+        for (index, loop) in loops.enumerated() {
+            let channel = try await DatagramBootstrap(group: loop)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelOption(reusePort, value: 1)
+                // Large receive buffers ride out bursts (a load test is a burst) without kernel drops.
+                .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            DatagramHandler(loopIndex: index, onDatagram: onDatagram))
+                    }
+                }
+                .bind(host: host, port: bound).get()
+            if index == 0 { bound = channel.localAddress?.port ?? port }
+            channels.append(channel)
+        }
+        return UDPTransport(host: host, port: bound, channels: channels)
+    }
+
+    /// Sends from the socket of the given loop (any works: they share the address).
+    func send(_ bytes: [UInt8], to destination: SocketAddress, from loopIndex: Int) {
+        let channel = channels[loopIndex % channels.count]
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: buffer), promise: nil)
+    }
+
+    func close() async {
+        for c in channels { try? await c.close() }
+    }
+}
+
+private final class DatagramHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    let loopIndex: Int
+    let onDatagram: @Sendable ([UInt8], SocketAddress, Int) -> Void
+
+    init(loopIndex: Int, onDatagram: @escaping @Sendable ([UInt8], SocketAddress, Int) -> Void) {
+        self.loopIndex = loopIndex
+        self.onDatagram = onDatagram
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        var buffer = envelope.data
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        onDatagram(bytes, envelope.remoteAddress, loopIndex)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // ICMP port unreachable and the like surface here for UDP; they must not close the listener.
+    }
+}
