@@ -22,6 +22,18 @@ enum Relay {
         return m
     }
 
+    /// Identities Patchbay now asserts to the next hop carry its host, not the caller's network address.
+    static func hideTopology(_ m: inout SIPMessage, localHost: String, localPort: Int) {
+        for name in ["P-Asserted-Identity", "P-Preferred-Identity", "Remote-Party-ID"] where m.hasHeader(name) {
+            var entries = m.nameAddresses(name)
+            for i in entries.indices where !entries[i].uri.isTel {
+                entries[i].uri.host = localHost
+                entries[i].uri.port = nil
+            }
+            m.setNameAddresses(name, entries)
+        }
+    }
+
     /// `content` translated from the peer `from` into the house format and on to the peer `to`.
     static func translate(_ content: SIPMessage, from: any PeerAdapter, to: any PeerAdapter) -> SIPMessage {
         var m = content

@@ -95,7 +95,9 @@ final class Call {
             localURI: from, remoteURI: to, remoteTarget: leg.message.requestURI ?? to.uri, localCSeq: 0)
         let maxForwards = max(0, (Int(inviteA.header("Max-Forwards") ?? "70") ?? 70) - 1)
         var invite = bLeg.makeRequest("INVITE", via: shard.via(), contact: shard.contact(user: from.uri.user), maxForwards: maxForwards)
-        invite.headers += Relay.content(of: leg.message).headers
+        var content = Relay.content(of: leg.message)
+        Relay.hideTopology(&content, localHost: shard.localHost, localPort: shard.localPort)
+        invite.headers += content.headers
         invite.headers.append(SIPHeader("Allow", Relay.allow))
         invite.body = leg.message.body
         b = bLeg
@@ -190,7 +192,7 @@ final class Call {
     }
 
     private func schedule200() {
-        retransmit200 = shard.loop.scheduleTask(in: retransmitInterval) { [weak self] in
+        retransmit200 = shard.loop.assumeIsolated().scheduleTask(in: retransmitInterval) { [weak self] in
             guard let self, let ok = self.answer200, self.state == .confirmed else { return }
             if NIODeadline.now() >= self.retransmitDeadline {
                 self.answer200 = nil
@@ -234,6 +236,11 @@ final class Call {
         default:
             relay(request, fromA: fromA)
         }
+    }
+
+    /// The caller sent its INVITE again after the final answer: repeat the 2xx (the transaction is gone).
+    func retransmittedInvite() {
+        if let ok = answer200 { shard.sendStateless(ok, to: a.destination) }
     }
 
     /// A 2xx retransmission from the target after its INVITE transaction ended: the ACK was lost, send it again.

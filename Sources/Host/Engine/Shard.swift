@@ -11,7 +11,10 @@ enum ClientEvent {
 
 /// The calls and transactions of one event loop. Every call lives on exactly one shard, chosen from its Call-ID
 /// (ours carry the shard number), so a call's state is only ever touched from its loop and needs no locks.
-final class Shard {
+///
+/// @unchecked Sendable: the engine passes shards to `loop.execute`, and every method runs on `loop` (the
+/// transaction layer asserts it); nothing is shared across threads.
+final class Shard: @unchecked Sendable {
     let index: Int
     let loop: any EventLoop
     let settings: TransactionSettings
@@ -80,7 +83,7 @@ final class Shard {
             // Only a bug of ours (no branch, a duplicate) gets here; report it as a failed attempt, asynchronously
             // like a real failure, so the caller's state is never re-entered.
             logger.error("cannot send \(request.method): \(error)")
-            loop.execute { handler(.timeout) }
+            loop.assumeIsolated().execute { handler(.timeout) }
         }
     }
 
@@ -144,6 +147,10 @@ final class Shard {
             return
         }
         switch request.method {
+        case "INVITE" where calls[callID] != nil:
+            // The INVITE server transaction ends with the 2xx (RFC 3261 without RFC 6026), so a retransmitted
+            // INVITE whose 200 was lost arrives here as new: answer it again instead of starting a second call.
+            calls[callID]?.retransmittedInvite()
         case "INVITE":
             startCall(request, from: peer, source: source)
         case "OPTIONS":
