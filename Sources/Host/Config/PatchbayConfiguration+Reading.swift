@@ -41,6 +41,12 @@ extension PatchbayConfiguration {
                 }
             }
         }
+        var timers = Timers()
+        if var t = top.map("timers", what: "timers") {
+            timers.t1Milliseconds = t.int("t1_ms", range: 10...10_000) ?? timers.t1Milliseconds
+            timers.t2Milliseconds = t.int("t2_ms", range: 100...60_000) ?? timers.t2Milliseconds
+            t.rejectUnknownKeys()
+        }
         let pluginDirectory = top.string("plugin_dir").map { resolve($0, relativeTo: dir) }
         let routes = top.string("routes", required: true).map { resolve($0, relativeTo: dir) } ?? ""
 
@@ -63,6 +69,7 @@ extension PatchbayConfiguration {
             file: file, listeners: listeners, pluginDirectory: pluginDirectory, routesFile: routes, peers: peers)
         config.unknownSources = unknownSources
         config.failoverCodes = failoverCodes
+        config.timers = timers
         return config
     }
 
@@ -97,6 +104,19 @@ extension PatchbayConfiguration {
         }
         let numbering = m.map("numbering", what: "numbering").flatMap { readNumbering($0) } ?? NumberingContext()
         let internalHeaders = m.strings("internal_headers")?.map(\.0)
+        var healthCheck: HealthCheck?
+        if var h = m.map("health_check", what: "health_check") {
+            var check = HealthCheck()
+            if let v = h.node("interval") {
+                if case .scalar(let s) = v, let d = Double(s.string), d >= 0.1, d <= 3600 { check.interval = d } else {
+                    diagnostics.error(h.pos(v), "'interval' must be seconds between 0.1 and 3600, found \(YAMLMap.kind(of: v))")
+                }
+            }
+            check.downAfter = h.int("down_after", range: 1...100) ?? check.downAfter
+            check.upAfter = h.int("up_after", range: 1...100) ?? check.upAfter
+            h.rejectUnknownKeys()
+            healthCheck = check
+        }
         var options: [String: OptionValue] = [:]
         var optionPositions: [String: SourcePosition] = [:]
         if let n = m.node("options") {
@@ -114,6 +134,7 @@ extension PatchbayConfiguration {
             name: name, plugin: plugin, profile: profile, kind: kind, transport: transport, addresses: addresses,
             numbering: numbering, options: options,
             internalHeaders: internalHeaders ?? PatchbayConfiguration.defaultInternalHeaders(for: kind),
+            healthCheck: healthCheck,
             position: m.position, pluginPosition: m.keyPosition("plugin"),
             profilePosition: m.keyPosition("profile"), optionPositions: optionPositions)
     }

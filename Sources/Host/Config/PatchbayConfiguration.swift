@@ -19,6 +19,21 @@ public struct PatchbayConfiguration: Sendable {
         public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 
+    /// OPTIONS keepalive for a peer: a peer that fails `downAfter` probes in a row is skipped by routing until it
+    /// answers `upAfter` in a row. Any response counts as an answer (a 404 or 405 still proves the peer is alive);
+    /// a timeout or transport error counts as a failure.
+    public struct HealthCheck: Sendable, Equatable {
+        public var interval: Double = 30
+        public var downAfter = 3
+        public var upAfter = 2
+    }
+
+    /// RFC 3261 timers; shorter values make tests fast, longer ones suit slow links.
+    public struct Timers: Sendable, Equatable {
+        public var t1Milliseconds = 500
+        public var t2Milliseconds = 4000
+    }
+
     public struct Peer: Sendable {
         public var name: String
         public var plugin: String
@@ -33,6 +48,7 @@ public struct PatchbayConfiguration: Sendable {
         /// ran, and from the house message before its adapter writes what it sends (so the adapter can still add a
         /// header of its own that matches). Names, or `X-*` prefixes.
         public var internalHeaders: [String]
+        public var healthCheck: HealthCheck?
         public var position: SourcePosition
         public var pluginPosition: SourcePosition
         public var profilePosition: SourcePosition
@@ -57,6 +73,7 @@ public struct PatchbayConfiguration: Sendable {
     public var unknownSources: UnknownSourcePolicy = .reject
     /// Final responses from a target that make Patchbay try the route's next target.
     public var failoverCodes: Set<Int> = [408, 480, 503]
+    public var timers = Timers()
     /// nil: the directory the `patchbay` executable is in (where `swift build` puts the plugin libraries).
     public var pluginDirectory: String?
     public var routesFile: String

@@ -75,6 +75,11 @@ final class Call {
             return finishFailed(status, reason)
         }
         let leg = pending.removeFirst()
+        if shard.downPeers.contains(leg.peer) {
+            record.attempts.append((leg.peer, 0))
+            if lastFailure == nil { lastFailure = (503, "Service Unavailable") }
+            return tryNextTarget()
+        }
         guard let destination = shard.address(of: leg.peer) else {
             lastFailure = (503, "Service Unavailable")
             record.attempts.append((leg.peer, 503))
@@ -359,7 +364,7 @@ final class Call {
         [
             "a": "\(record.aCallID)", "b": "\(record.bCallID ?? "-")", "from": "\(record.source)",
             "route": "\(record.route ?? "-")", "target": "\(record.target ?? "-")", "result": "\(record.result ?? 0)",
-            "tried": "\(record.attempts.map { "\($0.peer):\($0.status)" }.joined(separator: ","))",
+            "tried": "\(record.attempts.map { "\($0.peer):\($0.status == 0 ? "down" : String($0.status))" }.joined(separator: ","))",
         ]
     }
 }

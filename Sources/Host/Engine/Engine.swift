@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import Logging
 import NIOCore
@@ -13,14 +14,18 @@ public final class Engine: @unchecked Sendable {
     private let logger: Logger
     private let settings: TransactionSettings
     private var shards: [Shard] = []
+    private var health: PeerHealthMonitor?
+    private let ready = ManagedAtomic(false)
     private var transport: UDPTransport?
     private let parser = SIPParser()
     private var site: Site
 
-    public init(site: Site, threads: Int = System.coreCount, settings: TransactionSettings = TransactionSettings(), logger: Logger) {
+    public init(site: Site, threads: Int = System.coreCount, logger: Logger) {
         self.site = site
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
-        self.settings = settings
+        let timers = site.configuration.timers
+        self.settings = TransactionSettings(
+            t1: .milliseconds(Int64(timers.t1Milliseconds)), t2: .milliseconds(Int64(timers.t2Milliseconds)))
         self.logger = logger
     }
 
@@ -49,11 +54,26 @@ public final class Engine: @unchecked Sendable {
                 transport.send(message.serialized(), to: destination, from: index)
             }
         }
+        ready.store(true, ordering: .releasing)
+        let monitorShard = shards[0]
+        let allShards = shards
+        let log = logger
+        let startSite = site
+        try await monitorShard.loop.submit {
+            let monitor = PeerHealthMonitor(shard: monitorShard) { peer, up in
+                log.notice(up ? "peer up" : "peer down", metadata: ["peer": "\(peer)"])
+                for shard in allShards { shard.loop.execute { shard.setPeer(peer, up: up) } }
+            }
+            monitor.start(startSite)
+            self.health = monitor
+        }.get()
         logger.info("listening", metadata: ["udp": "\(listener.host):\(transport.port)", "shards": "\(shards.count)"])
     }
 
     /// Parses on the receiving loop, then hands the message to the shard that owns its call.
     private func dispatch(_ bytes: [UInt8], from source: SocketAddress, receivedOn loopIndex: Int, parser: SIPParser) {
+        // Datagrams can arrive between the bind and the shards' creation; an atomic flag (not a lock) guards that.
+        guard ready.load(ordering: .acquiring) else { return }
         // Keep-alive pings (CRLF, RFC 5626) are answered by nothing and must not be logged as garbage.
         if bytes.allSatisfy({ $0 == 0x0D || $0 == 0x0A }) { return }
         let message: SIPMessage
@@ -110,6 +130,11 @@ public final class Engine: @unchecked Sendable {
         for p in routing.problems { logger.warning("\(p)") }
         site = newSite
         for shard in shards { shard.loop.execute { shard.install(newSite, routing: routing) } }
+        if let monitorShard = shards.first {
+            monitorShard.loop.execute { [self] in
+                self.health?.start(newSite)
+            }
+        }
     }
 
     public var activeCalls: Int {
@@ -121,6 +146,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     public func stop() async {
+        if let monitorShard = shards.first { try? await monitorShard.loop.submit { [self] in self.health?.stop() }.get() }
         await transport?.close()
         try? await group.shutdownGracefully()
     }

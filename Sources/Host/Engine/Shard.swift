@@ -27,6 +27,8 @@ final class Shard: @unchecked Sendable {
     private var layer: TransactionLayer<SocketAddress>!
     private var calls: [String: Call] = [:]
     private(set) var unknownSourceCount = 0
+    /// Peers the health monitor reported down; routing skips them.
+    private(set) var downPeers: Set<String> = []
     private var counter: UInt64 = 0
 
     init(
@@ -68,6 +70,10 @@ final class Shard: @unchecked Sendable {
     }
 
     func address(of peer: String) -> SocketAddress? { routing.addresses[peer] }
+
+    func setPeer(_ peer: String, up: Bool) {
+        if up { downPeers.remove(peer) } else { downPeers.insert(peer) }
+    }
 
     // MARK: Sending
 

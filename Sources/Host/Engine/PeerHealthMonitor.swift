@@ -1,0 +1,92 @@
+import Logging
+import NIOCore
+import PluginAPI
+
+/// Sends OPTIONS to every peer that has a `health_check`, counts answers and failures, and reports a peer down
+/// after `down_after` failures in a row and up again after `up_after` answers in a row. Runs on one shard's loop
+/// (its probes go through that shard's transactions); the engine passes each change to every shard.
+final class PeerHealthMonitor: @unchecked Sendable {
+    // @unchecked: used only on its shard's loop (the repeated task runs there too).
+    private struct PeerState {
+        var up = true
+        var failures = 0
+        var successes = 0
+        var task: RepeatedTask?
+    }
+
+    private let shard: Shard
+    private let onChange: (String, Bool) -> Void
+    private var states: [String: PeerState] = [:]
+
+    init(shard: Shard, onChange: @escaping (String, Bool) -> Void) {
+        self.shard = shard
+        self.onChange = onChange
+    }
+
+    /// (Re)starts probing for `site`'s peers. A peer keeps its state across reloads while it stays configured.
+    func start(_ site: Site) {
+        for (_, s) in states { s.task?.cancel() }
+        var next: [String: PeerState] = [:]
+        for peer in site.configuration.peers {
+            guard let check = peer.healthCheck else {
+                if states[peer.name]?.up == false { onChange(peer.name, true) }
+                continue
+            }
+            var state = states[peer.name] ?? PeerState()
+            state.task = shard.loop.scheduleRepeatedTask(
+                initialDelay: .zero, delay: .milliseconds(Int64(check.interval * 1000))
+            ) { [unowned self] _ in self.probe(peer.name, check: check) }
+            next[peer.name] = state
+        }
+        states = next
+    }
+
+    func stop() {
+        for (_, s) in states { s.task?.cancel() }
+    }
+
+    func isUp(_ peer: String) -> Bool { states[peer]?.up ?? true }
+
+    private func probe(_ peer: String, check: PatchbayConfiguration.HealthCheck) {
+        guard let destination = shard.address(of: peer) else { return }
+        let options = SIPMessage(
+            startLine: .request(method: "OPTIONS", uri: "sip:\(destination.ipAddress ?? "invalid"):\(destination.port ?? 5060)", version: "SIP/2.0"),
+            headers: [
+                SIPHeader("Via", shard.via()), SIPHeader("Max-Forwards", "70"),
+                SIPHeader("From", "<sip:patchbay@\(shard.localHost):\(shard.localPort)>;tag=\(shard.newTag())"),
+                SIPHeader("To", "<sip:\(destination.ipAddress ?? "invalid"):\(destination.port ?? 5060)>"),
+                SIPHeader("Call-ID", shard.newCallID()), SIPHeader("CSeq", "1 OPTIONS"),
+                SIPHeader("Accept", "application/sdp"),
+            ])
+        shard.sendRequest(options, to: destination) { [weak self] event in
+            guard let self else { return }
+            switch event {
+            case .response(let r):
+                guard (r.statusCode ?? 0) >= 200 else { return }
+                self.record(peer, answered: true, check: check)
+            case .timeout:
+                self.record(peer, answered: false, check: check)
+            }
+        }
+    }
+
+    private func record(_ peer: String, answered: Bool, check: PatchbayConfiguration.HealthCheck) {
+        guard var s = states[peer] else { return }
+        if answered {
+            s.successes += 1
+            s.failures = 0
+            if !s.up, s.successes >= check.upAfter {
+                s.up = true
+                onChange(peer, true)
+            }
+        } else {
+            s.failures += 1
+            s.successes = 0
+            if s.up, s.failures >= check.downAfter {
+                s.up = false
+                onChange(peer, false)
+            }
+        }
+        states[peer] = s
+    }
+}
