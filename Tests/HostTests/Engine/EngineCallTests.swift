@@ -1,0 +1,226 @@
+import Foundation
+import Testing
+
+/// Calls through a real `patchbay run` between real sipp peers on 127.0.0.1. Each test reads like the call it
+/// places; every process is stopped by its pid. Serialized: timers here are real, and parallel sipp and patchbay
+/// processes on two cores would turn the timeout cases into races.
+@Suite(.serialized, .enabled(if: SippHarness.sippIsInstalled, "sipp (Debian sip-tester) is needed"))
+struct EngineCallTests {
+    /// PBX dials outside line 0 + national 030987654; the gateway must get 030987654, the call completes.
+    @Test func normalCallReachesTheGatewayInNationalFormat() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let gw = try await pb.sipp(
+            "uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false,
+            keys: ["expect_ruser": "030987654", "forbid_header": "Remote-Party-ID"])
+        defer { _ = gw.stop() }
+        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["caller": "2345"])
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
+        let invite = try #require(try gw.messages().received("INVITE").first)
+        #expect(invite.header("From")?.contains("sip:0301232345@") == true, "caller in national format")
+        #expect(invite.header("Call-ID")?.hasPrefix("pb") == true, "the B leg has Patchbay's own Call-ID")
+        #expect(try pbx.messages().received("200").first?.header("Call-ID") == (try pbx.messages().sent("INVITE").first?.header("Call-ID")))
+        #expect(pb.attempts == ["gw:200"])
+    }
+
+    /// A mobile number goes to the trunk: +E.164, an asserted identity, no internal X- header, no G.729.
+    @Test func trunkGetsE164IdentityAndFilteredCodecs() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let itsp = try await pb.sipp(
+            "uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false,
+            keys: [
+                "expect_ruser": "+491701234567", "require_header": "P-Asserted-Identity",
+                "forbid_header": "X-PBX-Tenant", "forbid_codec": "G729",
+            ])
+        defer { _ = itsp.stop() }
+        let pbx = try await pb.sipp(
+            "uac-call", label: "pbx", port: pb.ports.pbx, service: "001701234567",
+            keys: ["caller": "2345", "extra_header": "X-PBX-Tenant: berlin-hq"])
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "\(itsp.diagnostics)")
+        let invite = try #require(try itsp.messages().received("INVITE").first)
+        #expect(invite.header("P-Asserted-Identity")?.contains("+49301232345") == true)
+        #expect(invite.body.contains("m=audio") && !invite.body.contains("G722"))
+    }
+
+    /// An inbound DID call from the trunk reaches the PBX as extension 2345.
+    @Test func inboundDIDReachesThePBXAsAnExtension() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let pbx = try await pb.sipp("uas-answer", label: "pbx", port: pb.ports.pbx, toPatchbay: false, keys: ["expect_ruser": "2345"])
+        defer { _ = pbx.stop() }
+        let itsp = try await pb.sipp("uac-call", label: "itsp", port: pb.ports.itsp, service: "+49301232345", keys: ["caller": "+4940123456"])
+        defer { _ = itsp.stop() }
+        #expect(await itsp.wait(timeout: .seconds(15)) == .exited(0), "\(itsp.diagnostics)")
+        #expect(await pbx.wait(timeout: .seconds(5)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(try pbx.messages().received("INVITE").first?.header("From")?.contains("sip:0040123456@") == true)
+    }
+
+    /// The callee hangs up: its BYE reaches the caller on the caller's own dialog.
+    @Test func calleeHangsUp() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let gw = try await pb.sipp("uas-hangup", label: "gw", port: pb.ports.gateway, toPatchbay: false, pause: .milliseconds(300))
+        defer { _ = gw.stop() }
+        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(5))
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
+        #expect(try pbx.messages().received("BYE").count >= 1)
+        #expect(await pb.waitForLog("ended_by=callee"))
+    }
+
+    /// The caller cancels while the gateway rings: 200 for the CANCEL, 487 for the INVITE, CANCEL on the B leg.
+    @Test func callerCancelsWhileRinging() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let gw = try await pb.sipp("uas-ring-forever", label: "gw", port: pb.ports.gateway, toPatchbay: false)
+        defer { _ = gw.stop() }
+        let pbx = try await pb.sipp("uac-cancel", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["cancel_ms": "300"])
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
+        #expect(try gw.messages().received("CANCEL").count == 1)
+    }
+
+    /// Busy is not a reason to fail over: 486 from the gateway goes back to the caller; the trunk is not tried.
+    @Test func busyIsMappedBack() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let gw = try await pb.sipp("uas-reject", label: "gw", port: pb.ports.gateway, toPatchbay: false, keys: ["status": "486", "reason": "Busy Here"])
+        defer { _ = gw.stop() }
+        let pbx = try await pb.sipp("uac-expect-status", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["status": "486"])
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
+        #expect(await pb.waitForLog("call failed"))
+        #expect(pb.attempts == ["gw:486"])
+    }
+
+    /// 503 from the gateway: the trunk, next in the route, answers in E.164.
+    @Test func failoverOn503() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let gw = try await pb.sipp("uas-reject", label: "gw", port: pb.ports.gateway, toPatchbay: false, keys: ["status": "503", "reason": "Service Unavailable"])
+        defer { _ = gw.stop() }
+        let itsp = try await pb.sipp("uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false, keys: ["expect_ruser": "+4930987654"])
+        defer { _ = itsp.stop() }
+        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654")
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "\(itsp.diagnostics)")
+        #expect(await pb.waitForLog("call ended"))
+        #expect(pb.attempts == ["gw:503,itsp:200"])
+    }
+
+    /// Nothing answers at the gateway: after Timer B (64*T1 = 3.2 s here) the trunk gets the call.
+    @Test func failoverWhenTheFirstTargetDoesNotAnswer() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let itsp = try await pb.sipp("uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false)
+        defer { _ = itsp.stop() }
+        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654")
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(20)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "\(itsp.diagnostics)")
+        #expect(await pb.waitForLog("call ended"))
+        #expect(pb.attempts == ["gw:408,itsp:200"])
+    }
+
+    /// The gateway fails its OPTIONS probes and is marked down; the next call goes straight to the trunk.
+    @Test func downPeerIsSkipped() async throws {
+        let pb = try await PatchbayUnderTest.start(gatewayExtra: "    health_check: {interval: 0.2, down_after: 2, up_after: 1}")
+        defer { pb.stop() }
+        #expect(await pb.waitForLog("peer down", timeout: .seconds(10)), "\(pb.log)")
+        let itsp = try await pb.sipp("uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false)
+        defer { _ = itsp.stop() }
+        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654")
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await pb.waitForLog("call ended"))
+        #expect(pb.attempts == ["gw:down,itsp:200"], "the down gateway was not tried")
+        // It comes back when it answers OPTIONS again.
+        let gw = try await pb.sipp("uas-options", label: "gw-options", port: pb.ports.gateway, toPatchbay: false, calls: nil)
+        defer { _ = gw.stop() }
+        #expect(await pb.waitForLog("peer up", timeout: .seconds(10)), "\(pb.log)")
+    }
+
+    /// Unknown sources never reach routing: 403.
+    @Test func unknownSourceIsRefused() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let stranger = try await pb.sipp(
+            "uac-expect-status", label: "stranger", port: try SippPorts.freeUDPPort(), service: "0030987654", keys: ["status": "403"])
+        defer { _ = stranger.stop() }
+        #expect(await stranger.wait(timeout: .seconds(10)) == .exited(0), "\(stranger.diagnostics)")
+    }
+
+    /// Routes edited while calls are up: the calls finish, new calls use the new table. A broken edit after that is
+    /// refused with its position, and the table in force stays.
+    @Test func reloadDuringCallsLosesNoCallAndABadEditIsRefused() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let gw = try await pb.sipp("uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false, calls: 3)
+        defer { _ = gw.stop() }
+        var opts = SippOptions(.named("uac-call"), label: "pbx", localPort: pb.ports.pbx, remote: "127.0.0.1:\(pb.ports.patchbay)", service: "0030987654", calls: 3, pause: .seconds(3))
+        opts.rate = 10
+        let pbx = try await SippPeer.start(opts, in: pb.directory)
+        defer { _ = pbx.stop() }
+        #expect(await pb.waitForLog("call setup", count: 3, timeout: .seconds(5)))
+        // The national route now prefers the trunk.
+        try PatchbayUnderTest.routes.replacingOccurrences(of: "targets: [gw, itsp]", with: "targets: [itsp, gw]")
+            .write(to: pb.routesFile, atomically: true, encoding: .utf8)
+        #expect(await pb.waitForLog("reloaded", timeout: .seconds(5)), "\(pb.log)")
+        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "calls in progress survive the reload: \(pbx.diagnostics)")
+        #expect(await gw.wait(timeout: .seconds(5)) == .exited(0))
+        let itsp = try await pb.sipp("uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false, keys: ["expect_ruser": "+4930987654"])
+        defer { _ = itsp.stop() }
+        let after = try await pb.sipp("uac-call", label: "pbx2", port: pb.ports.pbx, service: "0030987654")
+        defer { _ = after.stop() }
+        #expect(await after.wait(timeout: .seconds(10)) == .exited(0), "\(after.diagnostics)")
+        #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "the new table sent it to the trunk")
+        // A typo: refused with its position; the trunk-first table stays in force.
+        try "routes:\n  - name: broken\n    targts: [gw]\n".write(to: pb.routesFile, atomically: true, encoding: .utf8)
+        #expect(await pb.waitForLog("reload rejected: \(pb.routesFile.path):3:5: error: unknown key 'targts'", timeout: .seconds(5)), "\(pb.log)")
+        let itsp2 = try await pb.sipp("uas-answer", label: "itsp2", port: pb.ports.itsp, toPatchbay: false)
+        defer { _ = itsp2.stop() }
+        let third = try await pb.sipp("uac-call", label: "pbx3", port: pb.ports.pbx, service: "0030987654")
+        defer { _ = third.stop() }
+        #expect(await third.wait(timeout: .seconds(10)) == .exited(0), "\(third.diagnostics)")
+        #expect(await itsp2.wait(timeout: .seconds(5)) == .exited(0))
+    }
+
+    /// OPTIONS to Patchbay itself is answered locally.
+    @Test func optionsIsAnsweredLocally() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let pbx = try await pb.sipp("uac-options", label: "pbx", port: pb.ports.pbx)
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)")
+    }
+
+    /// The load case of the engine issue: 1000 calls, sipp UAC -> Patchbay -> sipp UAS, none may fail.
+    @Test func thousandCallsWithoutAFailure() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        var uas = SippOptions(.named("uas-answer"), label: "gw", localPort: pb.ports.gateway, calls: 1000)
+        uas.globalTimeout = .seconds(60)
+        let gw = try await SippPeer.start(uas, in: pb.directory)
+        defer { _ = gw.stop() }
+        var uac = SippOptions(.named("uac-call"), label: "pbx", localPort: pb.ports.pbx, remote: "127.0.0.1:\(pb.ports.patchbay)", service: "0030987654", calls: 1000)
+        uac.rate = 100
+        uac.limit = 100
+        uac.globalTimeout = .seconds(60)
+        let pbx = try await SippPeer.start(uac, in: pb.directory)
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(60)) == .exited(0), "\(pbx.diagnostics)")
+        let stats = try pbx.statistics()
+        #expect(stats.successfulCalls == 1000)
+        #expect(stats.failedCalls == 0)
+        #expect(await gw.wait(timeout: .seconds(10)) == .exited(0))
+    }
+}
