@@ -17,6 +17,7 @@ demo: build
 	$(BIN) plugins
 	$(BIN) check $(SITE)
 	$(BIN) route $(SITE) --from pbx --to 0030987654 --caller 2345 --explain
+	./scripts/demo.sh
 
 # A plugin built as a separate SwiftPM package, loaded by the tests from a drop-in directory.
 example-plugin: deps

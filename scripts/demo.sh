@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Patchbay's main job on the bundled example: start `patchbay run` on examples/berlin, play the site's PBX,
+# gateway and trunks with sipp on 127.0.0.1, place a handful of calls, and print what happened to each.
+# Every process this script starts is stopped by its pid when it ends.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.build/debug/patchbay
+SITE=examples/berlin/patchbay.yaml
+WORK=$(mktemp -d /tmp/patchbay-demo.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+    sleep 0.3
+    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+}
+trap cleanup EXIT
+
+# The test scenarios take ${key:-default} placeholders (filled in by the Swift harness); here sed fills them.
+render() { # scenario out key=value...
+    local in="Tests/Scenarios/$1.xml" out="$2"; shift 2
+    cp "$in" "$out"
+    for kv in "$@"; do sed -i -E "s/\\\$\\{${kv%%=*}(:-[^}]*)?\\}/${kv#*=}/g" "$out"; done
+    sed -i -E 's/\$\{[a-z_]+:-([^}]*)\}/\1/g' "$out"
+}
+
+"$BIN" run "$SITE" > "$WORK/patchbay.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q listening "$WORK/patchbay.log" && break; sleep 0.1; done
+grep -q listening "$WORK/patchbay.log" || { cat "$WORK/patchbay.log"; exit 1; }
+
+n=0
+# call DESCRIPTION CALLER_PORT DIALLED UAS_PORT UAS_SCENARIO [key=value ...] -- UAC_SCENARIO [key=value ...]
+call() {
+    local what=$1 from_port=$2 dialled=$3 to_port=$4 uas=$5; shift 5
+    local uas_keys=() uac_keys=()
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do uas_keys+=("$1"); shift; done
+    shift; local uac=$1; shift; uac_keys=("$@")
+    n=$((n + 1))
+    local dir="$WORK/call$n"; mkdir -p "$dir"
+    local uas_pid=""
+    if [ "$to_port" != "-" ]; then
+        render "$uas" "$dir/uas.xml" "${uas_keys[@]}"
+        sipp -sf "$dir/uas.xml" -i 127.0.0.1 -p "$to_port" -mp 26000 -m 1 -nostdin -timeout 12s -timeout_error \
+            -trace_msg -message_file "$dir/uas.msg" > /dev/null 2>&1 &
+        uas_pid=$!; PIDS+=("$uas_pid"); sleep 0.3
+    fi
+    local extra_pid=""
+    if [ -n "${FALLBACK_PORT:-}" ]; then
+        render uas-answer "$dir/fallback.xml"
+        sipp -sf "$dir/fallback.xml" -i 127.0.0.1 -p "$FALLBACK_PORT" -mp 26200 -m 1 -nostdin -timeout 12s \
+            -timeout_error -trace_msg -message_file "$dir/fallback.msg" > /dev/null 2>&1 &
+        extra_pid=$!; PIDS+=("$extra_pid"); sleep 0.3
+    fi
+    render "$uac" "$dir/uac.xml" "${uac_keys[@]}"
+    local before; before=$(grep -c "call \(ended\|failed\|rejected\)" "$WORK/patchbay.log")
+    sipp -sf "$dir/uac.xml" 127.0.0.1:5060 -i 127.0.0.1 -p "$from_port" -mp 26100 -s "$dialled" -m 1 -nostdin \
+        -timeout 12s -timeout_error > /dev/null 2>&1 &
+    local uac_pid=$!; PIDS+=("$uac_pid")
+    wait "$uac_pid"; local rc=$?
+    # The callees end by themselves once their call is over (-m 1); give them a moment, then stop them.
+    for pid in $uas_pid $extra_pid; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    done
+    for _ in $(seq 30); do
+        [ "$(grep -c "call \(ended\|failed\|rejected\)" "$WORK/patchbay.log")" -gt "$before" ] && break; sleep 0.1
+    done
+    local line; line=$(grep "call \(ended\|failed\|rejected\)" "$WORK/patchbay.log" | sed -n "$((before + 1))p")
+    local route result tried received=""
+    route=$(sed -E 's/.*route=([^ ]+).*/\1/' <<< "$line")
+    result=$(sed -E 's/.*result=([^ ]+).*/\1/' <<< "$line")
+    tried=$(grep -o "tried=[^ ]*" <<< "$line" | cut -d= -f2)
+    for msg in "$dir/fallback.msg" "$dir/uas.msg"; do
+        [ -z "$received" ] && [ -f "$msg" ] && received=$(grep -m1 -a "^INVITE " "$msg" | cut -d' ' -f2)
+    done
+    printf '%d. %s\n   dialled %s -> route %s -> tried %s -> result %s%s   (caller sipp exit %d)\n' \
+        "$n" "$what" "$dialled" "$route" "${tried:--}" "$result" "${received:+, target received $received}" "$rc"
+}
+
+echo "Patchbay on $SITE: demo calls between simulated peers (sipp on 127.0.0.1)"
+echo
+call "PBX extension 2345 calls a Berlin number" 5070 0030987654 5080 uas-answer -- uac-call caller=2345
+call "PBX calls a mobile: the trunk gets +E.164 and G.711 only" 5070 001701234567 5090 uas-answer -- uac-call caller=2345
+call "PBX calls a premium-rate number: barred" 5070 009001234567 - - -- uac-expect-status status=403 caller=2345
+call "PBX calls a busy Berlin number: 486 goes back" 5070 0030987654 5080 uas-reject status=486 "reason=Busy Here" -- uac-expect-status status=486 caller=2345
+FALLBACK_PORT=5090 call "Gateway out of service (503): failover to the trunk" 5070 0030987654 5080 uas-reject status=503 "reason=Service Unavailable" -- uac-call caller=2345
+call "Trunk delivers a DID call: the PBX gets extension 2345" 5090 +49301232345 5070 uas-answer -- uac-call caller=+4940123456
+echo
+echo "Patchbay's log: $WORK/patchbay.log"
