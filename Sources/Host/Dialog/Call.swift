@@ -168,8 +168,19 @@ final class Call {
             state = .routing
             return tryNextTarget()
         }
-        // A final answer from the target that is not a reason to try elsewhere (busy, rejected) goes back.
-        let content = Relay.translate(Relay.content(of: r), from: targetAdapter, to: sourceAdapter)
+        // A final answer from the target that is not a reason to try elsewhere (busy, rejected) goes back. A 3xx is
+        // passed back with its Contact (the redirect target), translated like any other number; following it
+        // here is not built yet.
+        var content = Relay.translate(Relay.content(of: r), from: targetAdapter, to: sourceAdapter)
+        if (300..<400).contains(status) {
+            var contacts = r.nameAddresses("Contact")
+            for i in contacts.indices {
+                guard let user = contacts[i].uri.user, NumberTranslation.looksLikeNumber(user) else { continue }
+                let house = targetAdapter.numberFromPeer(user, role: .called)
+                contacts[i].uri.user = sourceAdapter.numberToPeer(house, role: .called)
+            }
+            content.setNameAddresses("Contact", contacts)
+        }
         finishFailed(status, reasonOf(r), content: content)
     }
 
@@ -238,6 +249,12 @@ final class Call {
             if fromA { hangUpB(reason: "caller hung up") } else { hangUpA() }
         case "CANCEL":
             cancelFromA(request)
+        case "REFER":
+            // Transfer through a B2BUA needs Patchbay to act on the REFER (replace a leg), not pass it on: a REFER
+            // relayed as is would point the far peer at the near peer's topology. Refused until it is built.
+            var r = Relay.response(405, "Method Not Allowed", to: request, toTag: nil, contact: nil)
+            r.headers.append(SIPHeader("Allow", Relay.allow))
+            shard.respond(r, to: request)
         default:
             relay(request, fromA: fromA)
         }

@@ -55,7 +55,8 @@ public enum NumberTranslation {
         return changes
     }
 
-    static func looksLikeNumber(_ s: String) -> Bool {
+    /// Digits with an optional `+`, `*`, `#` and visual separators: a user part that is a number, not a name.
+    public static func looksLikeNumber(_ s: String) -> Bool {
         guard !s.isEmpty, s.contains(where: \.isNumber) else { return false }
         return s.allSatisfy { ($0.isASCII && $0.isNumber) || "+*#-.() ".contains($0) }
     }

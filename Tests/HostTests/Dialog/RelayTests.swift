@@ -1,0 +1,62 @@
+@testable import Host
+import NIOCore
+import PluginAPI
+import Testing
+
+/// Message composition across legs, without sockets.
+@Suite struct RelayTests {
+    static let invite = try! SIPMessage(parsing: """
+        INVITE sip:0301234@pb SIP/2.0\r
+        Via: SIP/2.0/UDP 10.0.0.5:5070;branch=z9hG4bK-1;rport\r
+        Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-0\r
+        From: <sip:2345@10.0.0.5>;tag=a\r
+        To: <sip:0301234@pb>\r
+        Call-ID: c1\r
+        CSeq: 5 INVITE\r
+        Contact: <sip:2345@10.0.0.5:5070>\r
+        Record-Route: <sip:proxy.site;lr>\r
+        P-Asserted-Identity: <sip:+49301232345@10.0.0.5>\r
+        Diversion: <sip:2000@10.0.0.5>;reason=no-answer\r
+        X-Tenant: a\r
+        Content-Type: application/sdp\r
+        \r
+        v=0\r
+
+        """)
+
+    @Test func responseCopiesTheRequestsTransactionHeadersAndAddsOurTag() {
+        let r = Relay.response(180, "Ringing", to: Self.invite, toTag: "pb0xyz", contact: "<sip:192.0.2.1:5060>")
+        #expect(r.statusCode == 180)
+        #expect(r.values("Via") == ["SIP/2.0/UDP 10.0.0.5:5070;branch=z9hG4bK-1;rport", "SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-0"])
+        #expect(r.to?.tag == "pb0xyz")
+        #expect(r.from?.tag == "a")
+        #expect(r.header("CSeq") == "5 INVITE")
+        #expect(r.header("Contact") == "<sip:192.0.2.1:5060>")
+        #expect(!r.hasHeader("Record-Route"), "the caller's route set is not echoed by a B2BUA")
+        let busy = Relay.response(486, "Busy Here", to: Self.invite, toTag: "t", contact: "<sip:x>")
+        #expect(!busy.hasHeader("Contact"), "no Contact on a 4xx")
+    }
+
+    @Test func relayableContentDropsEveryLegHeader() {
+        let c = Relay.content(of: Self.invite)
+        #expect(c.headers.map(\.name) == ["P-Asserted-Identity", "Diversion", "X-Tenant", "Content-Type"])
+        #expect(c.body == Self.invite.body)
+    }
+
+    @Test func assertedIdentitiesCarryPatchbaysHost() {
+        var c = Relay.content(of: Self.invite)
+        Relay.hideTopology(&c, localHost: "192.0.2.1", localPort: 5060)
+        #expect(c.header("P-Asserted-Identity") == "<sip:+49301232345@192.0.2.1>")
+        #expect(c.header("Diversion") == "<sip:2000@10.0.0.5>;reason=no-answer", "redirection keeps its domain")
+    }
+
+    @Test func viaGetsReceivedAndRportFromTheRealSource() throws {
+        var m = Self.invite
+        Shard.stampVia(&m, source: try SocketAddress(ipAddress: "198.51.100.7", port: 40000))
+        #expect(m.values("Via").first == "SIP/2.0/UDP 10.0.0.5:5070;branch=z9hG4bK-1;rport=40000;received=198.51.100.7")
+        #expect(m.values("Via").count == 2, "only the top Via changes")
+        var same = Self.invite
+        Shard.stampVia(&same, source: try SocketAddress(ipAddress: "10.0.0.5", port: 5070))
+        #expect(same.values("Via").first == "SIP/2.0/UDP 10.0.0.5:5070;branch=z9hG4bK-1;rport=5070", "no received= when the host matches")
+    }
+}
