@@ -34,6 +34,7 @@ final class Call {
     var inviteB: SIPMessage?
     var bProvisional = false
     var cancelled = false
+    private var cancelSent = false
     var lastFailure: (Int, String)?
     var answer200: SIPMessage?
     var retransmit200: Scheduled<Void>?
@@ -282,7 +283,9 @@ final class Call {
     }
 
     private func sendCancelB() {
-        guard let invite = inviteB, let bLeg = b else { return }
+        // Several provisional responses may arrive after the caller cancelled; one CANCEL is enough.
+        guard !cancelSent, let invite = inviteB, let bLeg = b else { return }
+        cancelSent = true
         // RFC 3261 section 9.1: CANCEL copies the INVITE's Request-URI, top Via, Call-ID, From, To and CSeq number.
         var headers = invite.headers.filter { ["via", "route", "from", "call-id"].contains($0.canonicalName) }
         headers.append(SIPHeader("To", invite.header("To") ?? ""))
