@@ -194,6 +194,15 @@ struct EngineCallTests {
         #expect(await itsp2.wait(timeout: .seconds(5)) == .exited(0))
     }
 
+    /// SIGHUP reloads without any file change (operators' habit from other daemons).
+    @Test func sighupReloads() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        kill(pb.pid, SIGHUP)
+        #expect(await pb.waitForLog("reloaded (SIGHUP)", timeout: .seconds(5)), "\(pb.log)")
+        #expect(pb.process.isRunning)
+    }
+
     /// OPTIONS to Patchbay itself is answered locally.
     @Test func optionsIsAnsweredLocally() async throws {
         let pb = try await PatchbayUnderTest.start()
