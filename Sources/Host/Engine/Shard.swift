@@ -180,6 +180,14 @@ final class Shard: @unchecked Sendable {
         if let mf = invite.header("Max-Forwards").flatMap({ Int($0) }), mf <= 0 {
             return respond(Relay.response(483, "Too Many Hops", to: invite, toTag: newTag(), contact: nil), to: invite)
         }
+        // RFC 3261 section 8.2.2.3: Patchbay supports no extension a caller may require (100rel and timer are not
+        // built), so a Require gets 420 naming what is unsupported rather than being ignored.
+        let required = invite.values("Require")
+        if !required.isEmpty {
+            var r = Relay.response(420, "Bad Extension", to: invite, toTag: newTag(), contact: nil)
+            r.headers.append(SIPHeader("Unsupported", required.joined(separator: ", ")))
+            return respond(r, to: invite)
+        }
         let result: RequestProcessor.Result
         do {
             result = try RequestProcessor(site: site).process(invite, from: peer, seed: Engine.hash(invite.callID ?? ""))

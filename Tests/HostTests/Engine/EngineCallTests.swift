@@ -194,6 +194,18 @@ struct EngineCallTests {
         #expect(await itsp2.wait(timeout: .seconds(5)) == .exited(0))
     }
 
+    /// A caller that requires 100rel learns that Patchbay does not support it (420 with Unsupported).
+    @Test func requiredExtensionGets420() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let pbx = try await pb.sipp(
+            "uac-expect-status", label: "pbx", port: pb.ports.pbx, service: "0030987654",
+            keys: ["status": "420", "extra_header": "Require: 100rel"])
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(try pbx.messages().received("420").first?.header("Unsupported") == "100rel")
+    }
+
     /// SIGHUP reloads without any file change (operators' habit from other daemons).
     @Test func sighupReloads() async throws {
         let pb = try await PatchbayUnderTest.start()
