@@ -43,7 +43,7 @@ final class Call {
     var record: CallRecord
 
     init(
-        shard: Shard, site: Site, invite: SIPMessage, source: String, from address: SocketAddress, route: String,
+        shard: Shard, site: Site, invite: SIPMessage, source: String, from address: SIPDestination, route: String,
         legs: [RequestProcessor.Leg]
     ) {
         self.shard = shard

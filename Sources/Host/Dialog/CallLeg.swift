@@ -6,7 +6,7 @@ import PluginAPI
 /// its UAC). Nothing of one leg's identifiers appears on the other.
 struct CallLeg {
     var peer: String
-    var destination: SocketAddress
+    var destination: SIPDestination
     var callID: String
     var localTag: String
     var remoteTag: String?

@@ -36,6 +36,9 @@ public final class Engine: @unchecked Sendable {
         guard let listener = site.configuration.listeners.first(where: { $0.transport == .udp }) else {
             throw EngineError("no UDP listener configured (TCP and TLS listeners are not built yet)")
         }
+        for peer in site.configuration.peers where peer.transport != .udp {
+            logger.warning("peer '\(peer.name)' uses \(peer.transport.rawValue), which the engine does not carry yet: calls to it will fail over")
+        }
         let loops = Array(group.makeIterator())
         let routing = SiteRouting(site: site)
         for p in routing.problems { logger.warning("\(p)") }
@@ -50,8 +53,8 @@ public final class Engine: @unchecked Sendable {
             Shard(
                 index: i, loop: loop, site: site, routing: routing, settings: settings, localHost: host,
                 localPort: transport.port, logger: logger
-            ) { message, destination, index in
-                transport.send(message.serialized(), to: destination, from: index)
+            ) { [unowned self] message, destination, index in
+                self.transmit(message, to: destination, from: index, udp: transport)
             }
         }
         ready.store(true, ordering: .releasing)
@@ -89,7 +92,18 @@ public final class Engine: @unchecked Sendable {
             return
         }
         let shard = shards[shardIndex(for: message.callID ?? "")]
-        shard.loop.execute { shard.receive(message, from: source) }
+        let from = SIPDestination(transport: .udp, address: source)
+        shard.loop.execute { shard.receive(message, from: from) }
+    }
+
+    private func transmit(_ message: SIPMessage, to destination: SIPDestination, from index: Int, udp: UDPTransport) {
+        switch destination.transport {
+        case .udp:
+            udp.send(message.serialized(), to: destination.address, from: index)
+        case .tcp, .tls:
+            // Stream transports are not wired into the engine yet; a peer configured for them cannot be reached.
+            logger.warning("no \(destination.transport.rawValue) transport: message to \(destination.address) not sent")
+        }
     }
 
     /// Our Call-IDs start `pb<shard>-`; any other Call-ID is spread by hash.

@@ -21,10 +21,10 @@ final class Shard: @unchecked Sendable {
     let logger: Logger
     let localHost: String
     let localPort: Int
-    private let transmit: (SIPMessage, SocketAddress, Int) -> Void
+    private let transmit: (SIPMessage, SIPDestination, Int) -> Void
     private(set) var site: Site
     private var routing: SiteRouting
-    private var layer: TransactionLayer<SocketAddress>!
+    private var layer: TransactionLayer<SIPDestination>!
     private var calls: [String: Call] = [:]
     private(set) var unknownSourceCount = 0
     /// Peers the health monitor reported down; routing skips them.
@@ -33,7 +33,7 @@ final class Shard: @unchecked Sendable {
 
     init(
         index: Int, loop: any EventLoop, site: Site, routing: SiteRouting, settings: TransactionSettings,
-        localHost: String, localPort: Int, logger: Logger, transmit: @escaping (SIPMessage, SocketAddress, Int) -> Void
+        localHost: String, localPort: Int, logger: Logger, transmit: @escaping (SIPMessage, SIPDestination, Int) -> Void
     ) {
         self.index = index
         self.loop = loop
@@ -69,7 +69,7 @@ final class Shard: @unchecked Sendable {
         return String(UInt64.random(in: 0...UInt64.max) ^ counter, radix: 36)
     }
 
-    func address(of peer: String) -> SocketAddress? { routing.addresses[peer] }
+    func address(of peer: String) -> SIPDestination? { routing.addresses[peer] }
 
     func setPeer(_ peer: String, up: Bool) {
         if up { downPeers.remove(peer) } else { downPeers.insert(peer) }
@@ -77,14 +77,14 @@ final class Shard: @unchecked Sendable {
 
     // MARK: Sending
 
-    func sendStateless(_ message: SIPMessage, to destination: SocketAddress) { transmit(message, destination, index) }
+    func sendStateless(_ message: SIPMessage, to destination: SIPDestination) { transmit(message, destination, index) }
 
     func respond(_ response: SIPMessage, to request: SIPMessage) { layer.respond(response, to: request) }
 
-    func sendRequest(_ request: SIPMessage, to destination: SocketAddress, handler: @escaping (ClientEvent) -> Void) {
+    func sendRequest(_ request: SIPMessage, to destination: SIPDestination, handler: @escaping (ClientEvent) -> Void) {
         do {
             try layer.sendRequest(
-                request, to: destination, onResponse: { handler(.response($0)) }, onFailure: { _ in handler(.timeout) })
+                request, to: destination, reliableTransport: destination.isReliable, onResponse: { handler(.response($0)) }, onFailure: { _ in handler(.timeout) })
         } catch {
             // Only a bug of ours (no branch, a duplicate) gets here; report it as a failed attempt, asynchronously
             // like a real failure, so the caller's state is never re-entered.
@@ -102,10 +102,10 @@ final class Shard: @unchecked Sendable {
 
     // MARK: Receiving
 
-    func receive(_ message: SIPMessage, from source: SocketAddress) {
+    func receive(_ message: SIPMessage, from source: SIPDestination) {
         var message = message
-        if message.isRequest { Self.stampVia(&message, source: source) }
-        guard let fresh = layer.receive(message, from: source) else { return }
+        if message.isRequest { Self.stampVia(&message, source: source.address) }
+        guard let fresh = layer.receive(message, from: source, reliableTransport: source.isReliable) else { return }
         if fresh.isRequest {
             handleRequest(fresh, from: source)
         } else if let callID = fresh.callID, let call = calls[callID] {
@@ -135,8 +135,8 @@ final class Shard: @unchecked Sendable {
         value.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
     }
 
-    private func handleRequest(_ request: SIPMessage, from source: SocketAddress) {
-        guard let peer = routing.classify(source) else {
+    private func handleRequest(_ request: SIPMessage, from source: SIPDestination) {
+        guard let peer = routing.classify(source.address) else {
             unknownSourceCount += 1
             if request.method != "ACK", site.configuration.unknownSources == .reject {
                 respond(Relay.response(403, "Forbidden", to: request, toTag: newTag(), contact: nil), to: request)
@@ -176,7 +176,7 @@ final class Shard: @unchecked Sendable {
         }
     }
 
-    private func startCall(_ invite: SIPMessage, from peer: String, source: SocketAddress) {
+    private func startCall(_ invite: SIPMessage, from peer: String, source: SIPDestination) {
         if let mf = invite.header("Max-Forwards").flatMap({ Int($0) }), mf <= 0 {
             return respond(Relay.response(483, "Too Many Hops", to: invite, toTag: newTag(), contact: nil), to: invite)
         }

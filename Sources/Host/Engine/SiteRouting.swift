@@ -4,7 +4,7 @@ import NIOCore
 /// table that classifies a source address onto a peer.
 struct SiteRouting: Sendable {
     /// Where requests to each peer go (its first address).
-    var addresses: [String: SocketAddress] = [:]
+    var addresses: [String: SIPDestination] = [:]
     /// Source IP and port -> peer; a peer's entry without a specific port match falls back to `byIP`.
     private var byIPPort: [String: String] = [:]
     private var byIP: [String: String] = [:]
@@ -19,7 +19,7 @@ struct SiteRouting: Sendable {
                     problems.append("peer '\(peer.name)': cannot resolve \(a)")
                     continue
                 }
-                if i == 0 { addresses[peer.name] = address }
+                if i == 0 { addresses[peer.name] = SIPDestination(transport: peer.transport, address: address) }
                 byIPPort["\(ip):\(a.port)"] = byIPPort["\(ip):\(a.port)"] ?? peer.name
                 // Peers often send from another port than they listen on (TCP, or a separate UDP socket), so the
                 // address alone also classifies, unless two peers share it.
