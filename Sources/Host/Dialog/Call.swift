@@ -224,13 +224,8 @@ final class Call {
     }
 
     private func sendAckB() {
-        guard var bLeg = b, let invite = inviteB, let cseq = invite.cseq?.number else { return }
-        let saved = bLeg.localCSeq
-        bLeg.localCSeq = cseq - 1
-        var ack = bLeg.makeRequest("ACK", via: shard.via(), contact: shard.contact(user: nil))
-        ack.removeHeader("Contact")
-        bLeg.localCSeq = saved
-        shard.sendStateless(ack, to: bLeg.destination)
+        guard let bLeg = b, let cseq = inviteB?.cseq?.number else { return }
+        shard.sendStateless(bLeg.makeACK(cseq: cseq, via: shard.via()), to: bLeg.destination)
     }
 
     // MARK: Events from the shard
@@ -329,13 +324,8 @@ final class Call {
     }
 
     private func ackReInvite(_ response: SIPMessage, on fromA: Bool) {
-        guard var leg = fromA ? b : a, let cseq = response.cseq?.number else { return }
-        let saved = leg.localCSeq
-        leg.localCSeq = cseq - 1
-        var ack = leg.makeRequest("ACK", via: shard.via(), contact: shard.contact(user: nil))
-        ack.removeHeader("Contact")
-        leg.localCSeq = saved
-        shard.sendStateless(ack, to: leg.destination)
+        guard let leg = fromA ? b : a, let cseq = response.cseq?.number else { return }
+        shard.sendStateless(leg.makeACK(cseq: cseq, via: shard.via()), to: leg.destination)
     }
 
     // MARK: Teardown

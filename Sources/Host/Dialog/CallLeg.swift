@@ -19,6 +19,16 @@ struct CallLeg {
     var localCSeq: UInt32
     var remoteCSeq: UInt32 = 0
 
+    /// The ACK for a 2xx to the INVITE sent with CSeq `cseq` (RFC 3261 section 13.2.2.4): same CSeq number, a new
+    /// branch, no Contact. It belongs to no transaction and leaves the dialog's CSeq alone.
+    func makeACK(cseq: UInt32, via: String) -> SIPMessage {
+        var copy = self
+        copy.localCSeq = cseq - 1
+        var ack = copy.makeRequest("ACK", via: via, contact: "")
+        ack.removeHeader("Contact")
+        return ack
+    }
+
     /// A request inside this dialog (BYE, INFO, UPDATE, re-INVITE), RFC 3261 section 12.2.1.1.
     mutating func makeRequest(_ method: String, via: String, contact: String, maxForwards: Int = 70) -> SIPMessage {
         localCSeq += 1
