@@ -37,6 +37,12 @@ final class Call {
     private var cancelSent = false
     var lastFailure: (Int, String)?
     var answer200: SIPMessage?
+    /// Delayed offer (RFC 3261 section 13.2.1): the INVITE had no SDP, the 2xx carries the offer and the caller's
+    /// ACK the answer, so the B leg's ACK must wait for the caller's and carry its SDP.
+    private var delayedOffer = false
+    private var ackSentB: Bool { ackB != nil }
+    /// Kept to answer the callee's 2xx retransmissions with the same ACK (with the SDP answer, if any).
+    private var ackB: SIPMessage?
     var retransmit200: Scheduled<Void>?
     var retransmitInterval: TimeAmount = .milliseconds(500)
     var retransmitDeadline: NIODeadline = .now()
@@ -146,9 +152,11 @@ final class Call {
             if let contact = r.nameAddresses("Contact").first?.uri { bLeg.remoteTarget = contact }
             bLeg.routeSet = r.values("Record-Route").reversed()
             b = bLeg
-            // ACK the B leg at once: the answer is final for Patchbay, and waiting for the caller's ACK would let
-            // the callee retransmit meanwhile. (Delayed offer, where the ACK carries SDP, is not handled yet.)
-            sendAckB()
+            // With an offer in the INVITE, ACK the B leg at once: the answer is final for Patchbay, and waiting for
+            // the caller's ACK would only make the callee retransmit. With a delayed offer the caller's ACK
+            // carries the answer, so the B leg's ACK waits for it.
+            delayedOffer = inviteB?.body.isEmpty ?? false
+            if cancelled || !delayedOffer { sendAckB() }
             if cancelled { return hangUpB(reason: "cancelled while answered") }
             record.target = target.peer
             record.attempts.append((target.peer, status))
@@ -213,6 +221,7 @@ final class Call {
             guard let self, let ok = self.answer200, self.state == .confirmed else { return }
             if NIODeadline.now() >= self.retransmitDeadline {
                 self.answer200 = nil
+                if !self.ackSentB { self.sendAckB() }
                 self.logger.warning("no ACK from the caller", metadata: ["a": "\(self.a.callID)"])
                 self.hangUpBoth(reason: "no ACK")
                 return
@@ -223,9 +232,17 @@ final class Call {
         }
     }
 
-    private func sendAckB() {
+    /// `answer`: the caller's ACK, whose SDP (delayed offer) goes to the target through both adapters.
+    private func sendAckB(answer: SIPMessage? = nil) {
         guard let bLeg = b, let cseq = inviteB?.cseq?.number else { return }
-        shard.sendStateless(bLeg.makeACK(cseq: cseq, via: shard.via()), to: bLeg.destination)
+        var ack = bLeg.makeACK(cseq: cseq, via: shard.via())
+        if let answer, !answer.body.isEmpty, let target = currentTarget, let targetAdapter = site.adapters[target.peer] {
+            let content = Relay.translate(Relay.content(of: answer), from: sourceAdapter, to: targetAdapter)
+            ack.headers += content.headers.filter { $0.canonicalName == "content-type" }
+            ack.body = content.body
+        }
+        ackB = ack
+        shard.sendStateless(ack, to: bLeg.destination)
     }
 
     // MARK: Events from the shard
@@ -237,6 +254,7 @@ final class Call {
             if fromA {
                 answer200 = nil
                 retransmit200?.cancel()
+                if delayedOffer, !ackSentB { sendAckB(answer: request) }
             }
         case "BYE":
             shard.respond(Relay.response(200, "OK", to: request, toTag: nil, contact: nil), to: request)
@@ -263,8 +281,12 @@ final class Call {
 
     /// A 2xx retransmission from the target after its INVITE transaction ended: the ACK was lost, send it again.
     func strayResponse(_ response: SIPMessage) {
-        if let status = response.statusCode, (200..<300).contains(status), response.method == "INVITE", state == .confirmed {
-            sendAckB()
+        // Before the caller's ACK (delayed offer) there is nothing to send yet: the callee keeps retransmitting
+        // and gets the ACK with the answer when it comes.
+        if let status = response.statusCode, (200..<300).contains(status), response.method == "INVITE",
+            state == .confirmed, let ack = ackB, let bLeg = b
+        {
+            shard.sendStateless(ack, to: bLeg.destination)
         }
     }
 

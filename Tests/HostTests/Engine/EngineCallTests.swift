@@ -194,6 +194,21 @@ struct EngineCallTests {
         #expect(await itsp2.wait(timeout: .seconds(5)) == .exited(0))
     }
 
+    /// Delayed offer (CUCM's default): no SDP in the INVITE, the offer in the callee's 200, the answer in the
+    /// caller's ACK, which Patchbay must carry to the callee in the B leg's ACK.
+    @Test func delayedOfferCarriesTheAnswerInTheAck() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let gw = try await pb.sipp("uas-delayed-offer", label: "gw", port: pb.ports.gateway, toPatchbay: false)
+        defer { _ = gw.stop() }
+        let pbx = try await pb.sipp("uac-delayed-offer", label: "pbx", port: pb.ports.pbx, service: "0030987654")
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
+        #expect(try gw.messages().received("INVITE").first?.body.isEmpty == true)
+        #expect(try gw.messages().received("ACK").first?.body.contains("m=audio") == true)
+    }
+
     /// A caller that requires 100rel learns that Patchbay does not support it (420 with Unsupported).
     @Test func requiredExtensionGets420() async throws {
         let pb = try await PatchbayUnderTest.start()
