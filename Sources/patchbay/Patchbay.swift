@@ -143,9 +143,11 @@ struct Run: AsyncParsableCommand {
         let logger = Logger(label: "patchbay")
         let site = try options.loadSite()
         let engine = Engine(site: site, threads: threads ?? System.coreCount, logger: logger)
-        try await engine.start()
+        // Reload handling is in place before "listening" is logged, so a SIGHUP from a supervisor that waits for
+        // that line can never hit the default action (terminate).
         let reloader = Reloader(engine: engine, site: site, configurationFile: options.config, logger: logger)
         reloader.start()
+        try await engine.start()
         // Stop on SIGTERM or SIGINT. (Draining calls in progress comes with the robustness work.)
         let stopped = AsyncStream<Int32> { continuation in
             for sig in [SIGTERM, SIGINT] {
