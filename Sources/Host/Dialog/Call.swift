@@ -35,6 +35,10 @@ final class Call {
     var bProvisional = false
     var cancelled = false
     private var cancelSent = false
+    var ringTimeout: TimeAmount?
+    private var ringTimer: Scheduled<Void>?
+    /// The target rang too long and was cancelled by Patchbay: its 487 means "try the next one".
+    private var ringExpired = false
     var lastFailure: (Int, String)?
     var answer200: SIPMessage?
     /// Delayed offer (RFC 3261 section 13.2.1): the INVITE had no SDP, the 2xx carries the offer and the caller's
@@ -94,6 +98,8 @@ final class Call {
         }
         currentTarget = leg
         bProvisional = false
+        cancelSent = false
+        ringExpired = false
         let callID = shard.newCallID()
         var from = leg.message.from ?? NameAddress(uri: SIPURI(host: shard.localHost))
         from.uri.host = shard.localHost
@@ -139,14 +145,16 @@ final class Call {
         guard let targetAdapter = site.adapters[target.peer] else { return }
         if status == 100 { return }
         if status < 200 {
+            if !bProvisional, let ringTimeout { startRingTimer(ringTimeout) }
             bProvisional = true
-            if cancelled { return sendCancelB() }
+            if cancelled || ringExpired { return sendCancelB() }
             if let tag = r.to?.tag { bLeg.remoteTag = tag; b = bLeg }
             state = .early
             let content = Relay.translate(Relay.content(of: r), from: targetAdapter, to: sourceAdapter)
             shard.respond(Relay.response(status, reasonOf(r), to: inviteA, toTag: a.localTag, contact: shard.contact(user: nil), content: content), to: inviteA)
             return
         }
+        ringTimer?.cancel()
         if status < 300 {
             bLeg.remoteTag = r.to?.tag
             if let contact = r.nameAddresses("Contact").first?.uri { bLeg.remoteTarget = contact }
@@ -171,6 +179,13 @@ final class Call {
             logger.info("call setup", metadata: setupMetadata())
             return
         }
+        if ringExpired, !cancelled {
+            // Our own CANCEL after the ring timeout: the target did not answer, the next one gets the call.
+            record.attempts.append((target.peer, 480))
+            lastFailure = (480, "Temporarily Unavailable")
+            state = .routing
+            return tryNextTarget()
+        }
         record.attempts.append((target.peer, status))
         if site.failoverCodes.contains(status), !cancelled {
             lastFailure = (status, reasonOf(r))
@@ -191,6 +206,14 @@ final class Call {
             content.setNameAddresses("Contact", contacts)
         }
         finishFailed(status, reasonOf(r), content: content)
+    }
+
+    private func startRingTimer(_ after: TimeAmount) {
+        ringTimer = shard.loop.assumeIsolated().scheduleTask(in: after) { [weak self] in
+            guard let self, self.state == .early || self.state == .routing, !self.cancelled else { return }
+            self.ringExpired = true
+            self.sendCancelB()
+        }
     }
 
     private func reasonOf(_ r: SIPMessage) -> String {
@@ -380,6 +403,7 @@ final class Call {
 
     private func end(by reason: String) {
         guard state != .ended else { return }
+        ringTimer?.cancel()
         let wasAnswered = record.answeredAt != nil
         state = .ended
         retransmit200?.cancel()

@@ -200,6 +200,7 @@ final class Shard: @unchecked Sendable {
             respond(Relay.response(status, reason, to: invite, toTag: newTag(), contact: nil), to: invite)
         case .forwarded(let route):
             let call = Call(shard: self, site: site, invite: invite, source: peer, from: source, route: route, legs: result.legs)
+            call.ringTimeout = result.ringTimeout.map { .milliseconds(Int64($0 * 1000)) }
             calls[call.a.callID] = call
             call.tryNextTarget()
         }

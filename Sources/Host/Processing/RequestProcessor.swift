@@ -31,6 +31,8 @@ public struct RequestProcessor: Sendable {
         public var steps: [Step] = []
         public var outcome: Outcome = .rejected(route: nil, status: 500, reason: "Server Internal Error")
         public var house: SIPMessage?
+        /// The matched route's ring timeout, for the engine.
+        public var ringTimeout: Double?
         /// One per target in the order they would be tried.
         public var legs: [Leg] = []
     }
@@ -85,6 +87,7 @@ public struct RequestProcessor: Sendable {
             case .forward:
                 let targets = route.orderedTargets(seed: seed)
                 result.outcome = .forwarded(route: route.name)
+                result.ringTimeout = route.ringTimeout
                 result.steps.append(
                     Step(
                         title: "route",

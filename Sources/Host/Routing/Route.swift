@@ -28,6 +28,9 @@ public struct Route: Sendable {
     public var caller: [NumberPattern]
     public var headers: [HeaderCondition]
     public var action: Action
+    /// How long a target may ring (after its first provisional response) before it is cancelled and the next
+    /// target is tried; nil lets it ring until the caller gives up.
+    public var ringTimeout: Double?
     public var position: SourcePosition
 
     public func matches(source: String, called calledNumber: String, caller callerNumber: String?, message: SIPMessage)

@@ -113,10 +113,16 @@ extension RouteTable {
         } else if action == nil {
             d.error(m.position, "route \(name.map { "'\($0)' " } ?? "")needs 'targets' or 'reject'")
         }
+        var ringTimeout: Double?
+        if let n = m.node("ring_timeout") {
+            if case .scalar(let s) = n, let v = Double(s.string), v >= 0.1, v <= 3600 { ringTimeout = v } else {
+                d.error(m.pos(n), "'ring_timeout' must be seconds between 0.1 and 3600, found \(YAMLMap.kind(of: n))")
+            }
+        }
         guard let name, let action else { return nil }
         return Route(
             name: name, sources: sources, called: called, caller: caller, headers: headers, action: action,
-            position: m.position)
+            ringTimeout: ringTimeout, position: m.position)
     }
 
     /// `to: "+4930"` (prefix), a list of those, or `{prefix: ...}`, `{exact: ...}`, `{regex: ...}` entries.

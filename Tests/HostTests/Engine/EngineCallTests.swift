@@ -131,6 +131,26 @@ struct EngineCallTests {
         #expect(pb.attempts == ["gw:408,itsp:200"])
     }
 
+    /// The gateway rings but nobody picks up: after the route's ring_timeout Patchbay cancels it and the trunk gets
+    /// the call, while the caller just keeps hearing ringing.
+    @Test func ringTimeoutFailsOverToTheNextTarget() async throws {
+        let routes = PatchbayUnderTest.routes.replacingOccurrences(
+            of: "    targets: [gw, itsp]", with: "    targets: [gw, itsp]\n    ring_timeout: 0.5")
+        let pb = try await PatchbayUnderTest.start(routes: routes)
+        defer { pb.stop() }
+        let gw = try await pb.sipp("uas-ring-forever", label: "gw", port: pb.ports.gateway, toPatchbay: false)
+        defer { _ = gw.stop() }
+        let itsp = try await pb.sipp("uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false)
+        defer { _ = itsp.stop() }
+        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654")
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "the gateway saw a proper CANCEL: \(gw.diagnostics)")
+        #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0))
+        #expect(await pb.waitForLog("call ended"))
+        #expect(pb.attempts == ["gw:480,itsp:200"])
+    }
+
     /// The gateway fails its OPTIONS probes and is marked down; the next call goes straight to the trunk.
     @Test func downPeerIsSkipped() async throws {
         let pb = try await PatchbayUnderTest.start(gatewayExtra: "    health_check: {interval: 0.2, down_after: 2, up_after: 1}")
