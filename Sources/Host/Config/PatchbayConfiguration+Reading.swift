@@ -30,6 +30,7 @@ extension PatchbayConfiguration {
             listeners.append(Listener(transport: transport, host: host, port: port))
         }
         let unknownSources = top.choice("unknown_sources", UnknownSourcePolicy.self) ?? .reject
+        let redirects = top.choice("redirects", RedirectPolicy.self) ?? .pass
         var failoverCodes: Set<Int> = [408, 480, 503]
         if let codes = top.list("failover_codes") {
             failoverCodes = []
@@ -68,6 +69,7 @@ extension PatchbayConfiguration {
         var config = PatchbayConfiguration(
             file: file, listeners: listeners, pluginDirectory: pluginDirectory, routesFile: routes, peers: peers)
         config.unknownSources = unknownSources
+        config.redirects = redirects
         config.failoverCodes = failoverCodes
         config.timers = timers
         return config

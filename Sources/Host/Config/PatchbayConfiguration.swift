@@ -68,8 +68,15 @@ public struct PatchbayConfiguration: Sendable {
         case reject, drop
     }
 
+    /// A 3xx from a target: passed back to the caller, or followed by routing the number in its Contact (from the
+    /// same source peer, through the same table, at most three times per call).
+    public enum RedirectPolicy: String, Sendable, CaseIterable {
+        case pass, follow
+    }
+
     public var file: String
     public var listeners: [Listener]
+    public var redirects: RedirectPolicy = .pass
     public var unknownSources: UnknownSourcePolicy = .reject
     /// Final responses from a target that make Patchbay try the route's next target.
     public var failoverCodes: Set<Int> = [408, 480, 503]

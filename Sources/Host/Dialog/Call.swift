@@ -36,6 +36,9 @@ final class Call {
     var cancelled = false
     private var cancelSent = false
     var ringTimeout: TimeAmount?
+    /// The INVITE in the house format, kept to route a redirect's new number.
+    var house: SIPMessage?
+    private var redirectsFollowed = 0
     private var ringTimer: Scheduled<Void>?
     /// The target rang too long and was cancelled by Patchbay: its 487 means "try the next one".
     private var ringExpired = false
@@ -192,9 +195,13 @@ final class Call {
             state = .routing
             return tryNextTarget()
         }
+        if (300..<400).contains(status), site.configuration.redirects == .follow, redirectsFollowed < 3,
+            !cancelled, follow(r, from: targetAdapter)
+        {
+            return
+        }
         // A final answer from the target that is not a reason to try elsewhere (busy, rejected) goes back. A 3xx is
-        // passed back with its Contact (the redirect target), translated like any other number; following it
-        // here is not built yet.
+        // passed back with its Contact (the redirect target), translated like any other number.
         var content = Relay.translate(Relay.content(of: r), from: targetAdapter, to: sourceAdapter)
         if (300..<400).contains(status) {
             var contacts = r.nameAddresses("Contact")
@@ -206,6 +213,35 @@ final class Call {
             content.setNameAddresses("Contact", contacts)
         }
         finishFailed(status, reasonOf(r), content: content)
+    }
+
+    /// Routes the number in a 3xx's Contact as if the caller had dialled it. Returns false when there is nothing
+    /// to follow (no Contact with a number), so the 3xx goes back to the caller instead.
+    private func follow(_ redirect: SIPMessage, from targetAdapter: any PeerAdapter) -> Bool {
+        guard var house,
+            let user = redirect.nameAddresses("Contact").compactMap({ $0.uri.user }).first(where: NumberTranslation.looksLikeNumber)
+        else { return false }
+        let number = targetAdapter.numberFromPeer(user, role: .called).digits
+        guard var ruri = house.requestURI else { return false }
+        ruri.user = number
+        house.requestURI = ruri
+        if var to = house.to {
+            to.uri.user = number
+            house.to = to
+        }
+        redirectsFollowed += 1
+        let result = RequestProcessor(site: site).route(house, from: sourcePeer, seed: Engine.hash(a.callID))
+        logger.info("following redirect", metadata: ["a": "\(a.callID)", "to": "\(number)", "outcome": "\(result.outcome)"])
+        switch result.outcome {
+        case .forwarded:
+            self.house = house
+            pending = result.legs
+            state = .routing
+            tryNextTarget()
+        case .rejected(_, let status, let reason):
+            finishFailed(status, reason)
+        }
+        return true
     }
 
     private func startRingTimer(_ after: TimeAmount) {

@@ -201,6 +201,7 @@ final class Shard: @unchecked Sendable {
         case .forwarded(let route):
             let call = Call(shard: self, site: site, invite: invite, source: peer, from: source, route: route, legs: result.legs)
             call.ringTimeout = result.ringTimeout.map { .milliseconds(Int64($0 * 1000)) }
+            call.house = result.house
             calls[call.a.callID] = call
             call.tryNextTarget()
         }

@@ -68,6 +68,20 @@ public struct RequestProcessor: Sendable {
                 notes: numberChanges.map { "number \($0)" }, diff: MessageDiff(from: message, to: house)))
         result.house = house
 
+        route(house, from: source, seed: seed, into: &result)
+        return result
+    }
+
+    /// The routing half of `process`, for a request already in the house format: also used when a target
+    /// redirects a call (3xx) and Patchbay follows it with the new number.
+    public func route(_ house: SIPMessage, from source: String, seed: UInt64 = 0) -> Result {
+        var result = Result()
+        result.house = house
+        route(house, from: source, seed: seed, into: &result)
+        return result
+    }
+
+    private func route(_ house: SIPMessage, from source: String, seed: UInt64, into result: inout Result) {
         let called = house.requestURI.flatMap(Self.number(in:)) ?? ""
         let caller = house.from.flatMap { Self.number(in: $0.uri) }
         switch site.routes.decide(source: source, called: called, caller: caller, message: house) {
@@ -117,7 +131,6 @@ public struct RequestProcessor: Sendable {
                 }
             }
         }
-        return result
     }
 
     static func removeInternalHeaders(_ m: inout SIPMessage, _ names: [String]) {

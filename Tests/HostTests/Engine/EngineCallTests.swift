@@ -151,6 +151,37 @@ struct EngineCallTests {
         #expect(pb.attempts == ["gw:480,itsp:200"])
     }
 
+    /// The gateway redirects (302) to a mobile number; with `redirects: follow` Patchbay routes that number like a
+    /// dialled one, so the mobile route sends it to the trunk in E.164.
+    @Test func redirectIsFollowedThroughTheRoutingTable() async throws {
+        let pb = try await PatchbayUnderTest.start(top: "redirects: follow")
+        defer { pb.stop() }
+        let gw = try await pb.sipp("uas-redirect", label: "gw", port: pb.ports.gateway, toPatchbay: false)
+        defer { _ = gw.stop() }
+        let itsp = try await pb.sipp("uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false, keys: ["expect_ruser": "+491701234567"])
+        defer { _ = itsp.stop() }
+        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654")
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "\(itsp.diagnostics)")
+        #expect(await gw.wait(timeout: .seconds(5)) == .exited(0))
+        #expect(await pb.waitForLog("call ended"))
+        #expect(pb.attempts == ["gw:302,itsp:200"])
+    }
+
+    /// Without `redirects: follow` the 302 goes back to the caller.
+    @Test func redirectIsPassedBackByDefault() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let gw = try await pb.sipp("uas-redirect", label: "gw", port: pb.ports.gateway, toPatchbay: false)
+        defer { _ = gw.stop() }
+        let pbx = try await pb.sipp("uac-expect-status", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["status": "302"])
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)")
+        let contact = try #require(try pbx.messages().received("302").first?.header("Contact"))
+        #expect(contact.contains("sip:001701234567@"), "the PBX gets the number in its own dialect (outside line 0): \(contact)")
+    }
+
     /// The gateway fails its OPTIONS probes and is marked down; the next call goes straight to the trunk.
     @Test func downPeerIsSkipped() async throws {
         let pb = try await PatchbayUnderTest.start(gatewayExtra: "    health_check: {interval: 0.2, down_after: 2, up_after: 1}")

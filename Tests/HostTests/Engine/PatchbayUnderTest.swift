@@ -27,12 +27,13 @@ final class PatchbayUnderTest: @unchecked Sendable {
 
     /// PBX (extensions 2000-2999 on +4930123, outside line 0), ISDN gateway, ITSP trunk. T1 is 50 ms so that a
     /// target that never answers times out (64*T1) in 3.2 s.
-    static func config(_ p: Ports, gatewayExtra: String = "") -> String {
+    static func config(_ p: Ports, gatewayExtra: String = "", top: String = "") -> String {
         """
         listen:
           - {transport: udp, address: 127.0.0.1, port: \(p.patchbay)}
         routes: routes.yaml
         timers: {t1_ms: 50, t2_ms: 400}
+        \(top)
         peers:
           - name: pbx
             plugin: IPPBX
@@ -79,11 +80,11 @@ final class PatchbayUnderTest: @unchecked Sendable {
     }
 
     static func start(
-        _ test: String = #function, gatewayExtra: String = "", routes: String = routes
+        _ test: String = #function, gatewayExtra: String = "", top: String = "", routes: String = routes
     ) async throws -> PatchbayUnderTest {
         let dir = try SippHarness.makeDirectory(test)
         let ports = try Ports.allocate()
-        try config(ports, gatewayExtra: gatewayExtra).write(to: dir.appendingPathComponent("patchbay.yaml"), atomically: true, encoding: .utf8)
+        try config(ports, gatewayExtra: gatewayExtra, top: top).write(to: dir.appendingPathComponent("patchbay.yaml"), atomically: true, encoding: .utf8)
         try routes.write(to: dir.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
         let p = try PatchbayUnderTest(directory: dir, ports: ports)
         let deadline = ContinuousClock.now + .seconds(10)
