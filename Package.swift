@@ -52,6 +52,7 @@ let package = Package(
             dependencies: [
                 "Host", pluginAPI, .product(name: "PluginTestKit", package: "PluginAPI"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/HostTests"
         ),

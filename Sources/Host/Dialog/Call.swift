@@ -115,7 +115,9 @@ final class Call {
             peer: leg.peer, destination: destination, callID: callID, localTag: shard.newTag(), remoteTag: nil,
             localURI: from, remoteURI: to, remoteTarget: leg.message.requestURI ?? to.uri, localCSeq: 0)
         let maxForwards = max(0, (Int(inviteA.header("Max-Forwards") ?? "70") ?? 70) - 1)
-        var invite = bLeg.makeRequest("INVITE", via: shard.via(), contact: shard.contact(user: from.uri.user), maxForwards: maxForwards)
+        var invite = bLeg.makeRequest(
+            "INVITE", via: shard.via(for: destination), contact: shard.contact(user: from.uri.user, for: destination),
+            maxForwards: maxForwards)
         var content = Relay.content(of: leg.message)
         Relay.hideTopology(&content, localHost: shard.localHost, localPort: shard.localPort)
         invite.headers += content.headers
@@ -154,7 +156,7 @@ final class Call {
             if let tag = r.to?.tag { bLeg.remoteTag = tag; b = bLeg }
             state = .early
             let content = Relay.translate(Relay.content(of: r), from: targetAdapter, to: sourceAdapter)
-            shard.respond(Relay.response(status, reasonOf(r), to: inviteA, toTag: a.localTag, contact: shard.contact(user: nil), content: content), to: inviteA)
+            shard.respond(Relay.response(status, reasonOf(r), to: inviteA, toTag: a.localTag, contact: shard.contact(user: nil, for: a.destination), content: content), to: inviteA)
             return
         }
         ringTimer?.cancel()
@@ -175,7 +177,9 @@ final class Call {
             record.answeredAt = NIODeadline.now().uptimeNanoseconds
             state = .confirmed
             let content = Relay.translate(Relay.content(of: r), from: targetAdapter, to: sourceAdapter)
-            let ok = Relay.response(status, reasonOf(r), to: inviteA, toTag: a.localTag, contact: shard.contact(user: nil), content: content)
+            let ok = Relay.response(
+                status, reasonOf(r), to: inviteA, toTag: a.localTag, contact: shard.contact(user: nil, for: a.destination),
+                content: content)
             answer200 = ok
             shard.respond(ok, to: inviteA)
             start200Retransmission()
@@ -294,7 +298,7 @@ final class Call {
     /// `answer`: the caller's ACK, whose SDP (delayed offer) goes to the target through both adapters.
     private func sendAckB(answer: SIPMessage? = nil) {
         guard let bLeg = b, let cseq = inviteB?.cseq?.number else { return }
-        var ack = bLeg.makeACK(cseq: cseq, via: shard.via())
+        var ack = bLeg.makeACK(cseq: cseq, via: shard.via(for: bLeg.destination))
         if let answer, !answer.body.isEmpty, let target = currentTarget, let targetAdapter = site.adapters[target.peer] {
             let content = Relay.translate(Relay.content(of: answer), from: sourceAdapter, to: targetAdapter)
             ack.headers += content.headers.filter { $0.canonicalName == "content-type" }
@@ -379,7 +383,9 @@ final class Call {
             return
         }
         let (fromAdapter, toAdapter) = fromA ? (sourceAdapter, targetAdapter) : (targetAdapter, sourceAdapter)
-        var out = other.makeRequest(request.method, via: shard.via(), contact: shard.contact(user: nil))
+        var out = other.makeRequest(
+            request.method, via: shard.via(for: other.destination), contact: shard.contact(user: nil, for: other.destination))
+        let near = (fromA ? a : b)?.destination
         let content = Relay.translate(Relay.content(of: request), from: fromAdapter, to: toAdapter)
         out.headers += content.headers
         out.body = content.body
@@ -392,7 +398,7 @@ final class Call {
                 guard let status = r.statusCode, status >= 200 else { return }
                 let content = Relay.translate(Relay.content(of: r), from: toAdapter, to: fromAdapter)
                 self.shard.respond(
-                    Relay.response(status, self.reasonOf(r), to: original, toTag: nil, contact: self.shard.contact(user: nil), content: content),
+                    Relay.response(status, self.reasonOf(r), to: original, toTag: nil, contact: self.shard.contact(user: nil, for: near), content: content),
                     to: original)
                 if original.method == "INVITE", status < 300 {
                     // A re-INVITE's 2xx needs an ACK on the far leg; the near leg's ACK comes from its peer.
@@ -406,7 +412,7 @@ final class Call {
 
     private func ackReInvite(_ response: SIPMessage, on fromA: Bool) {
         guard let leg = fromA ? b : a, let cseq = response.cseq?.number else { return }
-        shard.sendStateless(leg.makeACK(cseq: cseq, via: shard.via()), to: leg.destination)
+        shard.sendStateless(leg.makeACK(cseq: cseq, via: shard.via(for: leg.destination)), to: leg.destination)
     }
 
     // MARK: Teardown
@@ -414,7 +420,7 @@ final class Call {
     private func hangUpB(reason: String) {
         guard var bLeg = b else { return end(by: reason) }
         state = .ending
-        let bye = bLeg.makeRequest("BYE", via: shard.via(), contact: shard.contact(user: nil))
+        let bye = bLeg.makeRequest("BYE", via: shard.via(for: bLeg.destination), contact: shard.contact(user: nil, for: bLeg.destination))
         b = bLeg
         shard.sendRequest(bye, to: bLeg.destination) { [weak self] _ in self?.end(by: reason) }
     }
@@ -422,7 +428,7 @@ final class Call {
     private func hangUpA() {
         state = .ending
         retransmit200?.cancel()
-        let bye = a.makeRequest("BYE", via: shard.via(), contact: shard.contact(user: nil))
+        let bye = a.makeRequest("BYE", via: shard.via(for: a.destination), contact: shard.contact(user: nil, for: a.destination))
         shard.sendRequest(bye, to: a.destination) { [weak self] _ in self?.end(by: "callee hung up") }
     }
 
@@ -430,7 +436,7 @@ final class Call {
         hangUpA()
         if let bLeg = b {
             var leg = bLeg
-            let bye = leg.makeRequest("BYE", via: shard.via(), contact: shard.contact(user: nil))
+            let bye = leg.makeRequest("BYE", via: shard.via(for: leg.destination), contact: shard.contact(user: nil, for: leg.destination))
             b = leg
             shard.sendRequest(bye, to: leg.destination) { _ in }
         }

@@ -17,6 +17,7 @@ public final class Engine: @unchecked Sendable {
     private var health: PeerHealthMonitor?
     private let ready = ManagedAtomic(false)
     private var transport: UDPTransport?
+    private var tcp: TCPTransport?
     private let parser = SIPParser()
     private var site: Site
 
@@ -34,10 +35,14 @@ public final class Engine: @unchecked Sendable {
 
     public func start() async throws {
         guard let listener = site.configuration.listeners.first(where: { $0.transport == .udp }) else {
-            throw EngineError("no UDP listener configured (TCP and TLS listeners are not built yet)")
+            throw EngineError("no UDP listener configured")
         }
-        for peer in site.configuration.peers where peer.transport != .udp {
-            logger.warning("peer '\(peer.name)' uses \(peer.transport.rawValue), which the engine does not carry yet: calls to it will fail over")
+        let tcpListener = site.configuration.listeners.first(where: { $0.transport == .tcp })
+        for peer in site.configuration.peers where peer.transport == .tls || (peer.transport == .tcp && tcpListener == nil) {
+            logger.warning("peer '\(peer.name)' uses \(peer.transport.rawValue), which needs a \(peer.transport.rawValue) listener Patchbay does not have: calls to it will fail over")
+        }
+        if site.configuration.listeners.contains(where: { $0.transport == .tls }) {
+            logger.warning("TLS listeners are not built yet; only UDP and TCP listen")
         }
         let loops = Array(group.makeIterator())
         let routing = SiteRouting(site: site)
@@ -48,11 +53,19 @@ public final class Engine: @unchecked Sendable {
             self.dispatch(bytes, from: source, receivedOn: loopIndex, parser: parser)
         }
         self.transport = transport
+        if let tcpListener {
+            tcp = try await TCPTransport.listen(
+                host: tcpListener.host, port: tcpListener.port, group: group, logger: logger
+            ) { [unowned self] bytes, source, _ in
+                self.dispatch(bytes, from: source, transport: .tcp, receivedOn: 0, parser: parser)
+            }
+        }
+        let tcpPort = tcp?.port
         let host = listener.host == "0.0.0.0" ? "127.0.0.1" : listener.host
         shards = loops.enumerated().map { i, loop in
             Shard(
                 index: i, loop: loop, site: site, routing: routing, settings: settings, localHost: host,
-                localPort: transport.port, logger: logger
+                localPort: transport.port, localTCPPort: tcpPort, logger: logger
             ) { [unowned self] message, destination, index in
                 self.transmit(message, to: destination, from: index, udp: transport)
             }
@@ -70,11 +83,16 @@ public final class Engine: @unchecked Sendable {
             monitor.start(startSite)
             self.health = monitor
         }.get()
-        logger.info("listening", metadata: ["udp": "\(listener.host):\(transport.port)", "shards": "\(shards.count)"])
+        var where_: Logger.Metadata = ["udp": "\(listener.host):\(transport.port)", "shards": "\(shards.count)"]
+        if let tcp { where_["tcp"] = "\(tcpListener?.host ?? ""):\(tcp.port)" }
+        logger.info("listening", metadata: where_)
     }
 
     /// Parses on the receiving loop, then hands the message to the shard that owns its call.
-    private func dispatch(_ bytes: [UInt8], from source: SocketAddress, receivedOn loopIndex: Int, parser: SIPParser) {
+    private func dispatch(
+        _ bytes: [UInt8], from source: SocketAddress, transport kind: PatchbayConfiguration.Transport = .udp,
+        receivedOn loopIndex: Int, parser: SIPParser
+    ) {
         // Datagrams can arrive between the bind and the shards' creation; an atomic flag (not a lock) guards that.
         guard ready.load(ordering: .acquiring) else { return }
         // Keep-alive pings (CRLF, RFC 5626) are answered by nothing and must not be logged as garbage.
@@ -85,14 +103,18 @@ public final class Engine: @unchecked Sendable {
         } catch let e as SIPParseError {
             logger.debug("dropped a bad message", metadata: ["from": "\(source)", "reason": "\(e.reason)"])
             if let status = e.responseStatus, let response = Self.errorResponse(status, e.reason, bytes) {
-                transport?.send(response.serialized(), to: source, from: loopIndex)
+                if kind == .tcp {
+                    _ = tcp?.send(response.serialized(), to: source)
+                } else {
+                    transport?.send(response.serialized(), to: source, from: loopIndex)
+                }
             }
             return
         } catch {
             return
         }
         let shard = shards[shardIndex(for: message.callID ?? "")]
-        let from = SIPDestination(transport: .udp, address: source)
+        let from = SIPDestination(transport: kind, address: source)
         shard.loop.execute { shard.receive(message, from: from) }
     }
 
@@ -100,9 +122,20 @@ public final class Engine: @unchecked Sendable {
         switch destination.transport {
         case .udp:
             udp.send(message.serialized(), to: destination.address, from: index)
-        case .tcp, .tls:
-            // Stream transports are not wired into the engine yet; a peer configured for them cannot be reached.
-            logger.warning("no \(destination.transport.rawValue) transport: message to \(destination.address) not sent")
+        case .tcp:
+            guard let tcp else {
+                shards[index].loop.execute { self.shards[index].transportFailed(sending: message) }
+                return
+            }
+            // Responses reuse the connection the request came on (the transport keys it by the remote address);
+            // a failed send fails the transaction at once, so failover does not wait for Timer B.
+            tcp.send(message.serialized(), to: destination.address).whenFailure { [unowned self] _ in
+                let shard = self.shards[index]
+                shard.loop.execute { shard.transportFailed(sending: message) }
+            }
+        case .tls:
+            logger.warning("no TLS transport: message to \(destination.address) not sent")
+            shards[index].loop.execute { self.shards[index].transportFailed(sending: message) }
         }
     }
 
@@ -162,6 +195,7 @@ public final class Engine: @unchecked Sendable {
     public func stop() async {
         if let monitorShard = shards.first { try? await monitorShard.loop.submit { [self] in self.health?.stop() }.get() }
         await transport?.close()
+        await tcp?.close()
         try? await group.shutdownGracefully()
     }
 }

@@ -21,6 +21,7 @@ final class Shard: @unchecked Sendable {
     let logger: Logger
     let localHost: String
     let localPort: Int
+    let localTCPPort: Int?
     private let transmit: (SIPMessage, SIPDestination, Int) -> Void
     private(set) var site: Site
     private var routing: SiteRouting
@@ -33,7 +34,7 @@ final class Shard: @unchecked Sendable {
 
     init(
         index: Int, loop: any EventLoop, site: Site, routing: SiteRouting, settings: TransactionSettings,
-        localHost: String, localPort: Int, logger: Logger, transmit: @escaping (SIPMessage, SIPDestination, Int) -> Void
+        localHost: String, localPort: Int, localTCPPort: Int?, logger: Logger, transmit: @escaping (SIPMessage, SIPDestination, Int) -> Void
     ) {
         self.index = index
         self.loop = loop
@@ -42,6 +43,7 @@ final class Shard: @unchecked Sendable {
         self.settings = settings
         self.localHost = localHost
         self.localPort = localPort
+        self.localTCPPort = localTCPPort
         self.logger = logger
         self.transmit = transmit
         self.layer = TransactionLayer(eventLoop: loop, settings: settings) { [unowned self] message, destination in
@@ -61,8 +63,23 @@ final class Shard: @unchecked Sendable {
 
     func newCallID() -> String { "pb\(index)-\(randomToken())@\(localHost)" }
     func newTag() -> String { "pb\(index)\(randomToken())" }
-    func via() -> String { "SIP/2.0/UDP \(localHost):\(localPort);branch=z9hG4bK-pb\(index)\(randomToken());rport" }
-    func contact(user: String?) -> String { "<sip:\(user.map { "\($0)@" } ?? "")\(localHost):\(localPort)>" }
+    /// Our Via for a request sent to `destination`: the transport it goes over and our port for it.
+    func via(for destination: SIPDestination? = nil) -> String {
+        let (name, port) = transportAndPort(destination)
+        return "SIP/2.0/\(name) \(localHost):\(port);branch=z9hG4bK-pb\(index)\(randomToken());rport"
+    }
+
+    /// Our Contact towards `destination`, so the peer's in-dialog requests come back over the same transport.
+    func contact(user: String?, for destination: SIPDestination? = nil) -> String {
+        let (name, port) = transportAndPort(destination)
+        let param = name == "UDP" ? "" : ";transport=\(name.lowercased())"
+        return "<sip:\(user.map { "\($0)@" } ?? "")\(localHost):\(port)\(param)>"
+    }
+
+    private func transportAndPort(_ destination: SIPDestination?) -> (String, Int) {
+        if let destination, destination.transport == .tcp, let tcp = localTCPPort { return ("TCP", tcp) }
+        return ("UDP", localPort)
+    }
 
     private func randomToken() -> String {
         counter &+= 1
@@ -94,6 +111,10 @@ final class Shard: @unchecked Sendable {
     }
 
     func track(_ call: Call, callID: String) { calls[callID] = call }
+
+    /// A stream transport could not deliver `message` (refused, reset, no route): its transaction fails now
+    /// instead of waiting for Timer B or F, so failover is immediate.
+    func transportFailed(sending message: SIPMessage) { layer.transportFailed(sending: message) }
 
     func remove(_ call: Call) {
         calls.removeValue(forKey: call.a.callID)

@@ -182,6 +182,27 @@ struct EngineCallTests {
         #expect(contact.contains("sip:001701234567@"), "the PBX gets the number in its own dialect (outside line 0): \(contact)")
     }
 
+    /// SIP over TCP both ways: the PBX calls over TCP, the gateway is configured for TCP; responses go back on the
+    /// connection each request came on, and nothing is retransmitted over the reliable transport.
+    @Test func callOverTCPBothWays() async throws {
+        let pb = try await PatchbayUnderTest.start(gatewayExtra: "    transport: tcp")
+        defer { pb.stop() }
+        var uas = SippOptions(.named("uas-answer"), label: "gw", localPort: pb.ports.gateway, keys: ["expect_ruser": "030987654"])
+        uas.extraArguments = ["-t", "t1"]
+        let gw = try await SippPeer.start(uas, in: pb.directory)
+        defer { _ = gw.stop() }
+        var uac = SippOptions(.named("uac-call"), label: "pbx", localPort: pb.ports.pbx, remote: "127.0.0.1:\(pb.ports.patchbay)", service: "0030987654")
+        uac.extraArguments = ["-t", "t1"]
+        let pbx = try await SippPeer.start(uac, in: pb.directory)
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)\n\(pb.log)")
+        #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
+        let invite = try #require(try gw.messages().received("INVITE").first)
+        #expect(invite.header("Via")?.hasPrefix("SIP/2.0/TCP") == true)
+        #expect(invite.header("Contact")?.contains("transport=tcp") == true)
+        #expect(try gw.statistics().retransmissions == 0)
+    }
+
     /// The gateway fails its OPTIONS probes and is marked down; the next call goes straight to the trunk.
     @Test func downPeerIsSkipped() async throws {
         let pb = try await PatchbayUnderTest.start(gatewayExtra: "    health_check: {interval: 0.2, down_after: 2, up_after: 1}")

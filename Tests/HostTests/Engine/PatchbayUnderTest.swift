@@ -31,6 +31,7 @@ final class PatchbayUnderTest: @unchecked Sendable {
         """
         listen:
           - {transport: udp, address: 127.0.0.1, port: \(p.patchbay)}
+          - {transport: tcp, address: 127.0.0.1, port: \(p.patchbay)}
         routes: routes.yaml
         timers: {t1_ms: 50, t2_ms: 400}
         \(top)

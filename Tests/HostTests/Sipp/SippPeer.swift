@@ -127,9 +127,14 @@ enum SippPorts {
 
     /// Whether some socket is bound to this UDP port, read from /proc rather than probed with bind(): a probe that
     /// won the race would make sipp fail to bind (exit 254).
-    static func isBound(udpPort port: UInt16) -> Bool {
+    static func isBound(udpPort port: UInt16) -> Bool { isBound(port, tables: ["/proc/net/udp", "/proc/net/udp6"]) }
+
+    /// TCP sockets bound to the port (listening or connected), for sipp started with `-t t1`.
+    static func isBound(tcpPort port: UInt16) -> Bool { isBound(port, tables: ["/proc/net/tcp", "/proc/net/tcp6"]) }
+
+    private static func isBound(_ port: UInt16, tables: [String]) -> Bool {
         let suffix = ":" + String(format: "%04X", port)
-        for table in ["/proc/net/udp", "/proc/net/udp6"] {
+        for table in tables {
             guard let text = readProcFile(table) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -437,7 +442,8 @@ final class SippPeer: @unchecked Sendable {
     static func start(_ options: SippOptions, in directory: URL) async throws -> SippPeer {
         let peer = try SippPeer(options, directory: directory)
         let deadline = ContinuousClock.now + .seconds(5)
-        while !SippPorts.isBound(udpPort: options.localPort) {
+        let overTCP = options.extraArguments.firstIndex(of: "-t").map { options.extraArguments.dropFirst($0 + 1).first?.hasPrefix("t") == true } ?? false
+        while !(overTCP ? SippPorts.isBound(tcpPort: options.localPort) : SippPorts.isBound(udpPort: options.localPort)) {
             if !peer.process.isRunning { return peer }
             if ContinuousClock.now >= deadline {
                 peer.stop()
