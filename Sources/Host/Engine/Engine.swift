@@ -16,8 +16,8 @@ public final class Engine: @unchecked Sendable {
     private var shards: [Shard] = []
     private var health: PeerHealthMonitor?
     private let ready = ManagedAtomic(false)
-    private var transport: UDPTransport?
-    private var tcp: TCPTransport?
+    private var udp: [UDPTransport] = []
+    private var tcp: [TCPTransport] = []
     private let parser = SIPParser()
     private var site: Site
 
@@ -31,14 +31,13 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// The UDP port actually bound (useful when the configuration asks for port 0).
-    public var port: Int { transport?.port ?? 0 }
+    public var port: Int { udp.first?.port ?? 0 }
 
     public func start() async throws {
-        guard let listener = site.configuration.listeners.first(where: { $0.transport == .udp }) else {
-            throw EngineError("no UDP listener configured")
-        }
-        let tcpListener = site.configuration.listeners.first(where: { $0.transport == .tcp })
-        for peer in site.configuration.peers where peer.transport == .tls || (peer.transport == .tcp && tcpListener == nil) {
+        let udpListeners = site.configuration.listeners.filter { $0.transport == .udp }
+        let tcpListeners = site.configuration.listeners.filter { $0.transport == .tcp }
+        guard let listener = udpListeners.first else { throw EngineError("no UDP listener configured") }
+        for peer in site.configuration.peers where peer.transport == .tls || (peer.transport == .tcp && tcpListeners.isEmpty) {
             logger.warning("peer '\(peer.name)' uses \(peer.transport.rawValue), which needs a \(peer.transport.rawValue) listener Patchbay does not have: calls to it will fail over")
         }
         if site.configuration.listeners.contains(where: { $0.transport == .tls }) {
@@ -48,26 +47,28 @@ public final class Engine: @unchecked Sendable {
         let routing = SiteRouting(site: site)
         for p in routing.problems { logger.warning("\(p)") }
         let parser = self.parser
-        let transport = try await UDPTransport.bind(host: listener.host, port: listener.port, loops: loops) {
-            [unowned self] bytes, source, loopIndex in
-            self.dispatch(bytes, from: source, receivedOn: loopIndex, parser: parser)
+        for (n, l) in udpListeners.enumerated() {
+            udp.append(
+                try await UDPTransport.bind(host: l.host, port: l.port, loops: loops) { [unowned self] bytes, source, loopIndex in
+                    self.dispatch(bytes, from: SIPDestination(transport: .udp, address: source, listener: n), receivedOn: loopIndex, parser: parser)
+                })
         }
-        self.transport = transport
-        if let tcpListener {
-            tcp = try await TCPTransport.listen(
-                host: tcpListener.host, port: tcpListener.port, group: group, logger: logger
-            ) { [unowned self] bytes, source, _ in
-                self.dispatch(bytes, from: source, transport: .tcp, receivedOn: 0, parser: parser)
-            }
+        for (n, l) in tcpListeners.enumerated() {
+            tcp.append(
+                try await TCPTransport.listen(host: l.host, port: l.port, group: group, logger: logger) {
+                    [unowned self] bytes, source, _ in
+                    self.dispatch(bytes, from: SIPDestination(transport: .tcp, address: source, listener: n), receivedOn: 0, parser: parser)
+                })
         }
-        let tcpPort = tcp?.port
+        let transport = udp[0]
+        let tcpPort = tcp.first?.port
         let host = listener.host == "0.0.0.0" ? "127.0.0.1" : listener.host
         shards = loops.enumerated().map { i, loop in
             Shard(
                 index: i, loop: loop, site: site, routing: routing, settings: settings, localHost: host,
                 localPort: transport.port, localTCPPort: tcpPort, logger: logger
             ) { [unowned self] message, destination, index in
-                self.transmit(message, to: destination, from: index, udp: transport)
+                self.transmit(message, to: destination, from: index)
             }
         }
         ready.store(true, ordering: .releasing)
@@ -83,16 +84,14 @@ public final class Engine: @unchecked Sendable {
             monitor.start(startSite)
             self.health = monitor
         }.get()
-        var where_: Logger.Metadata = ["udp": "\(listener.host):\(transport.port)", "shards": "\(shards.count)"]
-        if let tcp { where_["tcp"] = "\(tcpListener?.host ?? ""):\(tcp.port)" }
-        logger.info("listening", metadata: where_)
+        let udpText = zip(udpListeners, udp).map { "\($0.host):\($1.port)" }.joined(separator: ",")
+        var metadata: Logger.Metadata = ["udp": "\(udpText)", "shards": "\(shards.count)"]
+        if !tcp.isEmpty { metadata["tcp"] = "\(zip(tcpListeners, tcp).map { "\($0.host):\($1.port)" }.joined(separator: ","))" }
+        logger.info("listening", metadata: metadata)
     }
 
     /// Parses on the receiving loop, then hands the message to the shard that owns its call.
-    private func dispatch(
-        _ bytes: [UInt8], from source: SocketAddress, transport kind: PatchbayConfiguration.Transport = .udp,
-        receivedOn loopIndex: Int, parser: SIPParser
-    ) {
+    private func dispatch(_ bytes: [UInt8], from source: SIPDestination, receivedOn loopIndex: Int, parser: SIPParser) {
         // Datagrams can arrive between the bind and the shards' creation; an atomic flag (not a lock) guards that.
         guard ready.load(ordering: .acquiring) else { return }
         // Keep-alive pings (CRLF, RFC 5626) are answered by nothing and must not be logged as garbage.
@@ -101,41 +100,49 @@ public final class Engine: @unchecked Sendable {
         do {
             message = try parser.parse(bytes)
         } catch let e as SIPParseError {
-            logger.debug("dropped a bad message", metadata: ["from": "\(source)", "reason": "\(e.reason)"])
+            logger.debug("dropped a bad message", metadata: ["from": "\(source.address)", "reason": "\(e.reason)"])
             if let status = e.responseStatus, let response = Self.errorResponse(status, e.reason, bytes) {
-                if kind == .tcp {
-                    _ = tcp?.send(response.serialized(), to: source)
-                } else {
-                    transport?.send(response.serialized(), to: source, from: loopIndex)
-                }
+                send(response.serialized(), to: source, from: loopIndex)
             }
             return
         } catch {
             return
         }
         let shard = shards[shardIndex(for: message.callID ?? "")]
-        let from = SIPDestination(transport: kind, address: source)
-        shard.loop.execute { shard.receive(message, from: from) }
+        shard.loop.execute { shard.receive(message, from: source) }
     }
 
-    private func transmit(_ message: SIPMessage, to destination: SIPDestination, from index: Int, udp: UDPTransport) {
+    private func transmit(_ message: SIPMessage, to destination: SIPDestination, from index: Int) {
+        if !send(message.serialized(), to: destination, from: index, onFailure: message) {
+            let shard = shards[index]
+            shard.loop.execute { shard.transportFailed(sending: message) }
+        }
+    }
+
+    /// Sends by the listener the destination names. For streams a failed send fails the transaction at once, so
+    /// failover does not wait for Timer B. Returns false when there is no such transport at all.
+    @discardableResult
+    private func send(
+        _ bytes: [UInt8], to destination: SIPDestination, from index: Int, onFailure message: SIPMessage? = nil
+    ) -> Bool {
         switch destination.transport {
         case .udp:
-            udp.send(message.serialized(), to: destination.address, from: index)
+            guard !udp.isEmpty else { return false }
+            udp[min(destination.listener, udp.count - 1)].send(bytes, to: destination.address, from: index)
+            return true
         case .tcp:
-            guard let tcp else {
-                shards[index].loop.execute { self.shards[index].transportFailed(sending: message) }
-                return
+            guard !tcp.isEmpty else { return false }
+            // Responses reuse the connection the request came on (the transport keys it by the remote address).
+            let future = tcp[min(destination.listener, tcp.count - 1)].send(bytes, to: destination.address)
+            if let message {
+                future.whenFailure { [unowned self] _ in
+                    let shard = self.shards[index]
+                    shard.loop.execute { shard.transportFailed(sending: message) }
+                }
             }
-            // Responses reuse the connection the request came on (the transport keys it by the remote address);
-            // a failed send fails the transaction at once, so failover does not wait for Timer B.
-            tcp.send(message.serialized(), to: destination.address).whenFailure { [unowned self] _ in
-                let shard = self.shards[index]
-                shard.loop.execute { shard.transportFailed(sending: message) }
-            }
+            return true
         case .tls:
-            logger.warning("no TLS transport: message to \(destination.address) not sent")
-            shards[index].loop.execute { self.shards[index].transportFailed(sending: message) }
+            return false
         }
     }
 
@@ -194,8 +201,8 @@ public final class Engine: @unchecked Sendable {
 
     public func stop() async {
         if let monitorShard = shards.first { try? await monitorShard.loop.submit { [self] in self.health?.stop() }.get() }
-        await transport?.close()
-        await tcp?.close()
+        for t in udp { await t.close() }
+        for t in tcp { await t.close() }
         try? await group.shutdownGracefully()
     }
 }

@@ -5,6 +5,9 @@ import NIOCore
 struct SIPDestination: Sendable, Hashable, CustomStringConvertible {
     var transport: PatchbayConfiguration.Transport
     var address: SocketAddress
+    /// Which of our listeners of that transport: a response leaves by the socket its request arrived on, so the
+    /// peer sees it come from the address it sent to. Requests Patchbay starts use the first.
+    var listener: Int = 0
 
     var isReliable: Bool { transport != .udp }
     var description: String { "\(transport.rawValue):\(address)" }

@@ -203,6 +203,39 @@ struct EngineCallTests {
         #expect(try gw.statistics().retransmissions == 0)
     }
 
+    /// With two UDP listeners, a response leaves by the socket its request arrived on (RFC 3261 section 18.2.2), so
+    /// the peer sees it come from the address it sent to.
+    @Test func responsesLeaveByTheListenerTheRequestCameIn() async throws {
+        let second = try SippPorts.freeUDPPort()
+        let pb = try await PatchbayUnderTest.start(editConfig: {
+            // Second in the list: a response going out by the first listener would come from the wrong port.
+            $0.replacingOccurrences(of: "routes: routes.yaml", with: "  - {transport: udp, address: 127.0.0.1, port: \(second)}\nroutes: routes.yaml")
+        })
+        defer { pb.stop() }
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var to = sockaddr_in()
+        to.sin_family = sa_family_t(AF_INET)
+        to.sin_port = second.bigEndian
+        to.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let options = Array("OPTIONS sip:127.0.0.1:\(second) SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-two\r\nFrom: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: two-listeners\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n".utf8)
+        let sent = withUnsafePointer(to: &to) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, options, options.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(sent == options.count)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var from = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let n = withUnsafeMutablePointer(to: &from) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
+        }
+        try #require(n > 0, "no response")
+        #expect(UInt16(bigEndian: from.sin_port) == second, "the answer came from the port the request went to")
+        #expect(String(decoding: buffer[0..<n], as: UTF8.self).hasPrefix("SIP/2.0 403"), "an unknown source is refused")
+    }
+
     /// The gateway fails its OPTIONS probes and is marked down; the next call goes straight to the trunk.
     @Test func downPeerIsSkipped() async throws {
         let pb = try await PatchbayUnderTest.start(gatewayExtra: "    health_check: {interval: 0.2, down_after: 2, up_after: 1}")

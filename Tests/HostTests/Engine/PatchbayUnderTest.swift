@@ -81,11 +81,12 @@ final class PatchbayUnderTest: @unchecked Sendable {
     }
 
     static func start(
-        _ test: String = #function, gatewayExtra: String = "", top: String = "", routes: String = routes
+        _ test: String = #function, gatewayExtra: String = "", top: String = "", routes: String = routes,
+        editConfig: (String) -> String = { $0 }
     ) async throws -> PatchbayUnderTest {
         let dir = try SippHarness.makeDirectory(test)
         let ports = try Ports.allocate()
-        try config(ports, gatewayExtra: gatewayExtra, top: top).write(to: dir.appendingPathComponent("patchbay.yaml"), atomically: true, encoding: .utf8)
+        try editConfig(config(ports, gatewayExtra: gatewayExtra, top: top)).write(to: dir.appendingPathComponent("patchbay.yaml"), atomically: true, encoding: .utf8)
         try routes.write(to: dir.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
         let p = try PatchbayUnderTest(directory: dir, ports: ports)
         let deadline = ContinuousClock.now + .seconds(10)
