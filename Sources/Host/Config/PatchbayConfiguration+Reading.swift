@@ -26,8 +26,9 @@ extension PatchbayConfiguration {
             let transport = m.choice("transport", Transport.self) ?? .udp
             let host = m.string("address") ?? "0.0.0.0"
             let port = m.int("port", range: 1...65535) ?? 5060
+            let advertise = m.string("advertise")
             m.rejectUnknownKeys()
-            listeners.append(Listener(transport: transport, host: host, port: port))
+            listeners.append(Listener(transport: transport, host: host, port: port, advertise: advertise))
         }
         let unknownSources = top.choice("unknown_sources", UnknownSourcePolicy.self) ?? .reject
         let redirects = top.choice("redirects", RedirectPolicy.self) ?? .pass

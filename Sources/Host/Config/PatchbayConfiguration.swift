@@ -11,6 +11,9 @@ public struct PatchbayConfiguration: Sendable {
         public var transport: Transport
         public var host: String
         public var port: Int
+        /// The address written into Via and Contact, which peers send back to: needed when `host` is a wildcard
+        /// (0.0.0.0) or behind NAT.
+        public var advertise: String?
     }
 
     public struct PeerAddress: Sendable, Equatable, CustomStringConvertible {

@@ -62,7 +62,11 @@ public final class Engine: @unchecked Sendable {
         }
         let transport = udp[0]
         let tcpPort = tcp.first?.port
-        let host = listener.host == "0.0.0.0" ? "127.0.0.1" : listener.host
+        let wildcard = listener.host == "0.0.0.0" || listener.host == "::"
+        if wildcard, listener.advertise == nil {
+            logger.warning("listener \(listener.host):\(listener.port) has no 'advertise' address; Via and Contact will say 127.0.0.1, which only local peers can reach")
+        }
+        let host = listener.advertise ?? (wildcard ? "127.0.0.1" : listener.host)
         shards = loops.enumerated().map { i, loop in
             Shard(
                 index: i, loop: loop, site: site, routing: routing, settings: settings, localHost: host,

@@ -236,6 +236,22 @@ struct EngineCallTests {
         #expect(String(decoding: buffer[0..<n], as: UTF8.self).hasPrefix("SIP/2.0 403"), "an unknown source is refused")
     }
 
+    /// A listener's `advertise` address is what peers see in Via and Contact (a wildcard bind cannot be written there).
+    @Test func advertisedAddressIsWrittenIntoViaAndContact() async throws {
+        let pb = try await PatchbayUnderTest.start(editConfig: {
+            $0.replacingOccurrences(of: "address: 127.0.0.1, port: ", with: "address: 0.0.0.0, advertise: pbx-edge.example, port: ")
+        })
+        defer { pb.stop() }
+        let gw = try await pb.sipp("uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false)
+        defer { _ = gw.stop() }
+        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654")
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)")
+        let invite = try #require(try gw.messages().received("INVITE").first)
+        #expect(invite.header("Via")?.hasPrefix("SIP/2.0/UDP pbx-edge.example:\(pb.ports.patchbay);") == true)
+        #expect(invite.header("Contact")?.contains("@pbx-edge.example:\(pb.ports.patchbay)>") == true)
+    }
+
     /// The gateway fails its OPTIONS probes and is marked down; the next call goes straight to the trunk.
     @Test func downPeerIsSkipped() async throws {
         let pb = try await PatchbayUnderTest.start(gatewayExtra: "    health_check: {interval: 0.2, down_after: 2, up_after: 1}")
