@@ -115,6 +115,11 @@ extension PatchbayConfiguration {
                     diagnostics.error(h.pos(v), "'interval' must be seconds between 0.1 and 3600, found \(YAMLMap.kind(of: v))")
                 }
             }
+            if let v = h.node("timeout") {
+                if case .scalar(let s) = v, let d = Double(s.string), d >= 0.05, d <= 60 { check.timeout = d } else {
+                    diagnostics.error(h.pos(v), "'timeout' must be seconds between 0.05 and 60, found \(YAMLMap.kind(of: v))")
+                }
+            }
             check.downAfter = h.int("down_after", range: 1...100) ?? check.downAfter
             check.upAfter = h.int("up_after", range: 1...100) ?? check.upAfter
             h.rejectUnknownKeys()

@@ -27,6 +27,9 @@ public struct PatchbayConfiguration: Sendable {
     /// a timeout or transport error counts as a failure.
     public struct HealthCheck: Sendable, Equatable {
         public var interval: Double = 30
+        /// How long a probe may go unanswered before it counts as failed; shorter than the transaction's own
+        /// 64*T1, so a dead peer is noticed in seconds.
+        public var timeout: Double = 5
         public var downAfter = 3
         public var upAfter = 2
     }

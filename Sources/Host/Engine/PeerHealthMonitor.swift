@@ -58,13 +58,25 @@ final class PeerHealthMonitor: @unchecked Sendable {
                 SIPHeader("Call-ID", shard.newCallID()), SIPHeader("CSeq", "1 OPTIONS"),
                 SIPHeader("Accept", "application/sdp"),
             ])
+        // Whichever comes first decides the probe: a final response, the transaction's failure, or our timeout.
+        var decided = false
+        let deadline = shard.loop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(check.timeout * 1000))) {
+            [weak self] in
+            guard !decided else { return }
+            decided = true
+            self?.record(peer, answered: false, check: check)
+        }
         shard.sendRequest(options, to: destination) { [weak self] event in
-            guard let self else { return }
+            guard let self, !decided else { return }
             switch event {
             case .response(let r):
                 guard (r.statusCode ?? 0) >= 200 else { return }
+                decided = true
+                deadline.cancel()
                 self.record(peer, answered: true, check: check)
             case .timeout:
+                decided = true
+                deadline.cancel()
                 self.record(peer, answered: false, check: check)
             }
         }

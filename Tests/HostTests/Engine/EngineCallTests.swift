@@ -254,7 +254,7 @@ struct EngineCallTests {
 
     /// The gateway fails its OPTIONS probes and is marked down; the next call goes straight to the trunk.
     @Test func downPeerIsSkipped() async throws {
-        let pb = try await PatchbayUnderTest.start(gatewayExtra: "    health_check: {interval: 0.2, down_after: 2, up_after: 1}")
+        let pb = try await PatchbayUnderTest.start(gatewayExtra: "    health_check: {interval: 0.2, timeout: 0.3, down_after: 2, up_after: 1}")
         defer { pb.stop() }
         #expect(await pb.waitForLog("peer down", timeout: .seconds(10)), "\(pb.log)")
         let itsp = try await pb.sipp("uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false)
