@@ -159,7 +159,13 @@ struct Run: AsyncParsableCommand {
             }
         }
         for await sig in stopped {
-            logger.info("stopping", metadata: ["signal": "\(sig)"])
+            let counters = await engine.counters
+            logger.info(
+                "stopping",
+                metadata: [
+                    "signal": "\(sig)", "active_calls": "\(counters.activeCalls)",
+                    "unknown_source_requests": "\(counters.unknownSourceRequests)",
+                ])
             break
         }
         reloader.stop()

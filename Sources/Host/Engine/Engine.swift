@@ -195,11 +195,19 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    public var activeCalls: Int {
+    /// Calls in progress and requests refused for coming from no known peer, summed over the shards (each read on
+    /// its own loop). Logged at shutdown now; the metrics endpoint will export them.
+    public var counters: (activeCalls: Int, unknownSourceRequests: Int) {
         get async {
-            var total = 0
-            for shard in shards { total += (try? await shard.loop.submit { shard.activeCalls }.get()) ?? 0 }
-            return total
+            var calls = 0
+            var unknown = 0
+            for shard in shards {
+                if let c = try? await shard.loop.submit({ (shard.activeCalls, shard.unknownSourceCount) }).get() {
+                    calls += c.0
+                    unknown += c.1
+                }
+            }
+            return (calls, unknown)
         }
     }
 

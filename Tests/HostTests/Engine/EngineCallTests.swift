@@ -278,6 +278,8 @@ struct EngineCallTests {
             "uac-expect-status", label: "stranger", port: try SippPorts.freeUDPPort(), service: "0030987654", keys: ["status": "403"])
         defer { _ = stranger.stop() }
         #expect(await stranger.wait(timeout: .seconds(10)) == .exited(0), "\(stranger.diagnostics)")
+        pb.stop()
+        #expect(pb.log.contains("unknown_source_requests=1"), "counted: \(pb.log)")
     }
 
     /// Routes edited while calls are up: the calls finish, new calls use the new table. A broken edit after that is
