@@ -2,7 +2,12 @@ import PluginAPI
 
 /// IP-PBXs on the site's own network (direct SIP connections): extensions and DIDs, Remote-Party-ID, vendor headers.
 final class IPPBXPlugin: ProfilePlugin, @unchecked Sendable {
-    init() { super.init(name: "IPPBX", version: "0.1.0", profiles: [IPPBXProfiles.generic]) }
+    init() {
+        super.init(name: "IPPBX", version: "0.1.0", profiles: [
+            IPPBXProfiles.generic, IPPBXProfiles.ciscoCUCM, IPPBXProfiles.asterisk, IPPBXProfiles.avayaAura,
+            IPPBXProfiles.lync,
+        ])
+    }
 }
 
 /// Profiles live in `Profiles/`, one file each, as `static let` members of this namespace.

@@ -2,7 +2,14 @@ import PluginAPI
 
 /// SIP trunks to internet telephony providers: external peers, treated strictly.
 final class ITSPTrunkPlugin: ProfilePlugin, @unchecked Sendable {
-    init() { super.init(name: "ITSPTrunk", version: "0.1.0", profiles: [ITSPTrunkProfiles.generic]) }
+    init() {
+        super.init(
+            name: "ITSPTrunk", version: "0.1.0",
+            profiles: [
+                ITSPTrunkProfiles.generic, ITSPTrunkProfiles.twilio, ITSPTrunkProfiles.vonage,
+                ITSPTrunkProfiles.bandwidth,
+            ])
+    }
 }
 
 enum ITSPTrunkProfiles {}
