@@ -7,13 +7,9 @@ import Testing
 /// The three plugins' `generic` profiles, loaded from the built libraries exactly as the host loads them, and
 /// checked against raw fixtures in both directions.
 @Suite struct GenericProfileTests {
-    static let plugins = PluginLoader.load(directory: PluginLoader.defaultDirectory)
+    static var plugins: PluginSet { PluginTestSupport.plugins }
 
-    static func fixture(_ name: String) throws -> SIPMessage {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<2 { url.deleteLastPathComponent() }
-        return try AdapterFixtures.message(at: url.appendingPathComponent("Fixtures/\(name)").path)
-    }
+    static func fixture(_ name: String) throws -> SIPMessage { try PluginTestSupport.fixture(name) }
 
     static let berlin: NumberingContext = {
         var c = NumberingContext()

@@ -7,13 +7,9 @@ import Testing
 /// The IPPBX plugin's vendor profiles, loaded from the built library as the host loads them, checked against raw
 /// fixtures as each vendor sends them (vendor -> house) and against house-format messages (house -> vendor).
 @Suite struct IPPBXProfileTests {
-    static let plugins = PluginLoader.load(directory: PluginLoader.defaultDirectory)
+    static var plugins: PluginSet { PluginTestSupport.plugins }
 
-    static func fixture(_ name: String) throws -> SIPMessage {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<2 { url.deleteLastPathComponent() }
-        return try AdapterFixtures.message(at: url.appendingPathComponent("Fixtures/\(name)").path)
-    }
+    static func fixture(_ name: String) throws -> SIPMessage { try PluginTestSupport.fixture(name) }
 
     static func adapter(_ profile: String, options: [String: OptionValue] = [:]) throws -> any PeerAdapter {
         let p = try #require(plugins.plugin(named: "IPPBX"), "\(plugins.refusals)")

@@ -8,13 +8,9 @@ import Testing
 /// fixtures both ways: what each provider sends becomes the house format, and the house format becomes what the
 /// provider must receive.
 @Suite struct ITSPTrunkProfileTests {
-    static let plugins = PluginLoader.load(directory: PluginLoader.defaultDirectory)
+    static var plugins: PluginSet { PluginTestSupport.plugins }
 
-    static func fixture(_ name: String) throws -> SIPMessage {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<2 { url.deleteLastPathComponent() }
-        return try AdapterFixtures.message(at: url.appendingPathComponent("Fixtures/\(name)").path)
-    }
+    static func fixture(_ name: String) throws -> SIPMessage { try PluginTestSupport.fixture(name) }
 
     /// A Berlin site without an outside-line code, as trunks see it.
     static let berlin: NumberingContext = {

@@ -8,13 +8,9 @@ import Testing
 /// host loads it, checked against raw fixtures in both directions: what the gateway sends becomes the house format,
 /// and the house format becomes what the gateway must receive.
 @Suite struct PSTNGatewayProfileTests {
-    static let plugins = PluginLoader.load(directory: PluginLoader.defaultDirectory)
+    static var plugins: PluginSet { PluginTestSupport.plugins }
 
-    static func fixture(_ name: String) throws -> SIPMessage {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<2 { url.deleteLastPathComponent() }
-        return try AdapterFixtures.message(at: url.appendingPathComponent("Fixtures/\(name)").path)
-    }
+    static func fixture(_ name: String) throws -> SIPMessage { try PluginTestSupport.fixture(name) }
 
     static let berlin: NumberingContext = {
         var c = NumberingContext()
