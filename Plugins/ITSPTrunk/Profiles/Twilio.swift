@@ -21,8 +21,8 @@ extension ITSPTrunkProfiles {
     }()
 }
 
-/// How the site authenticates to a Twilio termination URI, validated so a typo fails at load time. Nothing uses
-/// it yet: Patchbay does not answer digest challenges (engine work), so only `ip-acl` places calls today, and
+/// How the site authenticates to a Twilio termination URI, validated so a typo fails at load time. The digest
+/// answers themselves come from the host (the peer's `auth:` block): credentials never cross into a plugin.
 /// Twilio trunks take no REGISTER in either mode.
 struct TwilioAuthentication: Equatable {
     enum Mode: String, CaseIterable { case credentials, ipACL = "ip-acl" }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <osipparser2/osip_parser.h>
 #include <osipparser2/osip_port.h>
+#include <osipparser2/osip_md5.h>
 
 /// Receives osip's trace lines once formatted; level is osip's (0 fatal ... 7 info4).
 typedef void (*pb_osip_log_fn)(int level, const char *file, int line, const char *message);
@@ -27,5 +28,14 @@ static inline int pb_osip_has_from(const osip_message_t *m) { return m->from != 
 static inline int pb_osip_has_to(const osip_message_t *m) { return m->to != NULL; }
 static inline int pb_osip_via_count(const osip_message_t *m) { return osip_list_size(&m->vias); }
 static inline int pb_osip_has_req_uri(const osip_message_t *m) { return m->req_uri != NULL; }
+
+/// MD5 of `length` bytes into `digest` (16 bytes), with libosip2's implementation, for SIP digest authentication
+/// (RFC 2617/3261), which is the only thing Patchbay hashes with MD5.
+static inline void pb_md5(const unsigned char *bytes, unsigned int length, unsigned char digest[16]) {
+    osip_MD5_CTX ctx;
+    osip_MD5Init(&ctx);
+    osip_MD5Update(&ctx, (unsigned char *)bytes, length);
+    osip_MD5Final(digest, &ctx);
+}
 
 #endif

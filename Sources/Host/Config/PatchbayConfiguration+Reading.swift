@@ -110,20 +110,32 @@ extension PatchbayConfiguration {
         var healthCheck: HealthCheck?
         if var h = m.map("health_check", what: "health_check") {
             var check = HealthCheck()
-            if let v = h.node("interval") {
-                if case .scalar(let s) = v, let d = Double(s.string), d >= 0.1, d <= 3600 { check.interval = d } else {
-                    diagnostics.error(h.pos(v), "'interval' must be seconds between 0.1 and 3600, found \(YAMLMap.kind(of: v))")
-                }
-            }
-            if let v = h.node("timeout") {
-                if case .scalar(let s) = v, let d = Double(s.string), d >= 0.05, d <= 60 { check.timeout = d } else {
-                    diagnostics.error(h.pos(v), "'timeout' must be seconds between 0.05 and 60, found \(YAMLMap.kind(of: v))")
-                }
-            }
+            check.interval = h.seconds("interval", range: 0.1...3600) ?? check.interval
+            check.timeout = h.seconds("timeout", range: 0.05...60) ?? check.timeout
             check.downAfter = h.int("down_after", range: 1...100) ?? check.downAfter
             check.upAfter = h.int("up_after", range: 1...100) ?? check.upAfter
             h.rejectUnknownKeys()
             healthCheck = check
+        }
+        let hasAuth = m.has("auth")
+        let credentials = m.map("auth", what: "auth").flatMap { readCredentials($0, file: file) }
+        var registration: Registration?
+        if var r = m.map("registration", what: "registration") {
+            let user = r.string("user") ?? credentials?.username
+            // A broken auth block has its own error; the missing user would only repeat it.
+            if user == nil, !hasAuth {
+                diagnostics.error(r.position, "'registration' needs 'user' (or an 'auth' block whose username is used)")
+            }
+            var reg = Registration(user: user ?? "")
+            reg.domain = r.string("domain")
+            reg.expires = r.int("expires", range: 10...86_400) ?? reg.expires
+            reg.retryMin = r.seconds("retry_min", range: 0.05...3600) ?? reg.retryMin
+            reg.retryMax = r.seconds("retry_max", range: 0.05...86_400) ?? max(reg.retryMax, reg.retryMin)
+            if reg.retryMax < reg.retryMin {
+                diagnostics.error(r.keyPosition("retry_max"), "'retry_max' (\(reg.retryMax)) is less than 'retry_min' (\(reg.retryMin))")
+            }
+            r.rejectUnknownKeys()
+            if user != nil { registration = reg }
         }
         var options: [String: OptionValue] = [:]
         var optionPositions: [String: SourcePosition] = [:]
@@ -142,9 +154,38 @@ extension PatchbayConfiguration {
             name: name, plugin: plugin, profile: profile, kind: kind, transport: transport, addresses: addresses,
             numbering: numbering, options: options,
             internalHeaders: internalHeaders ?? PatchbayConfiguration.defaultInternalHeaders(for: kind),
-            healthCheck: healthCheck,
+            healthCheck: healthCheck, credentials: credentials, registration: registration,
             position: m.position, pluginPosition: m.keyPosition("plugin"),
             profilePosition: m.keyPosition("profile"), optionPositions: optionPositions)
+    }
+
+    /// `auth: {username, password | password_file, realm}`. A password file keeps the secret out of a
+    /// configuration that is shared or versioned; it is read at load time, trailing newline dropped.
+    private static func readCredentials(_ map: YAMLMap, file: String) -> Credentials? {
+        var m = map
+        let username = m.string("username", required: true)
+        let inline = m.string("password")
+        let path = m.string("password_file")
+        let realm = m.string("realm")
+        var password: String?
+        switch (inline, path) {
+        case (let p?, nil): password = p
+        case (nil, let f?):
+            let resolved = resolve(f, relativeTo: (file as NSString).deletingLastPathComponent)
+            if let text = try? String(contentsOfFile: resolved, encoding: .utf8) {
+                password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+                    .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+            } else {
+                m.diagnostics.error(m.keyPosition("password_file"), "cannot read password_file '\(resolved)'")
+            }
+        case (_?, _?):
+            m.diagnostics.error(m.keyPosition("password_file"), "give 'password' or 'password_file', not both")
+        case (nil, nil):
+            m.diagnostics.error(m.position, "'auth' needs 'password' or 'password_file'")
+        }
+        m.rejectUnknownKeys()
+        guard let username, let password else { return nil }
+        return Credentials(username: username, password: password, realm: realm)
     }
 
     static func parseAddress(_ text: String) -> PeerAddress? {

@@ -40,6 +40,30 @@ public struct PatchbayConfiguration: Sendable {
         public var t2Milliseconds = 4000
     }
 
+    /// What Patchbay answers a peer's digest challenge (401/407) with, on calls and on REGISTER. Never logged.
+    public struct Credentials: Sendable, Equatable {
+        public var username: String
+        public var password: String
+        /// Answer only challenges naming this realm; nil answers whatever realm the peer names.
+        public var realm: String?
+    }
+
+    /// Outbound registration (RFC 3261 section 10) of the site at a peer, typically an ITSP trunk that routes
+    /// inbound calls to wherever the site last registered from.
+    public struct Registration: Sendable, Equatable {
+        /// The address-of-record user part (the account or main number).
+        public var user: String
+        /// The address-of-record host and the REGISTER's Request-URI; nil: the peer's address.
+        public var domain: String?
+        /// Asked for; the registrar may grant less (or demand more with 423), and Patchbay refreshes before the
+        /// granted time runs out.
+        public var expires = 3600
+        /// Back-off after a failed attempt: the first retry waits `retryMin` seconds, each further failure doubles
+        /// the wait up to `retryMax`. A Retry-After from the registrar is honoured instead.
+        public var retryMin: Double = 30
+        public var retryMax: Double = 600
+    }
+
     public struct Peer: Sendable {
         public var name: String
         public var plugin: String
@@ -55,6 +79,8 @@ public struct PatchbayConfiguration: Sendable {
         /// header of its own that matches). Names, or `X-*` prefixes.
         public var internalHeaders: [String]
         public var healthCheck: HealthCheck?
+        public var credentials: Credentials?
+        public var registration: Registration?
         public var position: SourcePosition
         public var pluginPosition: SourcePosition
         public var profilePosition: SourcePosition

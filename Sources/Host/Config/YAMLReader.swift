@@ -86,6 +86,18 @@ struct YAMLMap {
         return i
     }
 
+    /// A duration in seconds, fractions allowed (`0.5`).
+    mutating func seconds(_ key: String, range: ClosedRange<Double>) -> Double? {
+        guard let n = node(key) else { return nil }
+        guard case .scalar(let s) = n, let d = Double(s.string), range.contains(d) else {
+            diagnostics.error(pos(n), "'\(key)' must be seconds between \(Self.format(range.lowerBound)) and \(Self.format(range.upperBound)), found \(YAMLMap.kind(of: n))")
+            return nil
+        }
+        return d
+    }
+
+    private static func format(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
+
     mutating func bool(_ key: String) -> Bool? {
         guard let n = node(key) else { return nil }
         guard case .scalar(let s) = n, let b = Bool.construct(from: s) else {

@@ -128,7 +128,14 @@ final class Call {
         record.bCallID = callID
         shard.track(self, callID: callID)
         // Held strongly: a call whose caller gave up must still ACK and hang up a late answer from the target.
-        shard.sendRequest(invite, to: destination) { event in self.inviteEvent(event) }
+        shard.sendRequest(
+            invite, to: destination, peer: leg.peer,
+            resent: { again in
+                // Answering a challenge: the new INVITE is the one a CANCEL and the ACK must match.
+                self.inviteB = again
+                self.b?.localCSeq = again.cseq?.number ?? bLeg.localCSeq
+            }
+        ) { event in self.inviteEvent(event) }
     }
 
     private func inviteEvent(_ event: ClientEvent) {
@@ -263,6 +270,9 @@ final class Call {
 
     private func finishFailed(_ status: Int, _ reason: String, content: SIPMessage? = nil) {
         guard state != .ended else { return }
+        // A target's challenge that Patchbay could not answer is not the caller's to answer (it never saw it, and
+        // the challenge headers stay on the B leg): the caller learns the call was refused.
+        let (status, reason) = status == 401 || status == 407 ? (403, "Forbidden") : (status, reason)
         var content = content
         content?.body = []
         content?.removeHeader("Content-Type")
@@ -299,6 +309,8 @@ final class Call {
     private func sendAckB(answer: SIPMessage? = nil) {
         guard let bLeg = b, let cseq = inviteB?.cseq?.number else { return }
         var ack = bLeg.makeACK(cseq: cseq, via: shard.via(for: bLeg.destination))
+        // RFC 3261 section 22.1: the ACK for a 2xx carries the credentials the INVITE carried.
+        ack.headers += (inviteB?.headers ?? []).filter { $0.canonicalName == "authorization" || $0.canonicalName == "proxy-authorization" }
         if let answer, !answer.body.isEmpty, let target = currentTarget, let targetAdapter = site.adapters[target.peer] {
             let content = Relay.translate(Relay.content(of: answer), from: sourceAdapter, to: targetAdapter)
             ack.headers += content.headers.filter { $0.canonicalName == "content-type" }
@@ -391,7 +403,14 @@ final class Call {
         out.body = content.body
         if fromA { b = other } else { a = other }
         let original = request
-        shard.sendRequest(out, to: other.destination) { [weak self] event in
+        let peer = other.peer
+        shard.sendRequest(
+            out, to: other.destination, peer: peer,
+            resent: { [weak self] again in
+                guard let self, let n = again.cseq?.number else { return }
+                if fromA { self.b?.localCSeq = n } else { self.a.localCSeq = n }
+            }
+        ) { [weak self] event in
             guard let self else { return }
             switch event {
             case .response(let r):
@@ -422,14 +441,14 @@ final class Call {
         state = .ending
         let bye = bLeg.makeRequest("BYE", via: shard.via(for: bLeg.destination), contact: shard.contact(user: nil, for: bLeg.destination))
         b = bLeg
-        shard.sendRequest(bye, to: bLeg.destination) { [weak self] _ in self?.end(by: reason) }
+        shard.sendRequest(bye, to: bLeg.destination, peer: bLeg.peer) { [weak self] _ in self?.end(by: reason) }
     }
 
     private func hangUpA() {
         state = .ending
         retransmit200?.cancel()
         let bye = a.makeRequest("BYE", via: shard.via(for: a.destination), contact: shard.contact(user: nil, for: a.destination))
-        shard.sendRequest(bye, to: a.destination) { [weak self] _ in self?.end(by: "callee hung up") }
+        shard.sendRequest(bye, to: a.destination, peer: a.peer) { [weak self] _ in self?.end(by: "callee hung up") }
     }
 
     private func hangUpBoth(reason: String) {
@@ -438,7 +457,7 @@ final class Call {
             var leg = bLeg
             let bye = leg.makeRequest("BYE", via: shard.via(for: leg.destination), contact: shard.contact(user: nil, for: leg.destination))
             b = leg
-            shard.sendRequest(bye, to: leg.destination) { _ in }
+            shard.sendRequest(bye, to: leg.destination, peer: leg.peer) { _ in }
         }
         record.endedBy = reason
     }

@@ -15,6 +15,7 @@ public final class Engine: @unchecked Sendable {
     private let settings: TransactionSettings
     private var shards: [Shard] = []
     private var health: PeerHealthMonitor?
+    private var registrar: PeerRegistrar?
     private let ready = ManagedAtomic(false)
     private var udp: [UDPTransport] = []
     private var tcp: [TCPTransport] = []
@@ -87,6 +88,9 @@ public final class Engine: @unchecked Sendable {
             }
             monitor.start(startSite)
             self.health = monitor
+            let registrar = PeerRegistrar(shard: monitorShard)
+            registrar.start(startSite)
+            self.registrar = registrar
         }.get()
         let udpText = zip(udpListeners, udp).map { "\($0.host):\($1.port)" }.joined(separator: ",")
         var metadata: Logger.Metadata = ["udp": "\(udpText)", "shards": "\(shards.count)"]
@@ -191,6 +195,7 @@ public final class Engine: @unchecked Sendable {
         if let monitorShard = shards.first {
             monitorShard.loop.execute { [self] in
                 self.health?.start(newSite)
+                self.registrar?.start(newSite)
             }
         }
     }
@@ -212,7 +217,10 @@ public final class Engine: @unchecked Sendable {
     }
 
     public func stop() async {
-        if let monitorShard = shards.first { try? await monitorShard.loop.submit { [self] in self.health?.stop() }.get() }
+        if let monitorShard = shards.first { try? await monitorShard.loop.submit { [self] in
+                self.health?.stop()
+                self.registrar?.stop()
+            }.get() }
         for t in udp { await t.close() }
         for t in tcp { await t.close() }
         try? await group.shutdownGracefully()

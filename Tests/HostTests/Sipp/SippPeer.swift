@@ -733,6 +733,9 @@ struct SippLoggedMessage: Sendable {
         return head.split(separator: "\r\n", omittingEmptySubsequences: false).map { $0 }
     }
 
+    /// When sipp logged it: the last field of the timestamp line is seconds since the epoch, with microseconds.
+    var epochSeconds: Double? { timestamp.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.flatMap { Double($0) } }
+
     var startLine: String { headerLines.first.map(String.init) ?? "" }
     var isRequest: Bool { !startLine.hasPrefix("SIP/") }
     var method: String? { isRequest ? startLine.split(separator: " ").first.map(String.init) : nil }
