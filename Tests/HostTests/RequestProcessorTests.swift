@@ -57,9 +57,9 @@ import Testing
         let result = try RequestProcessor(site: site).process(invite, from: "pbx")
         #expect(result.steps.map(\.title) == [
             "classify source",
-            "inbound adapter IPPBX/generic: pbx dialect -> house format",
+            "inbound adapter IPPBX/asterisk: pbx dialect -> house format",
             "route",
-            "outbound adapter PSTNGateway/generic: house format -> gateway dialect",
+            "outbound adapter PSTNGateway/audiocodes: house format -> gateway dialect",
             "outbound adapter ITSPTrunk/generic: house format -> itsp dialect",
         ])
         let inbound = try #require(result.steps[1].diff)
