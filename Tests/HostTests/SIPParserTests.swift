@@ -4,7 +4,7 @@ import PluginAPI
 import Testing
 
 @Suite struct SIPParserTests {
-    static let torture = TestSupport.path("../shared/conformance/rfc4475")
+    static let torture = TestSupport.path("Tests/Fixtures/rfc4475")
 
     /// RFC 4475 section 3.1.1: the valid messages. Every one must parse (the full conformance run against a live
     /// Patchbay, with responses, belongs to the robustness work).
@@ -71,6 +71,38 @@ import Testing
         #expect(throws: SIPParseError("libosip2 could not parse the message (-5)", status: nil)) {
             try SIPParser().parse(Array("SIP/2.0 200 OK\r\nVia: nonsense\r\n\r\n".utf8))
         }
+    }
+
+    static let options = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:c@d>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+
+    static func status(_ text: String) -> Int?? {
+        do {
+            _ = try SIPParser().parse(Array(text.utf8))
+            return .some(.some(0))
+        } catch let e as SIPParseError {
+            return .some(e.responseStatus)
+        } catch {
+            return nil
+        }
+    }
+
+    /// The raw-byte guards in front of osip, each with the answer RFC 3261 / RFC 4475 asks for.
+    @Test func startLineAndContentLengthGuards() {
+        #expect(Self.status(Self.options) == 0, "the well-formed base message parses")
+        let r = Self.options
+        #expect(Self.status(r.replacingOccurrences(of: "SIP/2.0\r\nVia", with: "SIP/7.0\r\nVia")) == 505)
+        #expect(Self.status(r.replacingOccurrences(of: "OPTIONS sip:a@b", with: "OPTIONS  sip:a@b")) == 400, "double space")
+        #expect(Self.status(r.replacingOccurrences(of: "SIP/2.0\r\nVia", with: "SIP/2.0 \r\nVia")) == 400, "trailing space")
+        #expect(Self.status(r.replacingOccurrences(of: "OPTIONS sip:a@b", with: "OPTIONS http:a@b")) == 416)
+        #expect(Self.status(r.replacingOccurrences(of: "OPTIONS sip:a@b", with: "OPTIONS <sip:a@b>")) == 400)
+        #expect(Self.status(r.replacingOccurrences(of: "OPTIONS sip:a@b", with: "OPTIONS tel:+4930123")) == 0)
+        #expect(Self.status(r.replacingOccurrences(of: "Content-Length: 0", with: "Content-Length: 10")) == 400, "longer than the body")
+        #expect(Self.status(r.replacingOccurrences(of: "Content-Length: 0", with: "Content-Length: -1")) == 400)
+        #expect(Self.status(r.replacingOccurrences(of: "Content-Length: 0", with: "l: 0\r\nContent-Length: 0")) == 400, "two lengths")
+        #expect(Self.status(r.replacingOccurrences(of: "Content-Length: 0", with: "Content-Length: 99999999999999999999")) == 400)
+        #expect(Self.status(r.replacingOccurrences(of: "CSeq: 1 OPTIONS", with: "CSeq: 1 INVITE")) == 400)
+        #expect(Self.status(r.replacingOccurrences(of: "OPTIONS sip", with: "FROB sip")) == 501, "unknown method, CSeq mismatch")
+        #expect(Self.status("SIP/2.0 4294967301 Huge\r\nVia: SIP/2.0/UDP h\r\n\r\n") == .some(nil), "a response is dropped")
     }
 
     @Test func fixtureInviteFromPBX() throws {

@@ -174,16 +174,12 @@ public final class Engine: @unchecked Sendable {
         return h
     }
 
-    /// A 400-class answer to a request osip refused: built from the raw lines we can still read, or nothing when
-    /// even the headers a response needs are missing (then the request is dropped, RFC 3261 section 16.3).
+    /// A 4xx/5xx answer to a request the parser refused, built from the raw header lines (the framing itself may
+    /// be what is broken), or nothing when even the headers a response needs are missing: then it is dropped.
     static func errorResponse(_ status: Int, _ reason: String, _ bytes: [UInt8]) -> SIPMessage? {
-        guard let framed = try? SIPMessage(bytes: bytes), framed.isRequest, framed.method != "ACK",
-            framed.hasHeader("Via"), framed.hasHeader("From"), framed.hasHeader("To"), framed.hasHeader("Call-ID"),
-            framed.hasHeader("CSeq")
-        else { return nil }
-        var r = Relay.response(status, Relay.reasonPhrase(status), to: framed, toTag: nil, contact: nil)
-        r.headers.append(SIPHeader("Warning", "399 patchbay \"\(reason.replacingOccurrences(of: "\"", with: "'"))\""))
-        return r
+        RawHeaders(bytes)?.response(
+            status, Relay.reasonPhrase(status), toTag: "pb" + String(UInt64.random(in: 0...UInt64.max), radix: 36),
+            warning: reason)
     }
 
     /// Puts a new site in force. Calls in progress finish with the snapshot they started with.

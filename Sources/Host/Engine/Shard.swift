@@ -173,6 +173,14 @@ final class Shard: @unchecked Sendable {
             }
             return
         }
+        // RFC 3261 section 8.2.2.3: Patchbay supports no extension a request may require (100rel and timer are
+        // not built), so a Require gets 420 naming what is unsupported rather than being ignored (RFC 4475 bext01).
+        let required = request.values("Require")
+        if !required.isEmpty, request.method != "INVITE" || calls[callID] == nil {
+            var r = Relay.response(420, "Bad Extension", to: request, toTag: newTag(), contact: nil)
+            r.headers.append(SIPHeader("Unsupported", required.joined(separator: ", ")))
+            return respond(r, to: request)
+        }
         switch request.method {
         case "INVITE" where calls[callID] != nil:
             // The INVITE server transaction ends with the 2xx (RFC 3261 without RFC 6026), so a retransmitted
@@ -200,14 +208,6 @@ final class Shard: @unchecked Sendable {
     private func startCall(_ invite: SIPMessage, from peer: String, source: SIPDestination) {
         if let mf = invite.header("Max-Forwards").flatMap({ Int($0) }), mf <= 0 {
             return respond(Relay.response(483, "Too Many Hops", to: invite, toTag: newTag(), contact: nil), to: invite)
-        }
-        // RFC 3261 section 8.2.2.3: Patchbay supports no extension a caller may require (100rel and timer are not
-        // built), so a Require gets 420 naming what is unsupported rather than being ignored.
-        let required = invite.values("Require")
-        if !required.isEmpty {
-            var r = Relay.response(420, "Bad Extension", to: invite, toTag: newTag(), contact: nil)
-            r.headers.append(SIPHeader("Unsupported", required.joined(separator: ", ")))
-            return respond(r, to: invite)
         }
         let result: RequestProcessor.Result
         do {

@@ -82,21 +82,105 @@ public struct SIPParser: Sendable {
         return nil
     }
 
-    /// Cheap checks on the raw bytes before osip sees them (osip has a history of crashes on malformed input).
+    /// Cheap checks on the raw bytes before osip sees them (osip has a history of crashes on malformed input, and
+    /// it silently accepts a Content-Length shorter than the body and truncates): size, line lengths, the shape of
+    /// the start line, and Content-Length against the bytes that are really there.
     func precheck(_ bytes: [UInt8]) throws {
         guard bytes.count >= 16 else { throw SIPParseError("message too short (\(bytes.count) bytes)", status: nil) }
         guard bytes.count <= maxMessageSize else {
             throw SIPParseError("message larger than \(maxMessageSize) bytes", status: 513)
         }
+        var lines: [Range<Int>] = []
         var lineStart = 0
+        var bodyStart: Int?
         for i in 0..<bytes.count where bytes[i] == 0x0A {
             if i - lineStart > maxLineLength { throw SIPParseError("header line longer than \(maxLineLength) bytes") }
-            if i == lineStart || (i == lineStart + 1 && bytes[lineStart] == 0x0D) { return }  // end of headers
+            let end = i > lineStart && bytes[i - 1] == 0x0D ? i - 1 : i
+            if end == lineStart {
+                bodyStart = i + 1
+                break
+            }
+            lines.append(lineStart..<end)
             lineStart = i + 1
         }
-        if bytes.count - lineStart > maxLineLength {
-            throw SIPParseError("header line longer than \(maxLineLength) bytes")
+        if bodyStart == nil {
+            if bytes.count - lineStart > maxLineLength { throw SIPParseError("header line longer than \(maxLineLength) bytes") }
+            if lineStart < bytes.count { lines.append(lineStart..<bytes.count) }
         }
+        guard let first = lines.first else { throw SIPParseError("no start line", status: nil) }
+        try Self.checkStartLine(bytes[first])
+        try Self.checkContentLength(bytes, lines: lines.dropFirst(), bodyStart: bodyStart)
+    }
+
+    static let knownMethods: Set<String> = [
+        "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "INFO", "UPDATE", "PRACK", "SUBSCRIBE", "NOTIFY",
+        "REFER", "MESSAGE", "PUBLISH",
+    ]
+
+    /// RFC 3261 section 7.1: `Method SP Request-URI SP SIP-Version`, single spaces (RFC 4475 lwsstart, trws and
+    /// lwsruri are refused rather than repaired, so nothing malformed is propagated); an unknown version gets 505
+    /// and a Request-URI scheme Patchbay cannot route gets 416 (unkscm, novelsc). A response whose status line is
+    /// broken (bigcode) matches nothing and is dropped.
+    static func checkStartLine(_ line: ArraySlice<UInt8>) throws {
+        let text = String(decoding: line, as: UTF8.self)
+        let parts = text.split(separator: " ", omittingEmptySubsequences: false)
+        if text.hasPrefix("SIP/") {
+            guard parts.count >= 3, parts[0] == "SIP/2.0", parts[1].count == 3, parts[1].allSatisfy(\.isASCIIDigit),
+                parts[1].first != "0"
+            else { throw SIPParseError("malformed status line", status: nil) }
+            return
+        }
+        guard parts.count == 3, !parts.contains(where: \.isEmpty) else {
+            throw SIPParseError("malformed request line (RFC 3261 section 7.1: single spaces between three elements)")
+        }
+        guard parts[0].utf8.allSatisfy(isTokenByte) else { throw SIPParseError("malformed method") }
+        let version = parts[2].uppercased()
+        if version != "SIP/2.0" {
+            let v = version.dropFirst(4)
+            if version.hasPrefix("SIP/"), v.split(separator: ".").count == 2, v.allSatisfy({ $0 == "." || $0.isASCIIDigit }) {
+                throw SIPParseError("SIP version \(parts[2]) is not supported", status: 505)
+            }
+            throw SIPParseError("malformed SIP version")
+        }
+        let uri = parts[1]
+        guard let colon = uri.firstIndex(of: ":"), colon != uri.startIndex,
+            uri[..<colon].first?.isASCIILetter == true,
+            uri[..<colon].allSatisfy({ $0.isASCIILetter || $0.isASCIIDigit || $0 == "+" || $0 == "-" || $0 == "." })
+        else { throw SIPParseError("malformed Request-URI") }
+        let scheme = uri[..<colon].lowercased()
+        if !["sip", "sips", "tel"].contains(scheme) {
+            throw SIPParseError("Request-URI scheme '\(scheme)' is not supported", status: 416)
+        }
+    }
+
+    /// One Content-Length at most, a decimal number, and no larger than the body that arrived (RFC 3261 section
+    /// 18.3: over UDP a longer one is a 400; RFC 4475 clerr, ncl and mcl01). A shorter one is fine: the octets
+    /// after it are ignored (dblreq).
+    static func checkContentLength(_ bytes: [UInt8], lines: ArraySlice<Range<Int>>, bodyStart: Int?) throws {
+        var values: [String] = []
+        for r in lines {
+            let line = bytes[r]
+            // Continuation lines (folding) start with whitespace and carry no header name.
+            guard let first = line.first, first != 0x20, first != 0x09, let colon = line.firstIndex(of: 0x3A) else { continue }
+            let name = String(decoding: bytes[r.lowerBound..<colon], as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+            guard name == "content-length" || name == "l" else { continue }
+            values.append(String(decoding: bytes[(colon + 1)..<r.upperBound], as: UTF8.self).trimmingCharacters(in: .whitespaces))
+        }
+        guard !values.isEmpty else { return }
+        guard values.count == 1 else { throw SIPParseError("more than one Content-Length") }
+        guard !values[0].isEmpty, values[0].utf8.count <= 9, values[0].allSatisfy(\.isASCIIDigit), let length = Int(values[0]) else {
+            throw SIPParseError("Content-Length '\(values[0].prefix(20))' is not a length")
+        }
+        let available = bodyStart.map { bytes.count - $0 } ?? 0
+        if length > available {
+            throw SIPParseError("Content-Length \(length) is larger than the \(available) body bytes received")
+        }
+    }
+
+    private static func isTokenByte(_ b: UInt8) -> Bool {
+        // RFC 3261 token: alphanum and -.!%*_+`'~
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+            || [0x2D, 0x2E, 0x21, 0x25, 0x2A, 0x5F, 0x2B, 0x60, 0x27, 0x7E].contains(b)
     }
 
     func checkMandatoryHeaders(_ msg: UnsafeMutablePointer<osip_message_t>, isResponse: Bool) throws {
@@ -117,7 +201,9 @@ public struct SIPParser: Sendable {
                 throw SIPParseError("bad request line")
             }
             guard strcmp(method, cseqMethod) == 0 else {
-                throw SIPParseError("CSeq method does not match the request method")
+                // RFC 4475 mismatch02: for a method Patchbay does not know, 501 says more than 400.
+                let known = Self.knownMethods.contains(String(cString: method))
+                throw SIPParseError("CSeq method does not match the request method", status: known ? 400 : 501)
             }
         }
     }
@@ -140,3 +226,8 @@ public struct SIPParser: Sendable {
 }
 
 let osipLogger = Logger(label: "patchbay.osip")
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
+    fileprivate var isASCIILetter: Bool { isASCII && isLetter }
+}

@@ -33,6 +33,9 @@ final class UDPTransport: Sendable {
                 .channelOption(reusePort, value: 1)
                 // Large receive buffers ride out bursts (a load test is a burst) without kernel drops.
                 .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+                // NIO reads datagrams into 2048-byte buffers by default and silently truncates longer ones; SIP
+                // over UDP may be up to 65,507 bytes (RFC 4475 longreq is 3,515).
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(

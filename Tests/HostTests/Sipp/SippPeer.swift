@@ -98,7 +98,7 @@ enum SippPorts {
 
     /// A UDP socket bound on 127.0.0.1, and its port. CLOEXEC: a sipp spawned meanwhile on another thread must not
     /// inherit the probe and hold its port.
-    private static func bindUDP(port: UInt16) throws -> (Int32, UInt16) {
+    static func bindUDP(port: UInt16) throws -> (Int32, UInt16) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SippError.socket("socket: errno \(errno)") }
         var addr = sockaddr_in()
