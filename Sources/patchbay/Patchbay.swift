@@ -132,6 +132,8 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
     @Option(help: "Event loops (default: one per core).") var threads: Int?
+    @Option(help: "Seconds calls in progress may go on after SIGTERM (default: drain_timeout from the configuration, else 30).")
+    var drainTimeout: Double?
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -148,8 +150,9 @@ struct Run: AsyncParsableCommand {
         let reloader = Reloader(engine: engine, site: site, configurationFile: options.config, logger: logger)
         reloader.start()
         try await engine.start()
-        // Stop on SIGTERM or SIGINT. (Draining calls in progress comes with the robustness work.)
-        let stopped = AsyncStream<Int32> { continuation in
+        // SIGTERM or SIGINT drains: new calls are refused with 503, calls in progress finish (up to the drain time),
+        // then Patchbay exits. A second signal during the drain stops at once.
+        let signals = AsyncStream<Int32> { continuation in
             for sig in [SIGTERM, SIGINT] {
                 signal(sig, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
@@ -158,17 +161,38 @@ struct Run: AsyncParsableCommand {
                 signalSources.append(source)
             }
         }
-        for await sig in stopped {
-            let counters = await engine.counters
-            logger.info(
-                "stopping",
-                metadata: [
-                    "signal": "\(sig)", "active_calls": "\(counters.activeCalls)",
-                    "unknown_source_requests": "\(counters.unknownSourceRequests)",
-                ])
-            break
-        }
+        var iterator = signals.makeAsyncIterator()
+        guard let sig = await iterator.next() else { return }
+        let counters = await engine.counters
+        let drainSeconds = drainTimeout ?? reloader.currentSite.configuration.drainSeconds
+        logger.notice(
+            "draining",
+            metadata: [
+                "signal": "\(sig)", "active_calls": "\(counters.activeCalls)", "drain_timeout_s": "\(drainSeconds)",
+                "unknown_source_requests": "\(counters.unknownSourceRequests)",
+            ])
         reloader.stop()
+        let drain = Task {
+            await engine.drain(timeout: drainSeconds) { active in
+                logger.info("waiting for calls to end", metadata: ["active_calls": "\(active)"])
+            }
+        }
+        let ended = await withTaskGroup(of: Int?.self) { group in
+            group.addTask { await drain.value }
+            group.addTask {
+                var again = signals.makeAsyncIterator()
+                _ = await again.next()
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if let ended {
+            logger.notice("stopping", metadata: ["calls_ended_at_drain_timeout": "\(ended)"])
+        } else {
+            logger.warning("second signal: stopping without waiting for calls")
+        }
         await engine.stop()
     }
 }

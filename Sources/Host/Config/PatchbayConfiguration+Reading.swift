@@ -49,6 +49,7 @@ extension PatchbayConfiguration {
             timers.t2Milliseconds = t.int("t2_ms", range: 100...60_000) ?? timers.t2Milliseconds
             t.rejectUnknownKeys()
         }
+        let drainSeconds = top.seconds("drain_timeout", range: 0...86_400) ?? 30
         let pluginDirectory = top.string("plugin_dir").map { resolve($0, relativeTo: dir) }
         let routes = top.string("routes", required: true).map { resolve($0, relativeTo: dir) } ?? ""
 
@@ -73,6 +74,7 @@ extension PatchbayConfiguration {
         config.redirects = redirects
         config.failoverCodes = failoverCodes
         config.timers = timers
+        config.drainSeconds = drainSeconds
         return config
     }
 

@@ -113,6 +113,9 @@ public struct PatchbayConfiguration: Sendable {
     /// Final responses from a target that make Patchbay try the route's next target.
     public var failoverCodes: Set<Int> = [408, 480, 503]
     public var timers = Timers()
+    /// On SIGTERM: how long calls in progress may go on while new ones are refused with 503, before the rest are
+    /// hung up (BYE both ways) and Patchbay exits. 0 stops at once.
+    public var drainSeconds: Double = 30
     /// nil: the directory the `patchbay` executable is in (where `swift build` puts the plugin libraries).
     public var pluginDirectory: String?
     public var routesFile: String

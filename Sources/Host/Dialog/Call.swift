@@ -349,6 +349,20 @@ final class Call {
         }
     }
 
+    /// Patchbay is shutting down and the drain time is over.
+    func shutdown() {
+        switch state {
+        case .routing, .early:
+            cancelled = true
+            if bProvisional { sendCancelB() }
+            finishFailed(503, "Service Unavailable")
+        case .confirmed:
+            hangUpBoth(reason: "shutdown")
+        case .ending, .ended:
+            break
+        }
+    }
+
     /// The caller sent its INVITE again after the final answer: repeat the 2xx (the transaction is gone).
     func retransmittedInvite() {
         if let ok = answer200 { shard.sendStateless(ok, to: a.destination) }

@@ -212,6 +212,34 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// SIGTERM: refuse new calls (503 with Retry-After), let calls in progress finish for up to `timeout`
+    /// seconds, then end the rest with BYE and give their transactions a moment to complete. Returns the number
+    /// of calls that had to be ended.
+    @discardableResult
+    public func drain(timeout: Double, progress: (Int) -> Void = { _ in }) async -> Int {
+        for shard in shards { shard.loop.execute { shard.draining = true } }
+        let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+        var lastReported = -1
+        while ContinuousClock.now < deadline {
+            let active = await counters.activeCalls
+            if active == 0 { return 0 }
+            if active != lastReported {
+                progress(active)
+                lastReported = active
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        let left = await counters.activeCalls
+        guard left > 0 else { return 0 }
+        for shard in shards { shard.loop.execute { shard.endAllCalls() } }
+        // BYE transactions complete in one round trip normally; Timer F bounds them otherwise (64*T1).
+        let byeDeadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < byeDeadline, await counters.activeCalls > 0 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return left
+    }
+
     public func stop() async {
         if let monitorShard = shards.first { try? await monitorShard.loop.submit { [self] in
                 self.health?.stop()

@@ -45,6 +45,9 @@ public final class Reloader: @unchecked Sendable {
         timer = t
     }
 
+    /// The site in force (read on the reload queue, so never half-replaced).
+    public var currentSite: Site { queue.sync { site } }
+
     public func stop() {
         timer?.cancel()
         signalSource?.cancel()

@@ -31,6 +31,8 @@ final class Shard: @unchecked Sendable {
     /// Peers the health monitor reported down; routing skips them.
     private(set) var downPeers: Set<String> = []
     private var counter: UInt64 = 0
+    /// Set on SIGTERM: new calls are refused with 503 and a Retry-After, calls in progress go on.
+    var draining = false
 
     init(
         index: Int, loop: any EventLoop, site: Site, routing: SiteRouting, settings: TransactionSettings,
@@ -116,6 +118,13 @@ final class Shard: @unchecked Sendable {
     /// instead of waiting for Timer B or F, so failover is immediate.
     func transportFailed(sending message: SIPMessage) { layer.transportFailed(sending: message) }
 
+    /// End of the drain time: every call still here is ended cleanly (BYE to both sides of an answered call; 503
+    /// to a caller still waiting, CANCEL to its target) rather than cut by the process exiting.
+    func endAllCalls() {
+        var seen = Set<ObjectIdentifier>()
+        for call in calls.values where seen.insert(ObjectIdentifier(call)).inserted { call.shutdown() }
+    }
+
     func remove(_ call: Call) {
         calls.removeValue(forKey: call.a.callID)
         if let b = call.b?.callID { calls.removeValue(forKey: b) }
@@ -186,6 +195,12 @@ final class Shard: @unchecked Sendable {
             // The INVITE server transaction ends with the 2xx (RFC 3261 without RFC 6026), so a retransmitted
             // INVITE whose 200 was lost arrives here as new: answer it again instead of starting a second call.
             calls[callID]?.retransmittedInvite()
+        case "INVITE" where draining, "OPTIONS" where draining:
+            // RFC 3261 section 21.5.4: unavailable for a while. A peer's OPTIONS keepalive gets the same answer, so
+            // its failover moves new calls elsewhere while the calls in progress finish here.
+            var r = Relay.response(503, "Service Unavailable", to: request, toTag: newTag(), contact: nil)
+            r.headers.append(SIPHeader("Retry-After", "30"))
+            respond(r, to: request)
         case "INVITE":
             startCall(request, from: peer, source: source)
         case "OPTIONS":

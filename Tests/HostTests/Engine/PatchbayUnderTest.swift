@@ -138,6 +138,15 @@ final class PatchbayUnderTest: @unchecked Sendable {
         }
     }
 
+    func signal(_ sig: Int32) { if process.isRunning { kill(pid, sig) } }
+
+    /// The exit status once the process has ended by itself, or nil if it is still running after `timeout`.
+    func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
     /// SIGTERM by pid, SIGKILL if it does not go within two seconds.
     func stop() {
         guard process.isRunning else { return }
