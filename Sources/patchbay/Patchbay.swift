@@ -170,6 +170,8 @@ struct Run: AsyncParsableCommand {
             metadata: [
                 "signal": "\(sig)", "active_calls": "\(counters.activeCalls)", "drain_timeout_s": "\(drainSeconds)",
                 "unknown_source_requests": "\(counters.unknownSourceRequests)",
+                "rate_limited": "\(counters.rateLimitedFromPeers + counters.rateLimitedFromUnknown)",
+                "overload_rejections": "\(counters.overloadRejections)",
             ])
         reloader.stop()
         let drain = Task {

@@ -50,6 +50,16 @@ extension PatchbayConfiguration {
             t.rejectUnknownKeys()
         }
         let drainSeconds = top.seconds("drain_timeout", range: 0...86_400) ?? 30
+        var protection = Protection()
+        if var p = top.map("protection", what: "protection") {
+            protection.peerRate = p.seconds("peer_rate", range: 1...1_000_000, unit: "messages per second") ?? protection.peerRate
+            protection.unknownRate = p.seconds("unknown_rate", range: 0.1...1_000_000, unit: "messages per second") ?? protection.unknownRate
+            protection.unknownTotalRate = p.seconds("unknown_total_rate", range: 0.1...1_000_000, unit: "messages per second") ?? protection.unknownTotalRate
+            protection.maxCalls = p.int("max_calls", range: 1...10_000_000) ?? protection.maxCalls
+            protection.maxTransactions = p.int("max_transactions", range: 10...100_000_000) ?? protection.maxTransactions
+            protection.maxQueueDelayMilliseconds = p.int("max_queue_delay_ms", range: 1...60_000) ?? protection.maxQueueDelayMilliseconds
+            p.rejectUnknownKeys()
+        }
         let pluginDirectory = top.string("plugin_dir").map { resolve($0, relativeTo: dir) }
         let routes = top.string("routes", required: true).map { resolve($0, relativeTo: dir) } ?? ""
 
@@ -75,6 +85,7 @@ extension PatchbayConfiguration {
         config.failoverCodes = failoverCodes
         config.timers = timers
         config.drainSeconds = drainSeconds
+        config.protection = protection
         return config
     }
 

@@ -64,6 +64,20 @@ public struct PatchbayConfiguration: Sendable {
         public var retryMax: Double = 600
     }
 
+    /// Flood and overload protection. Rates are messages per second, checked per source address before parsing;
+    /// each bucket holds twice its rate. Limits on calls and transactions are for the whole process.
+    public struct Protection: Sendable, Equatable {
+        public var peerRate: Double = 20_000
+        public var unknownRate: Double = 5
+        public var unknownTotalRate: Double = 100
+        /// New INVITEs beyond this many calls in progress get 503 with Retry-After.
+        public var maxCalls = 20_000
+        public var maxTransactions = 100_000
+        /// A shard whose messages wait longer than this in its queue is saturated: new INVITEs get 503 rather than
+        /// queueing behind the calls it is already failing to serve.
+        public var maxQueueDelayMilliseconds = 200
+    }
+
     public struct Peer: Sendable {
         public var name: String
         public var plugin: String
@@ -116,6 +130,7 @@ public struct PatchbayConfiguration: Sendable {
     /// On SIGTERM: how long calls in progress may go on while new ones are refused with 503, before the rest are
     /// hung up (BYE both ways) and Patchbay exits. 0 stops at once.
     public var drainSeconds: Double = 30
+    public var protection = Protection()
     /// nil: the directory the `patchbay` executable is in (where `swift build` puts the plugin libraries).
     public var pluginDirectory: String?
     public var routesFile: String

@@ -87,10 +87,10 @@ struct YAMLMap {
     }
 
     /// A duration in seconds, fractions allowed (`0.5`).
-    mutating func seconds(_ key: String, range: ClosedRange<Double>) -> Double? {
+    mutating func seconds(_ key: String, range: ClosedRange<Double>, unit: String = "seconds") -> Double? {
         guard let n = node(key) else { return nil }
         guard case .scalar(let s) = n, let d = Double(s.string), range.contains(d) else {
-            diagnostics.error(pos(n), "'\(key)' must be seconds between \(Self.format(range.lowerBound)) and \(Self.format(range.upperBound)), found \(YAMLMap.kind(of: n))")
+            diagnostics.error(pos(n), "'\(key)' must be \(unit) between \(Self.format(range.lowerBound)) and \(Self.format(range.upperBound)), found \(YAMLMap.kind(of: n))")
             return nil
         }
         return d

@@ -54,11 +54,16 @@ public final class Engine: @unchecked Sendable {
                     self.dispatch(bytes, from: SIPDestination(transport: .udp, address: source, listener: n), receivedOn: loopIndex, parser: parser)
                 })
         }
+        // A stream's messages arrive on its connection's loop; admission uses that loop's shard.
+        var loopIndex: [ObjectIdentifier: Int] = [:]
+        for (i, loop) in loops.enumerated() { loopIndex[ObjectIdentifier(loop)] = i }
+        let loopIndexes = loopIndex
         for (n, l) in tcpListeners.enumerated() {
             tcp.append(
                 try await TCPTransport.listen(host: l.host, port: l.port, group: group, logger: logger) {
-                    [unowned self] bytes, source, _ in
-                    self.dispatch(bytes, from: SIPDestination(transport: .tcp, address: source, listener: n), receivedOn: 0, parser: parser)
+                    [unowned self] bytes, source, connection in
+                    let i = loopIndexes[ObjectIdentifier(connection.eventLoop)] ?? 0
+                    self.dispatch(bytes, from: SIPDestination(transport: .tcp, address: source, listener: n), receivedOn: i, parser: parser)
                 })
         }
         let transport = udp[0]
@@ -70,7 +75,7 @@ public final class Engine: @unchecked Sendable {
         let host = listener.advertise ?? (wildcard ? "127.0.0.1" : listener.host)
         shards = loops.enumerated().map { i, loop in
             Shard(
-                index: i, loop: loop, site: site, routing: routing, settings: settings, localHost: host,
+                index: i, shardCount: loops.count, loop: loop, site: site, routing: routing, settings: settings, localHost: host,
                 localPort: transport.port, localTCPPort: tcpPort, logger: logger
             ) { [unowned self] message, destination, index in
                 self.transmit(message, to: destination, from: index)
@@ -104,6 +109,9 @@ public final class Engine: @unchecked Sendable {
         guard ready.load(ordering: .acquiring) else { return }
         // Keep-alive pings (CRLF, RFC 5626) are answered by nothing and must not be logged as garbage.
         if bytes.allSatisfy({ $0 == 0x0D || $0 == 0x0A }) { return }
+        // Rate limiting before parsing: a flood costs a table lookup per datagram, not a parse.
+        guard shards[loopIndex].admit(source.address) else { return }
+        let receivedAt = NIODeadline.now()
         let message: SIPMessage
         do {
             message = try parser.parse(bytes)
@@ -117,7 +125,7 @@ public final class Engine: @unchecked Sendable {
             return
         }
         let shard = shards[shardIndex(for: message.callID ?? "")]
-        shard.loop.execute { shard.receive(message, from: source) }
+        shard.loop.execute { shard.receive(message, from: source, receivedAt: receivedAt) }
     }
 
     private func transmit(_ message: SIPMessage, to destination: SIPDestination, from index: Int) {
@@ -198,17 +206,28 @@ public final class Engine: @unchecked Sendable {
 
     /// Calls in progress and requests refused for coming from no known peer, summed over the shards (each read on
     /// its own loop). Logged at shutdown now; the metrics endpoint will export them.
-    public var counters: (activeCalls: Int, unknownSourceRequests: Int) {
+    public struct Counters: Sendable {
+        public var activeCalls = 0
+        public var unknownSourceRequests = 0
+        public var rateLimitedFromPeers = 0
+        public var rateLimitedFromUnknown = 0
+        public var overloadRejections = 0
+    }
+
+    public var counters: Counters {
         get async {
-            var calls = 0
-            var unknown = 0
+            var total = Counters()
             for shard in shards {
-                if let c = try? await shard.loop.submit({ (shard.activeCalls, shard.unknownSourceCount) }).get() {
-                    calls += c.0
-                    unknown += c.1
-                }
+                guard let c = try? await shard.loop.submit({
+                    (shard.activeCalls, shard.unknownSourceCount, shard.rateLimited, shard.overloadRejections)
+                }).get() else { continue }
+                total.activeCalls += c.0
+                total.unknownSourceRequests += c.1
+                total.rateLimitedFromPeers += c.2.peers
+                total.rateLimitedFromUnknown += c.2.unknown
+                total.overloadRejections += c.3
             }
-            return (calls, unknown)
+            return total
         }
     }
 

@@ -33,13 +33,24 @@ final class Shard: @unchecked Sendable {
     private var counter: UInt64 = 0
     /// Set on SIGTERM: new calls are refused with 503 and a Retry-After, calls in progress go on.
     var draining = false
+    let shardCount: Int
+    private var limiter: SourceLimiter
+    private var protection: PatchbayConfiguration.Protection
+    /// How long messages wait between arrival and being handled here, smoothed (nanoseconds).
+    private(set) var queueDelay: UInt64 = 0
+    private(set) var overloadRejections = 0
+    private var droppedLogged = (peers: 0, unknown: 0)
+    private var lastDropLog: UInt64 = 0
 
     init(
-        index: Int, loop: any EventLoop, site: Site, routing: SiteRouting, settings: TransactionSettings,
+        index: Int, shardCount: Int = 1, loop: any EventLoop, site: Site, routing: SiteRouting, settings: TransactionSettings,
         localHost: String, localPort: Int, localTCPPort: Int?, logger: Logger, transmit: @escaping (SIPMessage, SIPDestination, Int) -> Void
     ) {
         self.index = index
+        self.shardCount = max(1, shardCount)
         self.loop = loop
+        protection = site.configuration.protection
+        limiter = Self.limiter(for: site.configuration.protection)
         self.site = site
         self.routing = routing
         self.settings = settings
@@ -59,6 +70,49 @@ final class Shard: @unchecked Sendable {
     func install(_ site: Site, routing: SiteRouting) {
         self.site = site
         self.routing = routing
+        protection = site.configuration.protection
+        let fresh = Self.limiter(for: protection)
+        limiter.peerLimit = fresh.peerLimit
+        limiter.unknownLimit = fresh.unknownLimit
+        limiter.unknownTotalLimit = fresh.unknownTotalLimit
+    }
+
+    private static func limiter(for p: PatchbayConfiguration.Protection) -> SourceLimiter {
+        SourceLimiter(
+            peer: .init(rate: p.peerRate, burst: max(1, p.peerRate * 2)),
+            unknown: .init(rate: p.unknownRate, burst: max(1, p.unknownRate * 2)),
+            unknownTotal: .init(rate: p.unknownTotalRate, burst: max(1, p.unknownTotalRate * 2)))
+    }
+
+    // MARK: Admission (on the receiving loop, before parsing)
+
+    /// Whether a datagram from `address` may be parsed at all. Called on this shard's loop for traffic this loop
+    /// received (the receiving loop's shard, not the call's).
+    func admit(_ address: SocketAddress) -> Bool {
+        guard let ip = IPKey(address) else { return true }
+        let now = NIODeadline.now().uptimeNanoseconds
+        if limiter.admit(ip, known: routing.isPeerAddress(ip), now: now) { return true }
+        // One line per ten seconds per loop with what was dropped since the last one, never one per message.
+        if now &- lastDropLog > 10_000_000_000 {
+            lastDropLog = now
+            logger.warning(
+                "rate limit: dropping", metadata: [
+                    "from_peers": "\(limiter.droppedFromPeers - droppedLogged.peers)",
+                    "from_unknown": "\(limiter.droppedFromUnknown - droppedLogged.unknown)", "example_source": "\(address)",
+                ])
+            droppedLogged = (limiter.droppedFromPeers, limiter.droppedFromUnknown)
+        }
+        return false
+    }
+
+    var rateLimited: (peers: Int, unknown: Int) { (limiter.droppedFromPeers, limiter.droppedFromUnknown) }
+
+    /// Why a new call must be refused now, or nil. Limits are the site's divided among the shards.
+    private func overloadReason() -> String? {
+        if calls.count >= max(1, protection.maxCalls / shardCount) { return "calls" }
+        if layer.count >= max(1, protection.maxTransactions / shardCount) { return "transactions" }
+        if queueDelay > UInt64(protection.maxQueueDelayMilliseconds) * 1_000_000 { return "queue delay" }
+        return nil
     }
 
     // MARK: Identifiers that carry the shard
@@ -132,7 +186,11 @@ final class Shard: @unchecked Sendable {
 
     // MARK: Receiving
 
-    func receive(_ message: SIPMessage, from source: SIPDestination) {
+    func receive(_ message: SIPMessage, from source: SIPDestination, receivedAt: NIODeadline? = nil) {
+        if let receivedAt {
+            let waited = UInt64(max(0, (NIODeadline.now() - receivedAt).nanoseconds))
+            queueDelay = (queueDelay &* 7 &+ waited) / 8
+        }
         var message = message
         if message.isRequest { Self.stampVia(&message, source: source.address) }
         guard let fresh = layer.receive(message, from: source, reliableTransport: source.isReliable) else { return }
@@ -202,6 +260,15 @@ final class Shard: @unchecked Sendable {
             r.headers.append(SIPHeader("Retry-After", "30"))
             respond(r, to: request)
         case "INVITE":
+            if let reason = overloadReason() {
+                // Saturated: a quick 503 lets the caller's side fail over now, instead of an INVITE that queues,
+                // times out and is retransmitted into the overload (RFC 3261 section 21.5.4, RFC 7339 in spirit).
+                overloadRejections += 1
+                logger.debug("overload: new call refused", metadata: ["reason": "\(reason)", "a": "\(callID)"])
+                var r = Relay.response(503, "Service Unavailable", to: request, toTag: newTag(), contact: nil)
+                r.headers.append(SIPHeader("Retry-After", "5"))
+                return respond(r, to: request)
+            }
             startCall(request, from: peer, source: source)
         case "OPTIONS":
             var ok = Relay.response(200, "OK", to: request, toTag: newTag(), contact: nil)

@@ -6,21 +6,22 @@ struct SiteRouting: Sendable {
     /// Where requests to each peer go (its first address).
     var addresses: [String: SIPDestination] = [:]
     /// Source IP and port -> peer; a peer's entry without a specific port match falls back to `byIP`.
-    private var byIPPort: [String: String] = [:]
-    private var byIP: [String: String] = [:]
+    private var byIPPort: [IPPortKey: String] = [:]
+    private var byIP: [IPKey: String] = [:]
     var problems: [String] = []
 
     init(site: Site) {
         for peer in site.configuration.peers {
             for (i, a) in peer.addresses.enumerated() {
                 guard let address = try? SocketAddress.makeAddressResolvingHost(a.host, port: a.port),
-                    let ip = address.ipAddress
+                    let ip = IPKey(address)
                 else {
                     problems.append("peer '\(peer.name)': cannot resolve \(a)")
                     continue
                 }
                 if i == 0 { addresses[peer.name] = SIPDestination(transport: peer.transport, address: address) }
-                byIPPort["\(ip):\(a.port)"] = byIPPort["\(ip):\(a.port)"] ?? peer.name
+                let key = IPPortKey(ip: ip, port: a.port)
+                byIPPort[key] = byIPPort[key] ?? peer.name
                 // Peers often send from another port than they listen on (TCP, or a separate UDP socket), so the
                 // address alone also classifies, unless two peers share it.
                 if let other = byIP[ip], other != peer.name { byIP[ip] = "" } else { byIP[ip] = peer.name }
@@ -29,9 +30,12 @@ struct SiteRouting: Sendable {
     }
 
     func classify(_ source: SocketAddress) -> String? {
-        guard let ip = source.ipAddress else { return nil }
-        if let port = source.port, let peer = byIPPort["\(ip):\(port)"] { return peer }
+        guard let ip = IPKey(source) else { return nil }
+        if let port = source.port, let peer = byIPPort[IPPortKey(ip: ip, port: port)] { return peer }
         if let peer = byIP[ip], !peer.isEmpty { return peer }
         return nil
     }
+
+    /// Whether any peer is configured at this address (whatever the port): such traffic gets a peer's budget.
+    func isPeerAddress(_ ip: IPKey) -> Bool { byIP[ip] != nil }
 }

@@ -159,13 +159,15 @@ final class PatchbayUnderTest: @unchecked Sendable {
 
     func sipp(
         _ scenario: String, label: String, port: UInt16, toPatchbay: Bool = true, service: String? = nil,
-        calls: Int? = 1, pause: Duration? = nil, keys: [String: String] = [:]
+        calls: Int? = 1, pause: Duration? = nil, keys: [String: String] = [:],
+        configure: (inout SippOptions) -> Void = { _ in }
     ) async throws -> SippPeer {
         var options = SippOptions(
             .named(scenario), label: label, localPort: port,
             remote: toPatchbay ? "127.0.0.1:\(ports.patchbay)" : nil, service: service, calls: calls, pause: pause,
             keys: keys)
         options.globalTimeout = .seconds(25)
+        configure(&options)
         return try await SippPeer.start(options, in: directory)
     }
 }

@@ -334,6 +334,8 @@ struct SippOptions: Sendable {
     /// Names the peer's files in the test directory (`<label>.messages.log`, ...), so keep it unique per test.
     var label: String
     var localPort: UInt16
+    /// `-i`: the loopback address sipp sends from (127.0.0.2 plays a host that is no configured peer).
+    var localIP = "127.0.0.1"
     /// `host:port` to call or to send to; nil for a peer that only answers.
     var remote: String?
     /// `-mp`: the first of the four ports sipp's media sockets may use; nil picks a free block (never sipp's own
@@ -469,7 +471,7 @@ final class SippPeer: @unchecked Sendable {
             arguments += ["-sf", path("xml")]
         }
         if let remote = options.remote { arguments.append(remote) }
-        arguments += ["-i", "127.0.0.1", "-p", String(options.localPort), "-t", "u1", "-nostdin"]
+        arguments += ["-i", options.localIP, "-p", String(options.localPort), "-t", "u1", "-nostdin"]
         arguments += ["-mp", String(try options.mediaPort ?? SippPorts.freeMediaPortBase())]
         if let service = options.service { arguments += ["-s", service] }
         if let calls = options.calls { arguments += ["-m", String(calls)] }
