@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN = .build/debug/patchbay
 SITE = examples/berlin/patchbay.yaml
 
-.PHONY: deps build demo test test-api test-host example-plugin clean
+.PHONY: deps build demo test test-api test-host example-plugin fuzz clean
 
 deps:
 	./scripts/install-deps.sh
@@ -31,5 +31,20 @@ test-host: build example-plugin
 
 test: deps test-api test-host
 
+# libFuzzer over the whole per-message path (parser, adapters, routing, SDP) on the example site, with ASan and
+# LeakSanitizer, for FUZZ_SECONDS. Seeds: every fixture and torture message; the corpus grows in .build-fuzz.
+# A crash leaves .build-fuzz/crash-*: replay it with `.build/debug/PatchbayFuzz FILE`, fix it, and keep it in
+# Tests/Fixtures/fuzz/ as NAME.bin (MessagePathTests runs them all).
+FUZZ_SECONDS ?= 120
+FUZZ_FLAGS = --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+fuzz: deps
+	$(SWIFT) build $(FUZZ_FLAGS) --product PatchbayFuzz
+	for p in IPPBX PSTNGateway ITSPTrunk; do $(SWIFT) build $(FUZZ_FLAGS) --product $$p || exit 1; done
+	mkdir -p .build-fuzz/corpus
+	cp Tests/Fixtures/*.sip Tests/Fixtures/rfc4475/*.dat .build-fuzz/corpus/
+	cp Tests/Fixtures/fuzz/*.bin .build-fuzz/corpus/ 2>/dev/null || true
+	LSAN_OPTIONS=suppressions=Fuzz/lsan.supp .build-fuzz/debug/PatchbayFuzz .build-fuzz/corpus \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -artifact_prefix=.build-fuzz/crash- -print_final_stats=1
+
 clean:
-	rm -rf .build Sources/PluginAPI/.build Examples/HelloPlugin/.build
+	rm -rf .build .build-fuzz Sources/PluginAPI/.build Examples/HelloPlugin/.build

@@ -45,6 +45,12 @@ let package = Package(
         ),
         // libosip2's parse and serialise beside Patchbay's, one input, one run (ratios only):
         //   swift run -c release ParseSerialise Tests/Fixtures/pbx-invite-national.sip
+        // `make fuzz`: libFuzzer over the per-message path (see Fuzz/PatchbayFuzz); a corpus replayer otherwise.
+        .target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
+        .executableTarget(
+            name: "PatchbayFuzz",
+            dependencies: ["Host", "CFuzzerDriver", .product(name: "Logging", package: "swift-log")],
+            path: "Fuzz/PatchbayFuzz"),
         .executableTarget(
             name: "ParseSerialise", dependencies: ["Host", "COsip", pluginAPI], path: "Benchmarks/ParseSerialise"),
         .testTarget(

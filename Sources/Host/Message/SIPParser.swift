@@ -211,10 +211,14 @@ public struct SIPParser: Sendable {
     private static let initialised: Bool = {
         pb_osip_init { level, file, line, message in
             guard let message else { return }
-            // osip is chatty at info levels; only its errors are worth an operator's attention.
+            // osip's "errors" are its reasons for refusing a message from the network, which the engine already
+            // logs (and answers) once per message; at warning level a flood of garbage would become a flood of
+            // log lines. Its fatal/bug levels (0, 1) stay warnings.
             let text = String(cString: message).trimmingCharacters(in: .newlines)
-            if level <= 2 {
+            if level <= 1 {
                 osipLogger.warning("\(text)", metadata: ["file": "\(String(cString: file!)):\(line)"])
+            } else if level == 2 {
+                osipLogger.debug("\(text)", metadata: ["file": "\(String(cString: file!)):\(line)"])
             } else {
                 osipLogger.trace("\(text)")
             }
