@@ -27,8 +27,21 @@ extension PatchbayConfiguration {
             let host = m.string("address") ?? "0.0.0.0"
             let port = m.int("port", range: 1...65535) ?? 5060
             let advertise = m.string("advertise")
+            var tls: ListenerTLS?
+            let hasTLSKeys = ["certificate", "private_key", "client_ca", "verify_clients"].contains { m.has($0) }
+            if transport == .tls {
+                let certificate = m.string("certificate", required: true).map { resolve($0, relativeTo: dir) }
+                let key = m.string("private_key", required: true).map { resolve($0, relativeTo: dir) }
+                let clientCA = m.string("client_ca").map { resolve($0, relativeTo: dir) }
+                let verify = m.choice("verify_clients", ClientVerification.self) ?? (clientCA == nil ? .none : .required)
+                if let certificate, let key {
+                    tls = ListenerTLS(certificate: certificate, privateKey: key, clientCA: clientCA, verifyClients: verify, position: m.position)
+                }
+            } else if hasTLSKeys {
+                diagnostics.error(m.position, "certificate settings belong to a 'transport: tls' listener")
+            }
             m.rejectUnknownKeys()
-            listeners.append(Listener(transport: transport, host: host, port: port, advertise: advertise))
+            listeners.append(Listener(transport: transport, host: host, port: port, advertise: advertise, tls: tls))
         }
         let unknownSources = top.choice("unknown_sources", UnknownSourcePolicy.self) ?? .reject
         let redirects = top.choice("redirects", RedirectPolicy.self) ?? .pass
@@ -94,6 +107,7 @@ extension PatchbayConfiguration {
     }
 
     private static func readPeer(_ m: inout YAMLMap, file: String, diagnostics: Diagnostics) -> Peer? {
+        let dir = (file as NSString).deletingLastPathComponent
         let name = m.string("name", required: true)
         let plugin = m.string("plugin", required: true)
         let profile = m.string("profile") ?? "generic"
@@ -129,6 +143,20 @@ extension PatchbayConfiguration {
             check.upAfter = h.int("up_after", range: 1...100) ?? check.upAfter
             h.rejectUnknownKeys()
             healthCheck = check
+        }
+        var tls: PeerTLS?
+        if var t = m.map("tls", what: "tls") {
+            var settings = PeerTLS(position: t.position)
+            settings.ca = t.string("ca").map { resolve($0, relativeTo: dir) }
+            settings.serverName = t.string("server_name")
+            settings.verify = t.choice("verify", ServerVerification.self) ?? .full
+            settings.certificate = t.string("certificate").map { resolve($0, relativeTo: dir) }
+            settings.privateKey = t.string("private_key").map { resolve($0, relativeTo: dir) }
+            if (settings.certificate == nil) != (settings.privateKey == nil) {
+                diagnostics.error(t.position, "a client 'certificate' needs its 'private_key', and the other way round")
+            }
+            t.rejectUnknownKeys()
+            tls = settings
         }
         let hasAuth = m.has("auth")
         let credentials = m.map("auth", what: "auth").flatMap { readCredentials($0, file: file) }
@@ -167,7 +195,7 @@ extension PatchbayConfiguration {
             name: name, plugin: plugin, profile: profile, kind: kind, transport: transport, addresses: addresses,
             numbering: numbering, options: options,
             internalHeaders: internalHeaders ?? PatchbayConfiguration.defaultInternalHeaders(for: kind),
-            healthCheck: healthCheck, credentials: credentials, registration: registration,
+            healthCheck: healthCheck, credentials: credentials, registration: registration, tls: tls,
             position: m.position, pluginPosition: m.keyPosition("plugin"),
             profilePosition: m.keyPosition("profile"), optionPositions: optionPositions)
     }

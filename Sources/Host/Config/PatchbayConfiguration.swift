@@ -14,6 +14,49 @@ public struct PatchbayConfiguration: Sendable {
         /// The address written into Via and Contact, which peers send back to: needed when `host` is a wildcard
         /// (0.0.0.0) or behind NAT.
         public var advertise: String?
+        /// For `transport: tls`: the server certificate, and whether peers must present one.
+        public var tls: ListenerTLS?
+    }
+
+    /// Client certificates on a TLS listener (mutual TLS, as Lync/Skype for Business and Teams Direct Routing use).
+    public enum ClientVerification: String, Sendable, CaseIterable {
+        /// The handshake fails without a client certificate signed by `client_ca`.
+        case required
+        /// A client certificate is checked if sent.
+        case optional
+        case none
+    }
+
+    public struct ListenerTLS: Sendable, Equatable {
+        /// PEM files: the certificate chain (leaf first) and its private key. Read again on every reload.
+        public var certificate: String
+        public var privateKey: String
+        /// PEM bundle of the CAs client certificates must chain to; nil: the system's trust store.
+        public var clientCA: String?
+        public var verifyClients: ClientVerification
+        public var position: SourcePosition
+    }
+
+    /// How Patchbay checks a TLS peer's server certificate.
+    public enum ServerVerification: String, Sendable, CaseIterable {
+        /// Chain to `ca` (or the system store) and the name (`server_name`, else the address) in the certificate.
+        case full
+        /// Chain only: for peers whose certificate names a host other than the one dialled.
+        case chain
+        /// No check at all: a lab setting, logged as a warning at every load.
+        case none
+    }
+
+    public struct PeerTLS: Sendable, Equatable {
+        /// PEM bundle this peer's certificate must chain to; nil: the system's trust store.
+        public var ca: String?
+        /// SNI and the name checked in the certificate; nil: the peer's address (an IP is checked as an IP).
+        public var serverName: String?
+        public var verify: ServerVerification = .full
+        /// The client certificate Patchbay presents to this peer (mutual TLS); nil: the first TLS listener's.
+        public var certificate: String?
+        public var privateKey: String?
+        public var position: SourcePosition
     }
 
     public struct PeerAddress: Sendable, Equatable, CustomStringConvertible {
@@ -95,6 +138,7 @@ public struct PatchbayConfiguration: Sendable {
         public var healthCheck: HealthCheck?
         public var credentials: Credentials?
         public var registration: Registration?
+        public var tls: PeerTLS?
         public var position: SourcePosition
         public var pluginPosition: SourcePosition
         public var profilePosition: SourcePosition

@@ -141,9 +141,11 @@ final class Call {
     private func inviteEvent(_ event: ClientEvent) {
         switch event {
         case .response(let r): bResponse(r)
-        case .timeout:
-            record.attempts.append((currentTarget?.peer ?? "?", 408))
-            lastFailure = (408, "Request Timeout")
+        case .timeout, .transportError:
+            let timedOut = if case .timeout = event { true } else { false }
+            let (status, reason) = timedOut ? (408, "Request Timeout") : (503, "Service Unavailable")
+            record.attempts.append((currentTarget?.peer ?? "?", status))
+            lastFailure = (status, reason)
             if state == .routing || state == .early {
                 // RFC 3261 Timer B: nothing came back, so the next target gets the call.
                 state = .routing
@@ -439,6 +441,8 @@ final class Call {
                 }
             case .timeout:
                 self.shard.respond(Relay.response(408, "Request Timeout", to: original, toTag: nil, contact: nil), to: original)
+            case .transportError:
+                self.shard.respond(Relay.response(503, "Service Unavailable", to: original, toTag: nil, contact: nil), to: original)
             }
         }
     }

@@ -1,6 +1,7 @@
 import Atomics
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PluginAPI
@@ -19,6 +20,11 @@ public final class Engine: @unchecked Sendable {
     private let ready = ManagedAtomic(false)
     private var udp: [UDPTransport] = []
     private var tcp: [TCPTransport] = []
+    private var tls: [TCPTransport] = []
+    /// TLS peers by address, to pick the client context for an outbound connection.
+    private var tlsPeerNames: NIOLockedValueBox<[SocketAddress: String]>?
+    /// The TLS contexts in force: read once per new connection (any loop), replaced on reload.
+    private let tlsContexts: NIOLockedValueBox<TLSContexts>
     private let parser = SIPParser()
     private var site: Site
 
@@ -29,6 +35,7 @@ public final class Engine: @unchecked Sendable {
         self.settings = TransactionSettings(
             t1: .milliseconds(Int64(timers.t1Milliseconds)), t2: .milliseconds(Int64(timers.t2Milliseconds)))
         self.logger = logger
+        self.tlsContexts = NIOLockedValueBox(site.tls)
     }
 
     /// The UDP port actually bound (useful when the configuration asks for port 0).
@@ -37,12 +44,11 @@ public final class Engine: @unchecked Sendable {
     public func start() async throws {
         let udpListeners = site.configuration.listeners.filter { $0.transport == .udp }
         let tcpListeners = site.configuration.listeners.filter { $0.transport == .tcp }
+        let tlsListeners = site.configuration.listeners.filter { $0.transport == .tls }
         guard let listener = udpListeners.first else { throw EngineError("no UDP listener configured") }
-        for peer in site.configuration.peers where peer.transport == .tls || (peer.transport == .tcp && tcpListeners.isEmpty) {
+        for peer in site.configuration.peers
+        where (peer.transport == .tcp && tcpListeners.isEmpty) || (peer.transport == .tls && tlsListeners.isEmpty) {
             logger.warning("peer '\(peer.name)' uses \(peer.transport.rawValue), which needs a \(peer.transport.rawValue) listener Patchbay does not have: calls to it will fail over")
-        }
-        if site.configuration.listeners.contains(where: { $0.transport == .tls }) {
-            logger.warning("TLS listeners are not built yet; only UDP and TCP listen")
         }
         let loops = Array(group.makeIterator())
         let routing = SiteRouting(site: site)
@@ -66,8 +72,34 @@ public final class Engine: @unchecked Sendable {
                     self.dispatch(bytes, from: SIPDestination(transport: .tcp, address: source, listener: n), receivedOn: i, parser: parser)
                 })
         }
+        // TLS: one listener per entry, each presenting its own certificate; outbound connections to TLS peers are
+        // made by the first one's pool, with the peer's client context.
+        let contexts = tlsContexts
+        let peersByAddress = Dictionary(
+            site.configuration.peers.filter { $0.transport == .tls }.compactMap { peer -> (SocketAddress, String)? in
+                guard let a = peer.addresses.first, let address = try? SocketAddress.makeAddressResolvingHost(a.host, port: a.port) else { return nil }
+                return (address, peer.name)
+            }, uniquingKeysWith: { first, _ in first })
+        let peerNames = NIOLockedValueBox(peersByAddress)
+        self.tlsPeerNames = peerNames
+        for (n, l) in tlsListeners.enumerated() {
+            var configuration = TCPTransport.Configuration()
+            configuration.tls = TCPTransport.TLS(
+                server: { contexts.withLockedValue { n < $0.servers.count ? $0.servers[n] : nil } },
+                client: { destination in
+                    guard let name = peerNames.withLockedValue({ $0[destination] }) else { return nil }
+                    return contexts.withLockedValue { $0.clients[name] }
+                })
+            tls.append(
+                try await TCPTransport.listen(host: l.host, port: l.port, group: group, configuration: configuration, logger: logger) {
+                    [unowned self] bytes, source, connection in
+                    let i = loopIndexes[ObjectIdentifier(connection.eventLoop)] ?? 0
+                    self.dispatch(bytes, from: SIPDestination(transport: .tls, address: source, listener: n), receivedOn: i, parser: parser)
+                })
+        }
         let transport = udp[0]
         let tcpPort = tcp.first?.port
+        let tlsPort = tls.first?.port
         let wildcard = listener.host == "0.0.0.0" || listener.host == "::"
         if wildcard, listener.advertise == nil {
             logger.warning("listener \(listener.host):\(listener.port) has no 'advertise' address; Via and Contact will say 127.0.0.1, which only local peers can reach")
@@ -81,6 +113,7 @@ public final class Engine: @unchecked Sendable {
                 self.transmit(message, to: destination, from: index)
             }
         }
+        for shard in shards { shard.localTLSPort = tlsPort }
         ready.store(true, ordering: .releasing)
         let monitorShard = shards[0]
         let allShards = shards
@@ -100,6 +133,7 @@ public final class Engine: @unchecked Sendable {
         let udpText = zip(udpListeners, udp).map { "\($0.host):\($1.port)" }.joined(separator: ",")
         var metadata: Logger.Metadata = ["udp": "\(udpText)", "shards": "\(shards.count)"]
         if !tcp.isEmpty { metadata["tcp"] = "\(zip(tcpListeners, tcp).map { "\($0.host):\($1.port)" }.joined(separator: ","))" }
+        if !tls.isEmpty { metadata["tls"] = "\(zip(tlsListeners, tls).map { "\($0.host):\($1.port)" }.joined(separator: ","))" }
         logger.info("listening", metadata: metadata)
     }
 
@@ -158,7 +192,15 @@ public final class Engine: @unchecked Sendable {
             }
             return true
         case .tls:
-            return false
+            guard !tls.isEmpty else { return false }
+            let future = tls[min(destination.listener, tls.count - 1)].send(bytes, to: destination.address)
+            if let message {
+                future.whenFailure { [unowned self] _ in
+                    let shard = self.shards[index]
+                    shard.loop.execute { shard.transportFailed(sending: message) }
+                }
+            }
+            return true
         }
     }
 
@@ -192,6 +234,14 @@ public final class Engine: @unchecked Sendable {
 
     /// Puts a new site in force. Calls in progress finish with the snapshot they started with.
     public func install(_ newSite: Site) {
+        tlsContexts.withLockedValue { $0 = newSite.tls }
+        tlsPeerNames?.withLockedValue { names in
+            names = [:]
+            for peer in newSite.configuration.peers where peer.transport == .tls {
+                guard let a = peer.addresses.first, let address = try? SocketAddress.makeAddressResolvingHost(a.host, port: a.port) else { continue }
+                if names[address] == nil { names[address] = peer.name }
+            }
+        }
         let routing = SiteRouting(site: newSite)
         for p in routing.problems { logger.warning("\(p)") }
         site = newSite
@@ -266,6 +316,7 @@ public final class Engine: @unchecked Sendable {
             }.get() }
         for t in udp { await t.close() }
         for t in tcp { await t.close() }
+        for t in tls { await t.close() }
         try? await group.shutdownGracefully()
     }
 }

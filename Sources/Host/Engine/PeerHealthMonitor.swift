@@ -74,7 +74,7 @@ final class PeerHealthMonitor: @unchecked Sendable {
                 decided = true
                 deadline.cancel()
                 self.record(peer, answered: true, check: check)
-            case .timeout:
+            case .timeout, .transportError:
                 decided = true
                 deadline.cancel()
                 self.record(peer, answered: false, check: check)

@@ -55,7 +55,8 @@ public final class Reloader: @unchecked Sendable {
 
     private func currentStamps() -> [String: Date] {
         var out: [String: Date] = [:]
-        for f in [configurationFile, site.configuration.routesFile] {
+        // Certificates and keys too: a renewed certificate dropped in place is put in force like an edited table.
+        for f in [configurationFile, site.configuration.routesFile] + TLSContexts.files(of: site.configuration) {
             out[f] = (try? FileManager.default.attributesOfItem(atPath: f))?[.modificationDate] as? Date
         }
         return out

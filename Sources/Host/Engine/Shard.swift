@@ -6,7 +6,11 @@ import PluginAPI
 /// What a client transaction reports to the call that started it.
 enum ClientEvent {
     case response(SIPMessage)
+    /// Timer B or F: nothing came back.
     case timeout
+    /// The transport could not deliver the request (connection refused, TLS handshake failed): RFC 3261 section
+    /// 8.1.3.1 treats it as a 503 from the target.
+    case transportError
 }
 
 /// The calls and transactions of one event loop. Every call lives on exactly one shard, chosen from its Call-ID
@@ -22,6 +26,7 @@ final class Shard: @unchecked Sendable {
     let localHost: String
     let localPort: Int
     let localTCPPort: Int?
+    var localTLSPort: Int?
     private let transmit: (SIPMessage, SIPDestination, Int) -> Void
     private(set) var site: Site
     private var routing: SiteRouting
@@ -134,6 +139,7 @@ final class Shard: @unchecked Sendable {
 
     private func transportAndPort(_ destination: SIPDestination?) -> (String, Int) {
         if let destination, destination.transport == .tcp, let tcp = localTCPPort { return ("TCP", tcp) }
+        if let destination, destination.transport == .tls, let tls = localTLSPort { return ("TLS", tls) }
         return ("UDP", localPort)
     }
 
@@ -157,7 +163,9 @@ final class Shard: @unchecked Sendable {
     func sendRequest(_ request: SIPMessage, to destination: SIPDestination, handler: @escaping (ClientEvent) -> Void) {
         do {
             try layer.sendRequest(
-                request, to: destination, reliableTransport: destination.isReliable, onResponse: { handler(.response($0)) }, onFailure: { _ in handler(.timeout) })
+                request, to: destination, reliableTransport: destination.isReliable, onResponse: { handler(.response($0)) }, onFailure: { failure in
+                    handler(failure == .transportError ? .transportError : .timeout)
+                })
         } catch {
             // Only a bug of ours (no branch, a duplicate) gets here; report it as a failed attempt, asynchronously
             // like a real failure, so the caller's state is never re-entered.

@@ -8,6 +8,8 @@ public struct Site: Sendable {
     public var plugins: PluginSet
     public var adapters: [String: any PeerAdapter]
     public var routes: RouteTable
+    /// Server and client TLS contexts, built from the certificate files at load time.
+    public var tls = TLSContexts()
 
     public func peer(_ name: String) -> PatchbayConfiguration.Peer? { configuration.peer(named: name) }
 
@@ -55,6 +57,11 @@ public struct Site: Sendable {
         let routes = RouteTable.read(
             file: config.routesFile, peers: Set(config.peers.map(\.name)), diagnostics: diagnostics)
         guard let routes, !diagnostics.hasErrors else { return nil }
-        return Site(configuration: config, plugins: pluginSet, adapters: adapters, routes: routes)
+        let tls = TLSContexts(configuration: config, diagnostics: diagnostics)
+        for w in tls.warnings { diagnostics.warning(config.peers.first?.position ?? SourcePosition(file: configurationFile, line: 1, column: 1), w) }
+        guard !diagnostics.hasErrors else { return nil }
+        var site = Site(configuration: config, plugins: pluginSet, adapters: adapters, routes: routes)
+        site.tls = tls
+        return site
     }
 }

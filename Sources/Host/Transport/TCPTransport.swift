@@ -2,6 +2,7 @@ import Atomics
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// One TCP connection the transport holds, as a value the engine can keep with a server transaction and pass back
 /// to `TCPTransport.send(_:on:)`: RFC 3261 section 18.2.2 sends a response on the connection its request came on.
@@ -74,6 +75,8 @@ public final class TCPTransport: Sendable {
         public var maxMessageSize: Int
         public var maxHeaderSize: Int
         public var missingContentLength: SIPStreamDecoder.MissingContentLengthPolicy
+        /// SIP over TLS (RFC 3261 section 26.2) when set: every connection, both directions, starts with a handshake.
+        public var tls: TLS?
 
         public init(
             idleTimeout: TimeAmount? = .seconds(300), maxConnections: Int = 4_096,
@@ -87,6 +90,24 @@ public final class TCPTransport: Sendable {
             self.maxMessageSize = maxMessageSize
             self.maxHeaderSize = maxHeaderSize
             self.missingContentLength = missingContentLength
+        }
+    }
+
+    /// Where a TLS connection's context comes from. Asked once per connection (never per message), so a reload's
+    /// new certificate is used by every connection opened after it.
+    public struct TLS: Sendable {
+        /// For a connection a peer opens; nil refuses it.
+        public var server: @Sendable () -> NIOSSLContext?
+        /// For a connection to `destination`, with the name its certificate must carry (nil: its IP address);
+        /// nil refuses to connect.
+        public var client: @Sendable (_ destination: SocketAddress) -> (context: NIOSSLContext, serverName: String?)?
+
+        public init(
+            server: @escaping @Sendable () -> NIOSSLContext?,
+            client: @escaping @Sendable (SocketAddress) -> (context: NIOSSLContext, serverName: String?)?
+        ) {
+            self.server = server
+            self.client = client
         }
     }
 
@@ -242,7 +263,7 @@ extension TCPTransport {
             let pending = ClientBootstrap(group: pool.loop)
                 .connectTimeout(configuration.connectTimeout)
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-                .channelInitializer { [self] channel in initialize(channel, isInbound: false) }
+                .channelInitializer { [self] channel in initialize(channel, isInbound: false, destination: destination) }
                 .connect(to: destination)
                 .map { channel in
                     TCPConnectionHandle(
@@ -268,7 +289,7 @@ extension TCPTransport {
 
         /// Pipeline of every connection, both directions: idle timer (first, so it sees every byte read and
         /// written), framing, then delivery. Fails (and NIO closes the channel) beyond `maxConnections`.
-        func initialize(_ channel: any Channel, isInbound: Bool) -> EventLoopFuture<Void> {
+        func initialize(_ channel: any Channel, isInbound: Bool, destination: SocketAddress? = nil) -> EventLoopFuture<Void> {
             let limit = configuration.maxConnections
             guard open.loadThenWrappingIncrement(ordering: .relaxed) < limit else {
                 open.wrappingDecrement(ordering: .relaxed)
@@ -281,6 +302,17 @@ extension TCPTransport {
             let configuration = self.configuration
             return channel.eventLoop.makeCompletedFuture {
                 let pipeline = channel.pipeline.syncOperations
+                if let tls = configuration.tls {
+                    if isInbound {
+                        guard let context = tls.server() else { throw TCPTransportError.transportClosed }
+                        try pipeline.addHandler(NIOSSLServerHandler(context: context))
+                    } else {
+                        guard let destination, let client = tls.client(destination) else {
+                            throw TCPTransportError.transportClosed
+                        }
+                        try pipeline.addHandler(try NIOSSLClientHandler(context: client.context, serverHostname: client.serverName))
+                    }
+                }
                 if let idle = configuration.idleTimeout { try pipeline.addHandler(IdleStateHandler(allTimeout: idle)) }
                 try pipeline.addHandler(
                     ByteToMessageHandler(
@@ -410,7 +442,13 @@ extension TCPTransport {
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
-            core.logger.debug("closing TCP connection", metadata: ["peer": "\(peer(context))", "error": "\(error)"])
+            // A failed handshake is a configuration problem an operator must see (a certificate expired, a CA
+            // missing); other stream errors are routine.
+            if error is NIOSSLError || error is BoringSSLError {
+                core.logger.warning("TLS handshake or record error: closing", metadata: ["peer": "\(peer(context))", "error": "\(error)"])
+            } else {
+                core.logger.debug("closing TCP connection", metadata: ["peer": "\(peer(context))", "error": "\(error)"])
+            }
             context.close(promise: nil)
         }
 

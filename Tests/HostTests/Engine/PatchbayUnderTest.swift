@@ -147,10 +147,13 @@ final class PatchbayUnderTest: @unchecked Sendable {
         return process.isRunning ? nil : process.terminationStatus
     }
 
-    /// SIGTERM by pid, SIGKILL if it does not go within two seconds.
+    /// SIGTERM twice by pid (drain, then stop now), SIGKILL if it does not go within two seconds.
     func stop() {
         guard process.isRunning else { return }
+        // The first SIGTERM starts a drain (calls in progress may go on); a second one stops at once.
         kill(pid, SIGTERM)
+        usleep(50_000)
+        if process.isRunning { kill(pid, SIGTERM) }
         let deadline = Date().addingTimeInterval(2)
         while process.isRunning, Date() < deadline { usleep(10_000) }
         if process.isRunning { kill(pid, SIGKILL) }
