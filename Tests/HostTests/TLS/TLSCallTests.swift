@@ -160,4 +160,37 @@ struct TLSCallTests {
         try await gateway.send(Relay.response(200, "OK", to: bye, toTag: nil, contact: nil))
         #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)")
     }
+
+    /// A renewed certificate (here from another CA) put in place over the old files is used for new connections
+    /// after a reload, without a restart.
+    @Test func aRenewedCertificateIsUsedAfterAReload() async throws {
+        let pki = try TestPKI()
+        try pki.issue("patchbay", subjectAltName: "IP:127.0.0.1")
+        let client = try pki.issue("client", subjectAltName: "DNS:client.test")
+        try pki.otherCA("new-ca")
+        try pki.issue("renewed", subjectAltName: "IP:127.0.0.1", ca: "new-ca")
+        let tlsPort = try SippPorts.freeUDPPort()
+        let pb = try await PatchbayUnderTest.start(editConfig: Self.site(pki, tlsPort: tlsPort, peer: ""))
+        defer { pb.stop() }
+        let options = Self.message([
+            "OPTIONS sip:127.0.0.1 SIP/2.0", "Via: SIP/2.0/TLS 127.0.0.1:1;branch=z9hG4bK-r", "Max-Forwards: 70",
+            "From: <sip:a@b>;tag=1", "To: <sip:c@d>", "Call-ID: renewal", "CSeq: 1 OPTIONS",
+        ])
+        // A client that trusts only the new CA cannot talk to the old certificate...
+        let before = try await TLSTestEndpoint.connect(to: Int(tlsPort), from: "127.0.0.1", ca: pki.path("new-ca.pem"), certificate: client)
+        try? await before.send(options)
+        #expect(await before.waitForClose())
+        await before.close()
+        // ...until the renewed files replace the old ones and Patchbay reloads.
+        for ext in ["pem", "key"] {
+            let renewed = try Data(contentsOf: URL(fileURLWithPath: pki.path("renewed.\(ext)")))
+            try renewed.write(to: URL(fileURLWithPath: pki.path("patchbay.\(ext)")))
+        }
+        pb.signal(SIGHUP)
+        #expect(await pb.waitForLog("reloaded"), "\(pb.log)")
+        let after = try await TLSTestEndpoint.connect(to: Int(tlsPort), from: "127.0.0.1", ca: pki.path("new-ca.pem"), certificate: client)
+        defer { Task { await after.close() } }
+        try await after.send(options)
+        #expect(await after.next(timeout: .seconds(5)) { $0.callID == "renewal" } != nil, "\(pb.log)")
+    }
 }
