@@ -20,20 +20,7 @@ public struct DigestChallenge: Sendable, Equatable {
 
     /// Parses one challenge header value; nil when it is not a Digest challenge with realm and nonce.
     public init?(_ header: String) {
-        var rest = Substring(header).digestTrimmed()
-        guard let space = rest.firstIndex(where: { $0 == " " || $0 == "\t" }),
-            rest[..<space].lowercased() == "digest"
-        else { return nil }
-        rest = rest[space...]
-        var params: [String: String] = [:]
-        for item in Self.splitParameters(rest) {
-            let pair = item.digestTrimmed()
-            guard let eq = pair.firstIndex(of: "=") else { continue }
-            let key = pair[..<eq].digestTrimmed().lowercased()
-            var value = pair[pair.index(after: eq)...].digestTrimmed()
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
-            params[key] = String(value).replacingOccurrences(of: "\\\"", with: "\"")
-        }
+        guard let params = Self.parameters(header) else { return nil }
         guard let realm = params["realm"], let nonce = params["nonce"] else { return nil }
         self.realm = realm
         self.nonce = nonce
@@ -77,6 +64,25 @@ public struct DigestChallenge: Sendable, Equatable {
         if let opaque { parts.append("opaque=\"\(Self.quoted(opaque))\"") }
         if let qopChosen { parts += ["qop=\(qopChosen)", "nc=\(ncText)", "cnonce=\"\(Self.quoted(cnonce))\""] }
         return "Digest " + parts.joined(separator: ", ")
+    }
+
+    /// The auth-params of a `Digest ...` header value (a challenge or an Authorization), names lowercased and
+    /// quotes removed; nil when the scheme is not Digest.
+    static func parameters(_ header: String) -> [String: String]? {
+        var rest = Substring(header).digestTrimmed()
+        guard let space = rest.firstIndex(where: { $0 == " " || $0 == "\t" }), rest[..<space].lowercased() == "digest"
+        else { return nil }
+        rest = rest[space...]
+        var params: [String: String] = [:]
+        for item in splitParameters(rest) {
+            let pair = item.digestTrimmed()
+            guard let eq = pair.firstIndex(of: "=") else { continue }
+            let key = pair[..<eq].digestTrimmed().lowercased()
+            var value = pair[pair.index(after: eq)...].digestTrimmed()
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
+            params[key] = String(value).replacingOccurrences(of: "\\\"", with: "\"")
+        }
+        return params
     }
 
     /// Comma-separated auth-params; commas inside quoted strings (a qop list, an opaque) do not split.

@@ -158,6 +158,7 @@ extension PatchbayConfiguration {
             t.rejectUnknownKeys()
             tls = settings
         }
+        let inboundAuth = m.map("inbound_auth", what: "inbound_auth").flatMap { readCredentials($0, file: file) }
         let hasAuth = m.has("auth")
         let credentials = m.map("auth", what: "auth").flatMap { readCredentials($0, file: file) }
         var registration: Registration?
@@ -196,6 +197,7 @@ extension PatchbayConfiguration {
             numbering: numbering, options: options,
             internalHeaders: internalHeaders ?? PatchbayConfiguration.defaultInternalHeaders(for: kind),
             healthCheck: healthCheck, credentials: credentials, registration: registration, tls: tls,
+            inboundAuth: inboundAuth,
             position: m.position, pluginPosition: m.keyPosition("plugin"),
             profilePosition: m.keyPosition("profile"), optionPositions: optionPositions)
     }

@@ -139,6 +139,9 @@ public struct PatchbayConfiguration: Sendable {
         public var credentials: Credentials?
         public var registration: Registration?
         public var tls: PeerTLS?
+        /// Credentials this peer must answer Patchbay's challenge with before an INVITE from it is routed (on top
+        /// of coming from its address); `realm` defaults to "patchbay".
+        public var inboundAuth: Credentials?
         public var position: SourcePosition
         public var pluginPosition: SourcePosition
         public var profilePosition: SourcePosition

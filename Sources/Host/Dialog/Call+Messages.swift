@@ -74,6 +74,7 @@ enum Relay {
         case 183: return "Session Progress"
         case 200: return "OK"
         case 400: return "Bad Request"
+        case 401: return "Unauthorized"
         case 403: return "Forbidden"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"

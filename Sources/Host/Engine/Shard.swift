@@ -46,6 +46,9 @@ final class Shard: @unchecked Sendable {
     private(set) var overloadRejections = 0
     private var droppedLogged = (peers: 0, unknown: 0)
     private var lastDropLog: UInt64 = 0
+    /// Challenges peers configured with `inbound_auth`. One secret per shard: an INVITE's retry with credentials
+    /// has the same Call-ID, so it comes back to the shard that challenged it.
+    private let verifier = DigestVerifier()
 
     init(
         index: Int, shardCount: Int = 1, loop: any EventLoop, site: Site, routing: SiteRouting, settings: TransactionSettings,
@@ -277,6 +280,7 @@ final class Shard: @unchecked Sendable {
                 r.headers.append(SIPHeader("Retry-After", "5"))
                 return respond(r, to: request)
             }
+            if let auth = site.peer(peer)?.inboundAuth, !authenticate(request, peer: peer, auth) { return }
             startCall(request, from: peer, source: source)
         case "OPTIONS":
             var ok = Relay.response(200, "OK", to: request, toTag: newTag(), contact: nil)
@@ -293,6 +297,28 @@ final class Shard: @unchecked Sendable {
             r.headers.append(SIPHeader("Allow", Relay.allow))
             respond(r, to: request)
         }
+    }
+
+    /// RFC 3261 section 22.2 as a UAS: 401 with a challenge until the request carries a right answer. A wrong
+    /// answer gets 403 (challenging again would only invite a loop), a stale one a new challenge.
+    private func authenticate(_ request: SIPMessage, peer: String, _ auth: PatchbayConfiguration.Credentials) -> Bool {
+        let realm = auth.realm ?? "patchbay"
+        let now = NIODeadline.now().uptimeNanoseconds / 1_000_000_000
+        guard case .request(let method, _, _) = request.startLine else { return false }
+        let outcome = verifier.verify(
+            request, method: method, username: auth.username, password: auth.password, realm: realm, now: now)
+        switch outcome {
+        case .accepted:
+            return true
+        case .missing, .stale:
+            var r = Relay.response(401, "Unauthorized", to: request, toTag: newTag(), contact: nil)
+            r.headers.append(SIPHeader("WWW-Authenticate", verifier.challenge(realm: realm, now: now, stale: outcome == .stale)))
+            respond(r, to: request)
+        case .refused(let why):
+            logger.warning("inbound authentication failed", metadata: ["peer": "\(peer)", "reason": "\(why)", "a": "\(request.callID ?? "")"])
+            respond(Relay.response(403, "Forbidden", to: request, toTag: newTag(), contact: nil), to: request)
+        }
+        return false
     }
 
     private func startCall(_ invite: SIPMessage, from peer: String, source: SIPDestination) {
