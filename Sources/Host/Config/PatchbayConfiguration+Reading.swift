@@ -73,6 +73,36 @@ extension PatchbayConfiguration {
             protection.maxQueueDelayMilliseconds = p.int("max_queue_delay_ms", range: 1...60_000) ?? protection.maxQueueDelayMilliseconds
             p.rejectUnknownKeys()
         }
+        var callRecords = CallRecords(path: resolve("calls.sqlite", relativeTo: dir))
+        if var c = top.map("call_records", what: "call_records") {
+            callRecords.enabled = c.bool("enabled") ?? true
+            callRecords.path = c.string("path").map { resolve($0, relativeTo: dir) } ?? callRecords.path
+            callRecords.retentionDays = c.int("retention_days", range: 1...36_500) ?? callRecords.retentionDays
+            c.rejectUnknownKeys()
+        }
+        var http: HTTP?
+        if var h = top.map("http", what: "http") {
+            var settings = HTTP(position: h.position)
+            settings.host = h.string("address") ?? settings.host
+            settings.port = h.int("port", range: 1...65535) ?? settings.port
+            let token = h.string("token")
+            let tokenFile = h.string("token_file").map { resolve($0, relativeTo: dir) }
+            if let tokenFile {
+                if let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) {
+                    settings.token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                } else {
+                    diagnostics.error(h.keyPosition("token_file"), "cannot read token_file '\(tokenFile)'")
+                }
+            } else {
+                settings.token = token
+            }
+            let loopback = settings.host == "localhost" || settings.host == "::1" || settings.host.hasPrefix("127.")
+            if !loopback, (settings.token ?? "").isEmpty {
+                diagnostics.error(h.keyPosition("address"), "the HTTP listener on \(settings.host) is reachable from other hosts: give it a 'token' or 'token_file'")
+            }
+            h.rejectUnknownKeys()
+            http = settings
+        }
         let pluginDirectory = top.string("plugin_dir").map { resolve($0, relativeTo: dir) }
         let routes = top.string("routes", required: true).map { resolve($0, relativeTo: dir) } ?? ""
 
@@ -92,7 +122,9 @@ extension PatchbayConfiguration {
         top.rejectUnknownKeys()
         guard diagnostics.errors.count == before else { return nil }
         var config = PatchbayConfiguration(
-            file: file, listeners: listeners, pluginDirectory: pluginDirectory, routesFile: routes, peers: peers)
+            file: file, listeners: listeners, callRecords: callRecords, pluginDirectory: pluginDirectory,
+            routesFile: routes, peers: peers)
+        config.http = http
         config.unknownSources = unknownSources
         config.redirects = redirects
         config.failoverCodes = failoverCodes

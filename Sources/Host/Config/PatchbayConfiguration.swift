@@ -121,6 +121,25 @@ public struct PatchbayConfiguration: Sendable {
         public var maxQueueDelayMilliseconds = 200
     }
 
+    /// The call records store: one row per call in an SQLite file, written off the call path.
+    public struct CallRecords: Sendable, Equatable {
+        public var enabled = true
+        /// Relative paths are relative to the configuration file.
+        public var path: String
+        /// Records older than this are deleted (checked hourly and at start).
+        public var retentionDays = 90
+    }
+
+    /// The HTTP listener for /metrics, the management API and the status page. Off unless configured.
+    public struct HTTP: Sendable, Equatable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        /// Required on every request (`Authorization: Bearer TOKEN`) when set; and it must be set when the
+        /// listener is not on a loopback address.
+        public var token: String?
+        public var position: SourcePosition
+    }
+
     public struct Peer: Sendable {
         public var name: String
         public var plugin: String
@@ -178,6 +197,8 @@ public struct PatchbayConfiguration: Sendable {
     /// hung up (BYE both ways) and Patchbay exits. 0 stops at once.
     public var drainSeconds: Double = 30
     public var protection = Protection()
+    public var callRecords: CallRecords
+    public var http: HTTP?
     /// nil: the directory the `patchbay` executable is in (where `swift build` puts the plugin libraries).
     public var pluginDirectory: String?
     public var routesFile: String

@@ -37,7 +37,12 @@ final class Call {
     private var cancelSent = false
     var ringTimeout: TimeAmount?
     /// The INVITE in the house format, kept to route a redirect's new number.
-    var house: SIPMessage?
+    var house: SIPMessage? {
+        didSet {
+            record.calledHouse = house?.requestURI?.user
+            record.callerHouse = house?.from?.uri.user
+        }
+    }
     private var redirectsFollowed = 0
     private var ringTimer: Scheduled<Void>?
     /// The target rang too long and was cancelled by Patchbay: its 487 means "try the next one".
@@ -54,6 +59,8 @@ final class Call {
     var retransmitInterval: TimeAmount = .milliseconds(500)
     var retransmitDeadline: NIODeadline = .now()
     var record: CallRecord
+    /// The last entry of `record.attempts` is the target being tried and has no answer yet.
+    private var attemptOpen = false
 
     init(
         shard: Shard, site: Site, invite: SIPMessage, source: String, from address: SIPDestination, route: String,
@@ -74,7 +81,9 @@ final class Call {
             routeSet: invite.values("Record-Route"), localCSeq: 0, remoteCSeq: invite.cseq?.number ?? 0)
         a.localURI.tag = nil
         a.remoteURI.tag = nil
-        record = CallRecord(aCallID: a.callID, source: source, route: route, setupAt: NIODeadline.now().uptimeNanoseconds)
+        record = CallRecord(aCallID: a.callID, source: source, route: route)
+        record.calledIn = invite.requestURI?.user
+        record.callerIn = invite.from?.uri.user
     }
 
     var logger: Logger { shard.logger }
@@ -90,13 +99,13 @@ final class Call {
         }
         let leg = pending.removeFirst()
         if shard.downPeers.contains(leg.peer) {
-            record.attempts.append((leg.peer, 0))
+            record.attempts.append(.init(peer: leg.peer, status: 0, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
             if lastFailure == nil { lastFailure = (503, "Service Unavailable") }
             return tryNextTarget()
         }
         guard let destination = shard.address(of: leg.peer) else {
             lastFailure = (503, "Service Unavailable")
-            record.attempts.append((leg.peer, 503))
+            record.attempts.append(.init(peer: leg.peer, status: 503, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
             return tryNextTarget()
         }
         currentTarget = leg
@@ -125,7 +134,8 @@ final class Call {
         invite.body = leg.message.body
         b = bLeg
         inviteB = invite
-        record.bCallID = callID
+        record.attempts.append(.init(peer: leg.peer, status: 0, bCallID: callID, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
+        attemptOpen = true
         shard.track(self, callID: callID)
         // Held strongly: a call whose caller gave up must still ACK and hang up a late answer from the target.
         shard.sendRequest(
@@ -144,7 +154,7 @@ final class Call {
         case .timeout, .transportError:
             let timedOut = if case .timeout = event { true } else { false }
             let (status, reason) = timedOut ? (408, "Request Timeout") : (503, "Service Unavailable")
-            record.attempts.append((currentTarget?.peer ?? "?", status))
+            closeAttempt(status)
             lastFailure = (status, reason)
             if state == .routing || state == .early {
                 // RFC 3261 Timer B: nothing came back, so the next target gets the call.
@@ -181,9 +191,9 @@ final class Call {
             if cancelled || !delayedOffer { sendAckB() }
             if cancelled { return hangUpB(reason: "cancelled while answered") }
             record.target = target.peer
-            record.attempts.append((target.peer, status))
+            closeAttempt(status)
             record.result = status
-            record.answeredAt = NIODeadline.now().uptimeNanoseconds
+            record.answerTime = Date()
             state = .confirmed
             let content = Relay.translate(Relay.content(of: r), from: targetAdapter, to: sourceAdapter)
             let ok = Relay.response(
@@ -197,12 +207,12 @@ final class Call {
         }
         if ringExpired, !cancelled {
             // Our own CANCEL after the ring timeout: the target did not answer, the next one gets the call.
-            record.attempts.append((target.peer, 480))
+            closeAttempt(480)
             lastFailure = (480, "Temporarily Unavailable")
             state = .routing
             return tryNextTarget()
         }
-        record.attempts.append((target.peer, status))
+        closeAttempt(status)
         if site.failoverCodes.contains(status), !cancelled {
             lastFailure = (status, reasonOf(r))
             state = .routing
@@ -255,6 +265,13 @@ final class Call {
             finishFailed(status, reason)
         }
         return true
+    }
+
+    /// The target being tried gave its final answer (or none).
+    private func closeAttempt(_ status: Int) {
+        guard attemptOpen, !record.attempts.isEmpty else { return }
+        record.attempts[record.attempts.count - 1].status = status
+        attemptOpen = false
     }
 
     private func startRingTimer(_ after: TimeAmount) {
@@ -483,23 +500,25 @@ final class Call {
     private func end(by reason: String) {
         guard state != .ended else { return }
         ringTimer?.cancel()
-        let wasAnswered = record.answeredAt != nil
         state = .ended
         retransmit200?.cancel()
         if record.endedBy == nil { record.endedBy = reason }
+        // A target still being tried when the call ends (the caller cancelled) has no answer of its own.
+        if attemptOpen { closeAttempt(cancelled ? 487 : 0) }
+        record.endTime = Date()
         shard.remove(self)
         var meta = setupMetadata()
-        let now = NIODeadline.now().uptimeNanoseconds
-        meta["duration_s"] = "\(String(format: "%.1f", Double(now - (record.answeredAt ?? now)) / 1e9))"
+        meta["duration_s"] = "\(String(format: "%.1f", record.durationSeconds ?? 0))"
         meta["ended_by"] = "\(record.endedBy ?? reason)"
-        logger.info(wasAnswered ? "call ended" : "call failed", metadata: meta)
+        logger.info(record.answered ? "call ended" : "call failed", metadata: meta)
+        shard.submit(record)
     }
 
     private func setupMetadata() -> Logger.Metadata {
         [
             "a": "\(record.aCallID)", "b": "\(record.bCallID ?? "-")", "from": "\(record.source)",
             "route": "\(record.route ?? "-")", "target": "\(record.target ?? "-")", "result": "\(record.result ?? 0)",
-            "tried": "\(record.attempts.map { "\($0.peer):\($0.status == 0 ? "down" : String($0.status))" }.joined(separator: ","))",
+            "tried": "\(record.attempts.map { "\($0.peer):\($0.status == 0 ? ($0.bCallID == nil ? "down" : "-") : String($0.status))" }.joined(separator: ","))",
         ]
     }
 }

@@ -28,6 +28,9 @@ public final class Engine: @unchecked Sendable {
     private let parser = SIPParser()
     private var site: Site
 
+    /// Receives every ended call's record; set before `start()`.
+    public var recordSink: (any CallRecordSink)?
+
     public init(site: Site, threads: Int = System.coreCount, logger: Logger) {
         self.site = site
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
@@ -113,7 +116,10 @@ public final class Engine: @unchecked Sendable {
                 self.transmit(message, to: destination, from: index)
             }
         }
-        for shard in shards { shard.localTLSPort = tlsPort }
+        for shard in shards {
+            shard.localTLSPort = tlsPort
+            shard.recordSink = recordSink
+        }
         ready.store(true, ordering: .releasing)
         let monitorShard = shards[0]
         let allShards = shards

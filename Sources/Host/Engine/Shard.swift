@@ -36,6 +36,8 @@ final class Shard: @unchecked Sendable {
     /// Peers the health monitor reported down; routing skips them.
     private(set) var downPeers: Set<String> = []
     private var counter: UInt64 = 0
+    /// Where ended calls' records go (the call records store), if anywhere.
+    var recordSink: (any CallRecordSink)?
     /// Set on SIGTERM: new calls are refused with 503 and a Retry-After, calls in progress go on.
     var draining = false
     let shardCount: Int
@@ -189,6 +191,8 @@ final class Shard: @unchecked Sendable {
         var seen = Set<ObjectIdentifier>()
         for call in calls.values where seen.insert(ObjectIdentifier(call)).inserted { call.shutdown() }
     }
+
+    func submit(_ record: CallRecord) { recordSink?.submit(record) }
 
     func remove(_ call: Call) {
         calls.removeValue(forKey: call.a.callID)
