@@ -150,6 +150,13 @@ struct Run: AsyncParsableCommand {
         let reloader = Reloader(engine: engine, site: site, configurationFile: options.config, logger: logger)
         reloader.start()
         try await engine.start()
+        var operations: OperationsServer?
+        if let http = site.configuration.http {
+            let api = OperationsAPI(engine: engine, reloader: reloader, token: http.token)
+            operations = try await OperationsServer.start(host: http.host, port: http.port, group: engine.group, api: api, logger: logger)
+            logger.notice(
+                "operations listening", metadata: ["http": "\(http.host):\(operations?.port ?? 0)", "token": "\(http.token == nil ? "none" : "required")"])
+        }
         // SIGTERM or SIGINT drains: new calls are refused with 503, calls in progress finish (up to the drain time),
         // then Patchbay exits. A second signal during the drain stops at once.
         let signals = AsyncStream<Int32> { continuation in
@@ -195,6 +202,7 @@ struct Run: AsyncParsableCommand {
         } else {
             logger.warning("second signal: stopping without waiting for calls")
         }
+        await operations?.close()
         await engine.stop()
     }
 }

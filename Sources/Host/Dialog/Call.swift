@@ -98,7 +98,7 @@ final class Call {
             return finishFailed(status, reason)
         }
         let leg = pending.removeFirst()
-        if shard.downPeers.contains(leg.peer) {
+        if shard.downPeers.contains(leg.peer) || shard.drainedPeers.contains(leg.peer) {
             record.attempts.append(.init(peer: leg.peer, status: 0, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
             if lastFailure == nil { lastFailure = (503, "Service Unavailable") }
             return tryNextTarget()
@@ -272,6 +272,7 @@ final class Call {
         guard attemptOpen, !record.attempts.isEmpty else { return }
         record.attempts[record.attempts.count - 1].status = status
         attemptOpen = false
+        shard.metrics?.attempt(peer: record.attempts[record.attempts.count - 1].peer, status: status)
     }
 
     private func startRingTimer(_ after: TimeAmount) {

@@ -27,6 +27,14 @@ public final class Engine: @unchecked Sendable {
     private let tlsContexts: NIOLockedValueBox<TLSContexts>
     private let parser = SIPParser()
     private var site: Site
+    /// The site in force, for readers off the shards' loops (the status page); `site` itself is only used at start.
+    private let siteBox: NIOLockedValueBox<Site>
+    public var currentSite: Site { siteBox.withLockedValue { $0 } }
+
+    public let metrics = PatchbayMetrics()
+    public let startedAt = Date()
+    private let routesVersion = ManagedAtomic(1)
+    private let routesLoadedAt = NIOLockedValueBox(Date())
 
     /// Receives every ended call's record; set before `start()`.
     public var recordSink: (any CallRecordSink)?
@@ -39,6 +47,7 @@ public final class Engine: @unchecked Sendable {
             t1: .milliseconds(Int64(timers.t1Milliseconds)), t2: .milliseconds(Int64(timers.t2Milliseconds)))
         self.logger = logger
         self.tlsContexts = NIOLockedValueBox(site.tls)
+        self.siteBox = NIOLockedValueBox(site)
     }
 
     /// The UDP port actually bound (useful when the configuration asks for port 0).
@@ -119,6 +128,7 @@ public final class Engine: @unchecked Sendable {
         for shard in shards {
             shard.localTLSPort = tlsPort
             shard.recordSink = recordSink
+            shard.metrics = metrics
         }
         ready.store(true, ordering: .releasing)
         let monitorShard = shards[0]
@@ -147,6 +157,7 @@ public final class Engine: @unchecked Sendable {
     private func dispatch(_ bytes: [UInt8], from source: SIPDestination, receivedOn loopIndex: Int, parser: SIPParser) {
         // Datagrams can arrive between the bind and the shards' creation; an atomic flag (not a lock) guards that.
         guard ready.load(ordering: .acquiring) else { return }
+        metrics.received(source.transport)
         // Keep-alive pings (CRLF, RFC 5626) are answered by nothing and must not be logged as garbage.
         if bytes.allSatisfy({ $0 == 0x0D || $0 == 0x0A }) { return }
         // Rate limiting before parsing: a flood costs a table lookup per datagram, not a parse.
@@ -156,6 +167,7 @@ public final class Engine: @unchecked Sendable {
         do {
             message = try parser.parse(bytes)
         } catch let e as SIPParseError {
+            metrics.rejected("parse_error")
             logger.debug("dropped a bad message", metadata: ["from": "\(source.address)", "reason": "\(e.reason)"])
             if let status = e.responseStatus, let response = Self.errorResponse(status, e.reason, bytes) {
                 send(response.serialized(), to: source, from: loopIndex)
@@ -169,6 +181,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     private func transmit(_ message: SIPMessage, to destination: SIPDestination, from index: Int) {
+        metrics.sent(destination.transport)
         if !send(message.serialized(), to: destination, from: index, onFailure: message) {
             let shard = shards[index]
             shard.loop.execute { shard.transportFailed(sending: message) }
@@ -240,6 +253,9 @@ public final class Engine: @unchecked Sendable {
 
     /// Puts a new site in force. Calls in progress finish with the snapshot they started with.
     public func install(_ newSite: Site) {
+        routesVersion.wrappingIncrement(ordering: .relaxed)
+        routesLoadedAt.withLockedValue { $0 = Date() }
+        siteBox.withLockedValue { $0 = newSite }
         tlsContexts.withLockedValue { $0 = newSite.tls }
         tlsPeerNames?.withLockedValue { names in
             names = [:]
@@ -262,6 +278,67 @@ public final class Engine: @unchecked Sendable {
 
     /// Calls in progress and requests refused for coming from no known peer, summed over the shards (each read on
     /// its own loop). Logged at shutdown now; the metrics endpoint will export them.
+    /// Takes `peer` out of routing (no new calls; calls in progress go on), or puts it back.
+    public func setDrained(_ peer: String, _ drained: Bool) async {
+        for shard in shards {
+            try? await shard.loop.submit {
+                if drained { shard.drainedPeers.insert(peer) } else { shard.drainedPeers.remove(peer) }
+            }.get()
+        }
+    }
+
+    /// Everything the status page and the API show, read from each shard on its loop.
+    public func status(lastReload: EngineStatus.Reload?) async -> EngineStatus {
+        let site = currentSite
+        var calls: [EngineStatus.Call] = []
+        var routeStats: [String: RouteStats] = [:]
+        var transactions = 0
+        var drained: Set<String> = []
+        var down: Set<String> = []
+        for shard in shards {
+            guard let part = try? await shard.loop.submit({
+                (shard.callStatus(), shard.routeStats, shard.transactionCount, shard.drainedPeers, shard.downPeers)
+            }).get() else { continue }
+            calls += part.0
+            for (k, v) in part.1 {
+                routeStats[k, default: RouteStats()].attempted += v.attempted
+                routeStats[k, default: RouteStats()].answered += v.answered
+                routeStats[k, default: RouteStats()].failed += v.failed
+            }
+            transactions += part.2
+            drained.formUnion(part.3)
+            down.formUnion(part.4)
+        }
+        var probes: [String: (up: Bool, lastProbe: (status: Int?, at: Date)?)] = [:]
+        var registrations: [String: RegistrationState.Phase] = [:]
+        if let first = shards.first {
+            let monitorState = try? await first.loop.submit { [self] in (self.health?.status() ?? [:], self.registrar?.phases ?? [:]) }.get()
+            probes = monitorState?.0 ?? [:]
+            registrations = monitorState?.1 ?? [:]
+        }
+        let peers = site.configuration.peers.map { p in
+            EngineStatus.Peer(
+                name: p.name, plugin: p.plugin, profile: p.profile, kind: p.kind.rawValue, transport: p.transport.rawValue,
+                address: p.addresses.first?.description ?? "", up: !down.contains(p.name), drained: drained.contains(p.name),
+                healthChecked: p.healthCheck != nil, lastProbe: probes[p.name]?.lastProbe,
+                activeCalls: calls.filter { $0.source == p.name || $0.target == p.name }.count,
+                registration: registrations[p.name].map { "\($0)" })
+        }
+        let routes = site.routes.routes.map { r in
+            let stats = routeStats[r.name] ?? RouteStats()
+            return EngineStatus.Route(
+                name: r.name, match: r.matchSummary, action: r.actionSummary, attempted: stats.attempted,
+                answered: stats.answered, failed: stats.failed)
+        }
+        metrics.gauges(
+            activeCalls: calls.count, transactions: transactions,
+            peersUp: Dictionary(uniqueKeysWithValues: peers.map { ($0.name, $0.up) }))
+        return EngineStatus(
+            startedAt: startedAt, peers: peers, calls: calls.sorted { $0.setupTime < $1.setupTime }, routes: routes,
+            routesVersion: routesVersion.load(ordering: .relaxed), routesLoadedAt: routesLoadedAt.withLockedValue { $0 },
+            lastReload: lastReload, transactions: transactions)
+    }
+
     public struct Counters: Sendable {
         public var activeCalls = 0
         public var unknownSourceRequests = 0

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import PluginAPI
@@ -12,6 +13,7 @@ final class PeerHealthMonitor: @unchecked Sendable {
         var failures = 0
         var successes = 0
         var task: RepeatedTask?
+        var lastProbe: (status: Int?, at: Date)?
     }
 
     private let shard: Shard
@@ -47,6 +49,11 @@ final class PeerHealthMonitor: @unchecked Sendable {
 
     func isUp(_ peer: String) -> Bool { states[peer]?.up ?? true }
 
+    /// Each checked peer's state and last probe, for the status page.
+    func status() -> [String: (up: Bool, lastProbe: (status: Int?, at: Date)?)] {
+        states.mapValues { ($0.up, $0.lastProbe) }
+    }
+
     private func probe(_ peer: String, check: PatchbayConfiguration.HealthCheck) {
         guard let destination = shard.address(of: peer) else { return }
         let options = SIPMessage(
@@ -64,6 +71,7 @@ final class PeerHealthMonitor: @unchecked Sendable {
             [weak self] in
             guard !decided else { return }
             decided = true
+            self?.states[peer]?.lastProbe = (nil, Date())
             self?.record(peer, answered: false, check: check)
         }
         shard.sendRequest(options, to: destination) { [weak self] event in
@@ -73,10 +81,12 @@ final class PeerHealthMonitor: @unchecked Sendable {
                 guard (r.statusCode ?? 0) >= 200 else { return }
                 decided = true
                 deadline.cancel()
+                self.states[peer]?.lastProbe = (r.statusCode, Date())
                 self.record(peer, answered: true, check: check)
             case .timeout, .transportError:
                 decided = true
                 deadline.cancel()
+                self.states[peer]?.lastProbe = (nil, Date())
                 self.record(peer, answered: false, check: check)
             }
         }

@@ -17,6 +17,8 @@ public final class Reloader: @unchecked Sendable {
     private var signalSource: (any DispatchSourceSignal)?
     public private(set) var reloads = 0
     public private(set) var rejected = 0
+    /// The last reload attempt and its result, for the status page and the API.
+    public private(set) var lastReload: EngineStatus.Reload?
 
     public init(engine: Engine, site: Site, configurationFile: String, logger: Logger) {
         self.engine = engine
@@ -63,6 +65,18 @@ public final class Reloader: @unchecked Sendable {
     }
 
     /// Plugins stay as loaded at start (they are never unloaded); everything else is read again.
+    /// Reloads now (the management API's POST /api/reload) and returns the result: the same validation and the
+    /// same positioned errors as `patchbay check`.
+    public func reloadNow(reason: String) -> EngineStatus.Reload {
+        queue.sync {
+            stamps = currentStamps()
+            reload(reason: reason)
+            return lastReload!
+        }
+    }
+
+    public var lastReloadResult: EngineStatus.Reload? { queue.sync { lastReload } }
+
     private func reload(reason: String) {
         let diagnostics = Diagnostics()
         let new = Site.load(configurationFile: configurationFile, plugins: site.plugins, diagnostics: diagnostics)
@@ -71,6 +85,8 @@ public final class Reloader: @unchecked Sendable {
             rejected += 1
             for e in diagnostics.errors { logger.error("reload rejected: \(e)") }
             logger.error("reload rejected (\(reason)): the routes in force stay", metadata: ["routes": "\(site.routes.routes.count)"])
+            lastReload = EngineStatus.Reload(at: Date(), ok: false, reason: reason, errors: diagnostics.errors.map(\.description))
+            engine.metrics.reload(ok: false)
             return
         }
         if new.configuration.listeners != site.configuration.listeners {
@@ -81,6 +97,8 @@ public final class Reloader: @unchecked Sendable {
         site = new
         engine.install(new)
         reloads += 1
+        lastReload = EngineStatus.Reload(at: Date(), ok: true, reason: reason, errors: [])
+        engine.metrics.reload(ok: true)
         logger.info("reloaded (\(reason))", metadata: ["routes": "\(new.routes.routes.count)", "peers": "\(new.configuration.peers.count)"])
     }
 }

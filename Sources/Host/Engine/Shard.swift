@@ -35,6 +35,10 @@ final class Shard: @unchecked Sendable {
     private(set) var unknownSourceCount = 0
     /// Peers the health monitor reported down; routing skips them.
     private(set) var downPeers: Set<String> = []
+    /// Peers an operator drained through the API: no new calls are sent to them.
+    var drainedPeers: Set<String> = []
+    private(set) var routeStats: [String: RouteStats] = [:]
+    var metrics: PatchbayMetrics?
     private var counter: UInt64 = 0
     /// Where ended calls' records go (the call records store), if anywhere.
     var recordSink: (any CallRecordSink)?
@@ -102,6 +106,7 @@ final class Shard: @unchecked Sendable {
         guard let ip = IPKey(address) else { return true }
         let now = NIODeadline.now().uptimeNanoseconds
         if limiter.admit(ip, known: routing.isPeerAddress(ip), now: now) { return true }
+        metrics?.rejected("rate_limit")
         // One line per ten seconds per loop with what was dropped since the last one, never one per message.
         if now &- lastDropLog > 10_000_000_000 {
             lastDropLog = now
@@ -192,7 +197,27 @@ final class Shard: @unchecked Sendable {
         for call in calls.values where seen.insert(ObjectIdentifier(call)).inserted { call.shutdown() }
     }
 
-    func submit(_ record: CallRecord) { recordSink?.submit(record) }
+    func submit(_ record: CallRecord) {
+        if let route = record.route {
+            if record.answered { routeStats[route, default: RouteStats()].answered += 1 } else { routeStats[route, default: RouteStats()].failed += 1 }
+        }
+        metrics?.callEnded(route: record.route, source: record.source, outcome: record.answered ? "answered" : "failed")
+        recordSink?.submit(record)
+    }
+
+    /// This shard's calls for the status page.
+    func callStatus() -> [EngineStatus.Call] {
+        var seen = Set<ObjectIdentifier>()
+        return calls.values.filter { seen.insert(ObjectIdentifier($0)).inserted }.map { call in
+            EngineStatus.Call(
+                aCallID: call.a.callID, bCallID: call.b?.callID, source: call.sourcePeer, target: call.currentTarget?.peer,
+                route: call.record.route, called: call.record.calledHouse ?? call.record.calledIn,
+                caller: call.record.callerHouse ?? call.record.callerIn, state: "\(call.state)",
+                setupTime: call.record.setupTime, answerTime: call.record.answerTime)
+        }
+    }
+
+    var transactionCount: Int { layer.count }
 
     func remove(_ call: Call) {
         calls.removeValue(forKey: call.a.callID)
@@ -205,6 +230,9 @@ final class Shard: @unchecked Sendable {
         if let receivedAt {
             let waited = UInt64(max(0, (NIODeadline.now() - receivedAt).nanoseconds))
             queueDelay = (queueDelay &* 7 &+ waited) / 8
+        }
+        defer {
+            if let receivedAt, let metrics { metrics.processing.recordNanoseconds((NIODeadline.now() - receivedAt).nanoseconds) }
         }
         var message = message
         if message.isRequest { Self.stampVia(&message, source: source.address) }
@@ -241,6 +269,7 @@ final class Shard: @unchecked Sendable {
     private func handleRequest(_ request: SIPMessage, from source: SIPDestination) {
         guard let peer = routing.classify(source.address) else {
             unknownSourceCount += 1
+            metrics?.rejected("unknown_source")
             if request.method != "ACK", site.configuration.unknownSources == .reject {
                 respond(Relay.response(403, "Forbidden", to: request, toTag: newTag(), contact: nil), to: request)
             }
@@ -279,6 +308,7 @@ final class Shard: @unchecked Sendable {
                 // Saturated: a quick 503 lets the caller's side fail over now, instead of an INVITE that queues,
                 // times out and is retransmitted into the overload (RFC 3261 section 21.5.4, RFC 7339 in spirit).
                 overloadRejections += 1
+                metrics?.rejected("overload")
                 logger.debug("overload: new call refused", metadata: ["reason": "\(reason)", "a": "\(callID)"])
                 var r = Relay.response(503, "Service Unavailable", to: request, toTag: newTag(), contact: nil)
                 r.headers.append(SIPHeader("Retry-After", "5"))
@@ -321,6 +351,7 @@ final class Shard: @unchecked Sendable {
         case .refused(let why):
             logger.warning("inbound authentication failed", metadata: ["peer": "\(peer)", "reason": "\(why)", "a": "\(request.callID ?? "")"])
             respond(Relay.response(403, "Forbidden", to: request, toTag: newTag(), contact: nil), to: request)
+            metrics?.rejected("auth")
         }
         return false
     }
@@ -337,9 +368,12 @@ final class Shard: @unchecked Sendable {
         }
         switch result.outcome {
         case .rejected(let route, let status, let reason):
+            if let route { routeStats[route, default: RouteStats()].attempted += 1 }
+            metrics?.callEnded(route: route, source: peer, outcome: "rejected")
             logger.info("call rejected", metadata: ["a": "\(invite.callID ?? "")", "from": "\(peer)", "route": "\(route ?? "-")", "result": "\(status)"])
             respond(Relay.response(status, reason, to: invite, toTag: newTag(), contact: nil), to: invite)
         case .forwarded(let route):
+            routeStats[route, default: RouteStats()].attempted += 1
             let call = Call(shard: self, site: site, invite: invite, source: peer, from: source, route: route, legs: result.legs)
             call.ringTimeout = result.ringTimeout.map { .milliseconds(Int64($0 * 1000)) }
             call.house = result.house
