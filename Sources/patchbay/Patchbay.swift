@@ -11,7 +11,7 @@ struct Patchbay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "patchbay",
         abstract: "A plugin-based SIP routing B2BUA: PBXs, PSTN gateways and ITSP trunks, each in its own dialect.",
-        subcommands: [Check.self, Route.self, Process.self, Plugins.self, Run.self])
+        subcommands: [Check.self, Route.self, Process.self, Plugins.self, Run.self, Calls.self])
 }
 
 struct ConfigOptions: ParsableArguments {
@@ -145,6 +145,9 @@ struct Run: AsyncParsableCommand {
         let logger = Logger(label: "patchbay")
         let site = try options.loadSite()
         let engine = Engine(site: site, threads: threads ?? System.coreCount, logger: logger)
+        // A store that cannot be opened is logged and Patchbay runs without records (call_records applies at start).
+        let records = CallRecordStore.open(site.configuration.callRecords, logger: logger)
+        engine.recordSink = records
         // Reload handling is in place before "listening" is logged, so a SIGHUP from a supervisor that waits for
         // that line can never hit the default action (terminate).
         let reloader = Reloader(engine: engine, site: site, configurationFile: options.config, logger: logger)
@@ -204,6 +207,7 @@ struct Run: AsyncParsableCommand {
         }
         await operations?.close()
         await engine.stop()
+        await records?.close()
     }
 }
 
