@@ -71,6 +71,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // The call records tests look into the SQLite file behind the store's back.
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/HostTests"
         ),

@@ -102,7 +102,7 @@ extension CallRecord {
         }
         let f = ISO8601DateFormatter()
         for options: ISO8601DateFormatter.Options in [
-            [.withInternetDateTime], [.withInternetDateTime, .withFractionalSeconds], [.withFullDate],
+            [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate],
         ] {
             f.formatOptions = options
             if let d = f.date(from: t) { return d }

@@ -160,8 +160,13 @@ public final class CallRecordStore: CallRecordSink, @unchecked Sendable {
     public func close() async {
         await flush()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in stopWriter(continuation) }
-        do { try writer?.close() } catch { logger.warning("call records: closing \(path): \(Self.describe(error))") }
-        if writer == nil, let queue = reader as? DatabaseQueue { try? queue.close() }
+        guard let writer else { return }
+        do {
+            try writer.close()
+            logger.info("call records closed", metadata: ["path": "\(path)"])
+        } catch {
+            logger.warning("call records: closing \(path): \(Self.describe(error))")
+        }
     }
 
     private func stopWriter(_ continuation: CheckedContinuation<Void, Never>) {
