@@ -86,4 +86,16 @@ call "PBX calls a busy Berlin number: 486 goes back" 5070 0030987654 5080 uas-re
 FALLBACK_PORT=5090 call "Gateway out of service (503): failover to the trunk" 5070 0030987654 5080 uas-reject status=503 "reason=Service Unavailable" -- uac-call caller=2345
 call "Trunk delivers a DID call: the PBX gets extension 2345" 5090 +49301232345 5070 uas-answer -- uac-call caller=+4940123456
 echo
+# The example site serves metrics, the API and the status page on 127.0.0.1:8080 (http: in patchbay.yaml).
+if command -v curl > /dev/null; then
+    echo "Calls by route and outcome, from http://127.0.0.1:8080/metrics:"
+    curl -s --max-time 3 http://127.0.0.1:8080/metrics | grep '^patchbay_calls_total' | sed 's/^/   /'
+    echo "(status page: http://127.0.0.1:8080/ while patchbay run examples/berlin/patchbay.yaml is running)"
+fi
+if [ -x .build/debug/patchbay ] && .build/debug/patchbay calls --help > /dev/null 2>&1; then
+    echo
+    echo "Call records (patchbay calls $SITE --since 10m):"
+    .build/debug/patchbay calls "$SITE" --since 10m 2>&1 | tail -6 | sed 's/^/   /'
+fi
+echo
 echo "Patchbay's log: $WORK/patchbay.log"
