@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Patchbay builds and tests with, when any is missing. Needs root (or sudo).
 set -euo pipefail
-packages=(libosip2-dev sip-tester openssl libsqlite3-dev)
+packages=(libosip2-dev sip-tester openssl libsqlite3-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
