@@ -3,7 +3,9 @@ import Foundation
 /// How `patchbay calls` shows a record: one line for people, or JSON for scripts. Here rather than in the command so
 /// the tests can check the exact output without running a process.
 extension CallRecord {
-    /// `2026-11-20T10:15:02Z a=CALLID pbx -> gw route=national 0030987654 -> 030987654 200 12.3s ended_by=caller tried=gw:200`
+    /// Time, A Call-ID, source -> target, route, called number in -> as sent, result, duration, ended by, tried:
+    /// `2026-11-20T10:15:02Z a=ID pbx -> gw route=national 0030987654 -> 030987654 200 12.3s ended_by=caller`
+    /// `tried=gw:200`
     public var reportLine: String {
         let sent = answeringAttempt?.calledNumber ?? attempts.last?.calledNumber
         let tried = attempts.map { "\($0.peer):\($0.status == 0 ? "down" : String($0.status))" }.joined(separator: ",")

@@ -66,7 +66,9 @@ public final class CallRecordStore: CallRecordSink, @unchecked Sendable {
         self.writer = pool
         do {
             let deleted = try deleteExpired()
-            if deleted > 0 { logger.info("call records expired", metadata: ["deleted": "\(deleted)", "path": "\(path)"]) }
+            if deleted > 0 {
+                logger.info("call records expired", metadata: ["deleted": "\(deleted)", "path": "\(path)"])
+            }
         } catch {
             try? pool.close()
             throw CallRecordStoreError(path: path, reason: Self.describe(error))
@@ -88,7 +90,8 @@ public final class CallRecordStore: CallRecordSink, @unchecked Sendable {
         self.closing = true
         self.writerExited = true
         guard FileManager.default.fileExists(atPath: path) else {
-            throw CallRecordStoreError(path: path, reason: "no such file (is call_records enabled, and has patchbay run?)")
+            throw CallRecordStoreError(
+                path: path, reason: "no such file (is call_records enabled, and has patchbay run?)")
         }
         do {
             var config = Configuration()
@@ -99,8 +102,12 @@ public final class CallRecordStore: CallRecordSink, @unchecked Sendable {
             let (complete, superseded) = try queue.read { db in
                 (try Self.migrator.hasCompletedMigrations(db), try Self.migrator.hasBeenSuperseded(db))
             }
-            if superseded { throw CallRecordStoreError(path: path, reason: "written by a newer Patchbay (unknown schema version)") }
-            if !complete { throw CallRecordStoreError(path: path, reason: "not a call records file, or one from an older Patchbay") }
+            if superseded {
+                throw CallRecordStoreError(path: path, reason: "written by a newer Patchbay (unknown schema version)")
+            }
+            if !complete {
+                throw CallRecordStoreError(path: path, reason: "not a call records file, or one from an older Patchbay")
+            }
             self.reader = queue
         } catch let e as CallRecordStoreError {
             throw e
@@ -116,7 +123,8 @@ public final class CallRecordStore: CallRecordSink, @unchecked Sendable {
         guard settings.enabled else { return nil }
         do {
             let store = try CallRecordStore(path: settings.path, retentionDays: settings.retentionDays, logger: logger)
-            logger.info("call records", metadata: ["path": "\(settings.path)", "retention_days": "\(settings.retentionDays)"])
+            logger.info(
+                "call records", metadata: ["path": "\(settings.path)", "retention_days": "\(settings.retentionDays)"])
             return store
         } catch {
             logger.error("call records disabled: \(error)")
@@ -210,7 +218,8 @@ public final class CallRecordStore: CallRecordSink, @unchecked Sendable {
                     let deleted = try deleteExpired()
                     if deleted > 0 { logger.info("call records expired", metadata: ["deleted": "\(deleted)"]) }
                 } catch {
-                    logger.error("call records: retention failed: \(Self.describe(error))", metadata: ["path": "\(path)"])
+                    logger.error(
+                        "call records: retention failed: \(Self.describe(error))", metadata: ["path": "\(path)"])
                 }
             }
 
@@ -254,8 +263,8 @@ public final class CallRecordStore: CallRecordSink, @unchecked Sendable {
     private static func insert(_ r: CallRecord, into db: Database) throws {
         let call = try db.cachedStatement(
             sql: """
-                INSERT INTO calls (a_call_id, b_call_id, source, route, called_in, caller_in, called_house, caller_house,
-                  target, result, setup_time, answer_time, end_time, ended_by, duration)
+                INSERT INTO calls (a_call_id, b_call_id, source, route, called_in, caller_in, called_house,
+                  caller_house, target, result, setup_time, answer_time, end_time, ended_by, duration)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         let callArguments: [(any DatabaseValueConvertible)?] = [
@@ -299,7 +308,9 @@ public final class CallRecordStore: CallRecordSink, @unchecked Sendable {
     /// - since: set up at or after this time.
     /// - peer: the source, the answering target, or any target tried.
     /// - failedOnly: never answered.
-    public func calls(since: Date? = nil, peer: String? = nil, failedOnly: Bool = false, limit: Int = 100) throws -> [CallRecord] {
+    public func calls(since: Date? = nil, peer: String? = nil, failedOnly: Bool = false, limit: Int = 100) throws
+        -> [CallRecord]
+    {
         var conditions: [String] = []
         var arguments: [(any DatabaseValueConvertible)?] = []
         if let since {
@@ -331,7 +342,9 @@ public final class CallRecordStore: CallRecordSink, @unchecked Sendable {
                             calledNumber: row["called_number"], callerNumber: row["caller_number"]))
                 }
                 return rows.reversed().map { row in
-                    var r = CallRecord(aCallID: row["a_call_id"], source: row["source"], route: row["route"], setupTime: row["setup_time"])
+                    var r = CallRecord(
+                        aCallID: row["a_call_id"], source: row["source"], route: row["route"],
+                        setupTime: row["setup_time"])
                     r.calledIn = row["called_in"]
                     r.callerIn = row["caller_in"]
                     r.calledHouse = row["called_house"]

@@ -42,7 +42,8 @@ struct CallRecordEndToEndTests {
         let gw = try await pb.sipp(
             "uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false, keys: ["expect_ruser": "030987654"])
         defer { _ = gw.stop() }
-        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["caller": "2345"])
+        let pbx = try await pb.sipp(
+            "uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["caller": "2345"])
         defer { _ = pbx.stop() }
         #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
         #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
@@ -51,10 +52,12 @@ struct CallRecordEndToEndTests {
         #expect(await pb.waitForLog("call ended"))
 
         let busyGW = try await pb.sipp(
-            "uas-reject", label: "gw-busy", port: pb.ports.gateway, toPatchbay: false, keys: ["status": "486", "reason": "Busy Here"])
+            "uas-reject", label: "gw-busy", port: pb.ports.gateway, toPatchbay: false,
+            keys: ["status": "486", "reason": "Busy Here"])
         defer { _ = busyGW.stop() }
         let busyPBX = try await pb.sipp(
-            "uac-expect-status", label: "pbx-busy", port: pb.ports.pbx, service: "0030111222", keys: ["status": "486", "caller": "2346"])
+            "uac-expect-status", label: "pbx-busy", port: pb.ports.pbx, service: "0030111222",
+            keys: ["status": "486", "caller": "2346"])
         defer { _ = busyPBX.stop() }
         #expect(await busyPBX.wait(timeout: .seconds(15)) == .exited(0), "\(busyPBX.diagnostics)")
         #expect(await busyGW.wait(timeout: .seconds(5)) == .exited(0), "\(busyGW.diagnostics)")
@@ -64,7 +67,8 @@ struct CallRecordEndToEndTests {
         // Stopping flushes the store; the records are read afterwards from the file alone.
         pb.stop()
         #expect(pb.log.contains("call records closed"), "stopping flushed and closed the store")
-        #expect(FileManager.default.fileExists(atPath: pb.directory.appendingPathComponent("records/calls.sqlite").path))
+        #expect(
+            FileManager.default.fileExists(atPath: pb.directory.appendingPathComponent("records/calls.sqlite").path))
 
         let all = try calls(pb, "--json")
         #expect(all.status == 0, "\(all.stderr)")
@@ -129,7 +133,9 @@ struct CallRecordEndToEndTests {
     }
 
     /// Runs the built `patchbay calls` on the test's configuration, as a process.
-    func calls(_ pb: PatchbayUnderTest, _ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+    func calls(_ pb: PatchbayUnderTest, _ arguments: String...) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: PatchbayUnderTest.executable)
         process.arguments = ["calls", pb.configFile.path] + arguments
@@ -143,6 +149,8 @@ struct CallRecordEndToEndTests {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
+        )
     }
 }

@@ -12,7 +12,8 @@ import Testing
     var path: String { directory.appendingPathComponent("calls.sqlite").path }
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("patchbay-records-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "patchbay-records-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
@@ -63,7 +64,8 @@ import Testing
         r.attempts = [
             .init(peer: "gw", status: 503, bCallID: "pb-b1", calledNumber: "030987654", callerNumber: "0301232345"),
             .init(peer: "spare", status: 0),
-            .init(peer: "itsp", status: 200, bCallID: "pb-b2", calledNumber: "+4930987654", callerNumber: "+49301232345"),
+            .init(
+                peer: "itsp", status: 200, bCallID: "pb-b2", calledNumber: "+4930987654", callerNumber: "+49301232345"),
         ]
         r.target = "itsp"
         r.result = 200
@@ -87,7 +89,9 @@ import Testing
                 == "2026-09-21T14:13:20Z a=a-1@pbx pbx -> itsp route=national 0030987654 -> +4930987654 200 60.2s "
                 + "ended_by=callee tried=gw:503,spare:down,itsp:200")
         // The duration column holds what operators would otherwise compute.
-        let duration = try await DatabaseQueue(path: path).read { try Double.fetchOne($0, sql: "SELECT duration FROM calls") }
+        let duration = try await DatabaseQueue(path: path).read {
+            try Double.fetchOne($0, sql: "SELECT duration FROM calls")
+        }
         #expect(abs((duration ?? 0) - 60.25) < 0.002)
         await store.close()
     }
@@ -98,7 +102,8 @@ import Testing
         let store = try open()
         let now = Date()
         func record(_ id: String, from: String, tried: [(String, Int)], minutesAgo: Double) -> CallRecord {
-            var r = CallRecord(aCallID: id, source: from, route: "r", setupTime: now.addingTimeInterval(-minutesAgo * 60))
+            var r = CallRecord(
+                aCallID: id, source: from, route: "r", setupTime: now.addingTimeInterval(-minutesAgo * 60))
             r.attempts = tried.map { .init(peer: $0.0, status: $0.1) }
             if let ok = tried.first(where: { $0.1 == 200 }) {
                 r.target = ok.0
@@ -121,12 +126,14 @@ import Testing
             try store.calls(since: since, peer: peer, failedOnly: failed, limit: limit).map(\.aCallID)
         }
         #expect(try ids() == ["old-answered", "failover", "busy", "inbound", "inbound-failed"])
-        #expect(try ids(peer: "gw") == ["old-answered", "failover", "busy"], "tried, even when another target answered")
+        #expect(
+            try ids(peer: "gw") == ["old-answered", "failover", "busy"], "tried, even when another target answered")
         #expect(try ids(peer: "itsp") == ["failover", "inbound", "inbound-failed"], "as target and as source")
         #expect(try ids(peer: "nobody") == [])
         #expect(try ids(failed: true) == ["busy", "inbound-failed"])
         #expect(try ids(peer: "pbx", failed: true) == ["busy", "inbound-failed"])
-        #expect(try ids(since: CallRecord.parseSince("1h", now: now)) == ["failover", "busy", "inbound", "inbound-failed"])
+        #expect(
+            try ids(since: CallRecord.parseSince("1h", now: now)) == ["failover", "busy", "inbound", "inbound-failed"])
         #expect(try ids(since: CallRecord.parseSince("15m", now: now), peer: "itsp") == ["inbound", "inbound-failed"])
         #expect(try ids(limit: 2) == ["inbound", "inbound-failed"], "the most recent, oldest first")
         await store.close()
@@ -178,7 +185,10 @@ import Testing
         let logs = LogRecorder()
         let none = CallRecordStore.open(.init(enabled: true, path: blocked, retentionDays: 90), logger: logs.logger)
         #expect(none == nil)
-        #expect(logs.messages.contains { $0.level == .error && $0.text.contains("call records disabled") && $0.text.contains(blocked) })
+        #expect(
+            logs.messages.contains {
+                $0.level == .error && $0.text.contains("call records disabled") && $0.text.contains(blocked)
+            })
 
         #expect(CallRecordStore.open(.init(enabled: false, path: path, retentionDays: 90), logger: logs.logger) == nil)
 
@@ -200,7 +210,10 @@ import Testing
         store.submit(.sample("lost-1"))
         store.submit(.sample("lost-2"))
         await store.flush()
-        #expect(logs.messages.contains { $0.level == .error && $0.text.contains("call records not written") && $0.metadata["records"] == "2" })
+        #expect(
+            logs.messages.contains {
+                $0.level == .error && $0.text.contains("call records not written") && $0.metadata["records"] == "2"
+            })
         // Repaired: records flow again.
         try await other.write {
             try $0.execute(
@@ -228,7 +241,9 @@ import Testing
         #expect(CallRecord.parseSince("2026-11-20T11:00:00+01:00") == Date(timeIntervalSince1970: 1_795_168_800))
         #expect(CallRecord.parseSince("2026-11-20T10:00:00.500Z") == Date(timeIntervalSince1970: 1_795_168_800.5))
         #expect(CallRecord.parseSince("2026-11-20") == Date(timeIntervalSince1970: 1_795_132_800))
-        for bad in ["", "h", "yesterday", "-1h", "1y", "2026-13-45"] { #expect(CallRecord.parseSince(bad, now: now) == nil, "\(bad)") }
+        for bad in ["", "h", "yesterday", "-1h", "1y", "2026-13-45"] {
+            #expect(CallRecord.parseSince(bad, now: now) == nil, "\(bad)")
+        }
     }
 
     /// Takes SQLite's write lock on the file from another connection, on a thread of its own, and keeps it until the
@@ -260,7 +275,10 @@ import Testing
         let db = try DatabaseQueue(path: path)
         defer { try? db.close() }
         return try db.read {
-            (try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM calls") ?? -1, try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM attempts") ?? -1)
+            (
+                try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM calls") ?? -1,
+                try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM attempts") ?? -1
+            )
         }
     }
 }
