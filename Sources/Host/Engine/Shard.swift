@@ -372,6 +372,17 @@ final class Shard: @unchecked Sendable {
             metrics?.callEnded(route: route, source: peer, outcome: "rejected")
             logger.info("call rejected", metadata: ["a": "\(invite.callID ?? "")", "from": "\(peer)", "route": "\(route ?? "-")", "result": "\(status)"])
             respond(Relay.response(status, reason, to: invite, toTag: newTag(), contact: nil), to: invite)
+            // A call the routing table refused is still a call attempt an operator looks for (barred numbers,
+            // unknown DIDs): it gets a record, with no target tried.
+            var record = CallRecord(aCallID: invite.callID ?? "", source: peer, route: route)
+            record.calledIn = invite.requestURI?.user
+            record.callerIn = invite.from?.uri.user
+            record.calledHouse = result.house?.requestURI?.user
+            record.callerHouse = result.house?.from?.uri.user
+            record.result = status
+            record.endTime = record.setupTime
+            record.endedBy = "route"
+            recordSink?.submit(record)
         case .forwarded(let route):
             routeStats[route, default: RouteStats()].attempted += 1
             let call = Call(shard: self, site: site, invite: invite, source: peer, from: source, route: route, legs: result.legs)

@@ -64,6 +64,14 @@ struct CallRecordEndToEndTests {
         let busyA = try #require(try busyPBX.messages().sent("INVITE").first?.header("Call-ID"))
         #expect(await pb.waitForLog("call failed"))
 
+        // A call the routing table refuses (nothing routes +1 numbers from the trunk) is recorded too.
+        let stranger = try await pb.sipp(
+            "uac-expect-status", label: "itsp-norule", port: pb.ports.itsp, service: "+15551234567",
+            keys: ["status": "404", "caller": "+4940123456"])
+        defer { _ = stranger.stop() }
+        #expect(await stranger.wait(timeout: .seconds(15)) == .exited(0), "\(stranger.diagnostics)")
+        let refusedA = try #require(try stranger.messages().sent("INVITE").first?.header("Call-ID"))
+
         // Stopping flushes the store; the records are read afterwards from the file alone.
         pb.stop()
         #expect(pb.log.contains("call records closed"), "stopping flushed and closed the store")
@@ -73,7 +81,7 @@ struct CallRecordEndToEndTests {
         let all = try calls(pb, "--json")
         #expect(all.status == 0, "\(all.stderr)")
         let printed = try JSONDecoder().decode([Printed].self, from: Data(all.stdout.utf8))
-        try #require(printed.count == 2, "\(all.stdout)")
+        try #require(printed.count == 3, "\(all.stdout)")
 
         let answered = printed[0]
         #expect(answered.a_call_id == answeredA)
@@ -97,8 +105,13 @@ struct CallRecordEndToEndTests {
         #expect(busy.attempts.map(\.peer) == ["gw"] && busy.attempts.first?.status == 486)
         #expect(busy.attempts.first?.called_number == "030111222")
 
+        let refused = printed[2]
+        #expect(refused.a_call_id == refusedA && refused.source == "itsp" && refused.route == nil)
+        #expect(refused.result == 404 && refused.ended_by == "route" && refused.attempts.isEmpty)
+        #expect(refused.called_in == "+15551234567" && refused.called_house == "+15551234567")
+
         let failed = try calls(pb, "--failed", "--json")
-        #expect(try JSONDecoder().decode([Printed].self, from: Data(failed.stdout.utf8)).map(\.a_call_id) == [busyA])
+        #expect(try JSONDecoder().decode([Printed].self, from: Data(failed.stdout.utf8)).map(\.a_call_id) == [busyA, refusedA])
 
         // The human form: one line per call, the tried list and the numbers as sent.
         let lines = try calls(pb, "--peer", "gw", "--since", "1h")
@@ -110,7 +123,7 @@ struct CallRecordEndToEndTests {
         #expect(text[1].contains("a=\(busyA) pbx -> - route=national 0030111222 -> 030111222 486 - "))
         #expect(text[1].hasSuffix("tried=gw:486"))
 
-        #expect(try calls(pb, "--peer", "itsp").stdout.isEmpty)
+        #expect(try calls(pb, "--peer", "itsp").stdout.split(separator: "\n").count == 1, "only the refused call")
         let badSince = try calls(pb, "--since", "yesterday")
         #expect(badSince.status != 0 && badSince.stderr.contains("--since"))
     }
