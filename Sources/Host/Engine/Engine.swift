@@ -287,6 +287,15 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// The shards' processing-time histograms added up, for /metrics.
+    public func processingHistogram() async -> ProcessingHistogram {
+        var total = ProcessingHistogram()
+        for shard in shards {
+            if let h = try? await shard.loop.submit({ shard.processing }).get() { total.add(h) }
+        }
+        return total
+    }
+
     /// Everything the status page and the API show, read from each shard on its loop.
     public func status(lastReload: EngineStatus.Reload?) async -> EngineStatus {
         let site = currentSite

@@ -39,6 +39,7 @@ final class Shard: @unchecked Sendable {
     var drainedPeers: Set<String> = []
     private(set) var routeStats: [String: RouteStats] = [:]
     var metrics: PatchbayMetrics?
+    private(set) var processing = ProcessingHistogram()
     private var counter: UInt64 = 0
     /// Where ended calls' records go (the call records store), if anywhere.
     var recordSink: (any CallRecordSink)?
@@ -232,7 +233,7 @@ final class Shard: @unchecked Sendable {
             queueDelay = (queueDelay &* 7 &+ waited) / 8
         }
         defer {
-            if let receivedAt, let metrics { metrics.processing.recordNanoseconds((NIODeadline.now() - receivedAt).nanoseconds) }
+            if let receivedAt { processing.record(nanoseconds: UInt64(max(0, (NIODeadline.now() - receivedAt).nanoseconds))) }
         }
         var message = message
         if message.isRequest { Self.stampVia(&message, source: source.address) }

@@ -60,7 +60,10 @@ public struct OperationsAPI: Sendable {
             return Response(status: 200, contentType: "text/html; charset=utf-8", body: Array(StatusPage.render(status, token: token).utf8))
         case "GET /metrics":
             _ = await engine.status(lastReload: nil)  // refreshes the gauges read at scrape time
-            return Response(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: engine.metrics.exposition())
+            let histogram = await engine.processingHistogram()
+            return Response(
+                status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                body: engine.metrics.exposition(processing: histogram))
         case "GET /api/status":
             let s = await engine.status(lastReload: reloader?.lastReloadResult)
             return json(200, [

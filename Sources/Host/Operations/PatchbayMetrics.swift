@@ -13,16 +13,12 @@ public final class PatchbayMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     private let receivedByTransport: [PatchbayConfiguration.Transport: CoreMetrics.Counter]
     private let sentByTransport: [PatchbayConfiguration.Transport: CoreMetrics.Counter]
-    private let rejectedByReason: NIOLockedValueBox<[String: CoreMetrics.Counter]> = NIOLockedValueBox([:])
-    let processing: CoreMetrics.Timer
+    /// Made once for every reason: a flood is counted here per datagram, so no lookup under a lock.
+    private let rejectedByReason: [String: CoreMetrics.Counter]
+    static let rejectionReasons = ["parse_error", "unknown_source", "rate_limit", "overload", "auth"]
 
     public init() {
         var f = PrometheusMetricsFactory(registry: registry)
-        // Message handling takes microseconds; the default buckets start at milliseconds.
-        f.defaultDurationHistogramBuckets = [
-            .microseconds(10), .microseconds(25), .microseconds(50), .microseconds(100), .microseconds(250),
-            .microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100),
-        ]
         factory = f
         var received: [PatchbayConfiguration.Transport: CoreMetrics.Counter] = [:]
         var sent: [PatchbayConfiguration.Transport: CoreMetrics.Counter] = [:]
@@ -32,22 +28,16 @@ public final class PatchbayMetrics: Sendable {
         }
         receivedByTransport = received
         sentByTransport = sent
-        processing = CoreMetrics.Timer(label: "patchbay_message_processing_seconds", factory: f)
+        rejectedByReason = Dictionary(uniqueKeysWithValues: Self.rejectionReasons.map {
+            ($0, CoreMetrics.Counter(label: "patchbay_messages_rejected_total", dimensions: [("reason", $0)], factory: f))
+        })
     }
 
     func received(_ transport: PatchbayConfiguration.Transport) { receivedByTransport[transport]?.increment() }
     func sent(_ transport: PatchbayConfiguration.Transport) { sentByTransport[transport]?.increment() }
 
     /// A message refused before routing: `parse_error`, `unknown_source`, `rate_limit`, `overload`, `auth`.
-    func rejected(_ reason: String) {
-        let counter = rejectedByReason.withLockedValue { table -> CoreMetrics.Counter in
-            if let c = table[reason] { return c }
-            let c = CoreMetrics.Counter(label: "patchbay_messages_rejected_total", dimensions: [("reason", reason)], factory: factory)
-            table[reason] = c
-            return c
-        }
-        counter.increment()
-    }
+    func rejected(_ reason: String) { rejectedByReason[reason]?.increment() }
 
     /// A call ended: `outcome` is answered, failed (no target answered) or rejected (by a route).
     func callEnded(route: String?, source: String, outcome: String) {
@@ -78,10 +68,11 @@ public final class PatchbayMetrics: Sendable {
         }
     }
 
-    /// The Prometheus text exposition.
-    public func exposition() -> [UInt8] {
+    /// The Prometheus text exposition, with the processing-time histogram the shards keep themselves.
+    public func exposition(processing: ProcessingHistogram? = nil) -> [UInt8] {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
+        if let processing { buffer += Array(processing.exposition(name: "patchbay_message_processing_seconds").utf8) }
         return buffer
     }
 }
