@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN = .build/debug/patchbay
 SITE = examples/berlin/patchbay.yaml
 
-.PHONY: deps build demo test test-api test-host example-plugin fuzz clean
+.PHONY: deps build demo test test-api test-host example-plugin fuzz bench bench-deps bench-micro bench-load bench-memory clean
 
 deps:
 	./scripts/install-deps.sh
@@ -46,5 +46,25 @@ fuzz: deps
 	LSAN_OPTIONS=suppressions=Fuzz/lsan.supp .build-fuzz/debug/PatchbayFuzz .build-fuzz/corpus \
 		-max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -artifact_prefix=.build-fuzz/crash- -print_final_stats=1
 
+# Benchmarks (issue 5; figures and commands in BENCHMARKS.md): the per-message hot path beside libosip2
+# (Benchmarks/, ordo-one/benchmark), then sipp load through Patchbay and Kamailio in the same run with the harness
+# in ../shared/bench, then resident memory per established call. Results land in .build/bench/.
+LOAD_OPTS ?= --duration 5 --rates "200 400 800 1200 1600 2400 3200 4800 6400 8000 10000" --refine 2
+MEMORY_OPTS ?= --calls 10000 --rate 500
+bench: bench-micro bench-load bench-memory
+
+bench-deps: deps
+	./scripts/bench-deps.sh
+
+bench-micro: bench-deps
+	./scripts/bench-micro.sh
+
+bench-load: bench-deps
+	./scripts/bench-load.sh $(LOAD_OPTS)
+
+bench-memory: bench-deps
+	@test -x .build/release/patchbay || $(SWIFT) build -c release
+	./scripts/bench-memory.sh $(MEMORY_OPTS)
+
 clean:
-	rm -rf .build .build-fuzz Sources/PluginAPI/.build Examples/HelloPlugin/.build
+	rm -rf .build .build-fuzz Sources/PluginAPI/.build Examples/HelloPlugin/.build Benchmarks/.build

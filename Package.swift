@@ -9,7 +9,8 @@ let plugins = ["IPPBX", "PSTNGateway", "ITSPTrunk"]
 let package = Package(
     name: "Patchbay",
     products: [
-        .executable(name: "patchbay", targets: ["patchbay"])
+        .executable(name: "patchbay", targets: ["patchbay"]),
+        .library(name: "Host", targets: ["Host"]),
     ] + plugins.map { .library(name: $0, type: .dynamic, targets: [$0]) },
     dependencies: [
         .package(path: "Sources/PluginAPI"),
