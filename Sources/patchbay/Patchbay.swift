@@ -162,11 +162,18 @@ struct Run: AsyncParsableCommand {
         }
         // SIGTERM or SIGINT drains: new calls are refused with 503, calls in progress finish (up to the drain time),
         // then Patchbay exits. A second signal during the drain stops at once.
+        // The handlers run on the main queue, one at a time, so the count needs no lock. Only the first signal
+        // goes to the stream; later ones cut the drain short directly (a second iterator over the same stream is
+        // not reliably woken).
+        let received = SignalCount()
         let signals = AsyncStream<Int32> { continuation in
             for sig in [SIGTERM, SIGINT] {
                 signal(sig, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
-                source.setEventHandler { continuation.yield(sig) }
+                source.setEventHandler {
+                    received.count += 1
+                    if received.count == 1 { continuation.yield(sig) } else { engine.abandonDrain() }
+                }
                 source.resume()
                 signalSources.append(source)
             }
@@ -184,31 +191,23 @@ struct Run: AsyncParsableCommand {
                 "overload_rejections": "\(counters.overloadRejections)",
             ])
         reloader.stop()
-        let drain = Task {
-            await engine.drain(timeout: drainSeconds) { active in
-                logger.info("waiting for calls to end", metadata: ["active_calls": "\(active)"])
-            }
+        let ended = await engine.drain(timeout: drainSeconds) { active in
+            logger.info("waiting for calls to end", metadata: ["active_calls": "\(active)"])
         }
-        let ended = await withTaskGroup(of: Int?.self) { group in
-            group.addTask { await drain.value }
-            group.addTask {
-                var again = signals.makeAsyncIterator()
-                _ = await again.next()
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        if let ended {
-            logger.notice("stopping", metadata: ["calls_ended_at_drain_timeout": "\(ended)"])
-        } else {
+        if engine.drainAbandoned {
             logger.warning("second signal: stopping without waiting for calls")
+        } else {
+            logger.notice("stopping", metadata: ["calls_ended_at_drain_timeout": "\(ended)"])
         }
         await operations?.close()
         await engine.stop()
         await records?.close()
     }
+}
+
+/// How many stop signals arrived; touched only by the signal handlers on the main queue.
+final class SignalCount: @unchecked Sendable {
+    var count = 0
 }
 
 /// Kept alive for the process's lifetime.

@@ -382,6 +382,7 @@ public final class Engine: @unchecked Sendable {
         let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
         var lastReported = -1
         while ContinuousClock.now < deadline {
+            if drainAbandoned { return await counters.activeCalls }
             let active = await counters.activeCalls
             if active == 0 { return 0 }
             if active != lastReported {
@@ -400,6 +401,11 @@ public final class Engine: @unchecked Sendable {
         }
         return left
     }
+
+    private let abandoned = ManagedAtomic(false)
+    /// A second stop signal: `drain` returns at once and the calls still up are cut.
+    public func abandonDrain() { abandoned.store(true, ordering: .relaxed) }
+    public var drainAbandoned: Bool { abandoned.load(ordering: .relaxed) }
 
     public func stop() async {
         if let monitorShard = shards.first { try? await monitorShard.loop.submit { [self] in

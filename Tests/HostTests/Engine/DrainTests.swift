@@ -53,4 +53,22 @@ struct DrainTests {
         #expect(try pbx.messages().received("BYE").count >= 1)
         #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "the callee got a BYE: \(gw.diagnostics)")
     }
+
+    /// A second SIGTERM during the drain stops at once, whatever the drain time.
+    @Test func aSecondSignalStopsAtOnce() async throws {
+        let pb = try await PatchbayUnderTest.start(top: "drain_timeout: 60")
+        defer { pb.stop() }
+        let gw = try await pb.sipp("uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false)
+        defer { _ = gw.stop() }
+        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(20))
+        defer { _ = pbx.stop() }
+        #expect(await pb.waitForLog("call setup"))
+        pb.signal(SIGTERM)
+        #expect(await pb.waitForLog("draining"))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(pb.process.isRunning, "still draining: the call is up")
+        pb.signal(SIGTERM)
+        #expect(await pb.waitForExit(timeout: .seconds(3)) != nil, "stopped within 3 s of the second signal: \(pb.log)")
+        #expect(pb.log.contains("second signal"))
+    }
 }
