@@ -29,7 +29,8 @@ final class Call {
     var a: CallLeg
     var b: CallLeg?
     /// The translated request for each target still to try, in order.
-    var pending: [RequestProcessor.Leg]
+    /// The targets still to try, in order; each one's request is made when it is tried.
+    var pending: [String]
     var currentTarget: RequestProcessor.Leg?
     var inviteB: SIPMessage?
     var bProvisional = false
@@ -64,14 +65,14 @@ final class Call {
 
     init(
         shard: Shard, site: Site, invite: SIPMessage, source: String, from address: SIPDestination, route: String,
-        legs: [RequestProcessor.Leg]
+        targets: [String]
     ) {
         self.shard = shard
         self.site = site
         self.inviteA = invite
         self.sourcePeer = source
         self.sourceAdapter = site.adapters[source]!
-        self.pending = legs
+        self.pending = targets
         let from = invite.from ?? NameAddress(uri: SIPURI(host: "invalid"))
         let to = invite.to ?? NameAddress(uri: SIPURI(host: "invalid"))
         let target = invite.nameAddresses("Contact").first?.uri ?? from.uri
@@ -97,7 +98,12 @@ final class Call {
             let (status, reason) = lastFailure ?? (404, "Not Found")
             return finishFailed(status, reason)
         }
-        let leg = pending.removeFirst()
+        let name = pending.removeFirst()
+        guard let house, let leg = RequestProcessor(site: site, explain: false).leg(for: name, house: house) else {
+            lastFailure = (503, "Service Unavailable")
+            record.attempts.append(.init(peer: name, status: 503))
+            return tryNextTarget()
+        }
         if shard.downPeers.contains(leg.peer) || shard.drainedPeers.contains(leg.peer) {
             record.attempts.append(.init(peer: leg.peer, status: 0, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
             if lastFailure == nil { lastFailure = (503, "Service Unavailable") }
@@ -253,12 +259,12 @@ final class Call {
             house.to = to
         }
         redirectsFollowed += 1
-        let result = RequestProcessor(site: site).route(house, from: sourcePeer, seed: Engine.hash(a.callID))
+        let result = RequestProcessor(site: site, explain: false).route(house, from: sourcePeer, seed: Engine.hash(a.callID))
         logger.info("following redirect", metadata: ["a": "\(a.callID)", "to": "\(number)", "outcome": "\(result.outcome)"])
         switch result.outcome {
         case .forwarded:
             self.house = house
-            pending = result.legs
+            pending = result.targets
             state = .routing
             tryNextTarget()
         case .rejected(_, let status, let reason):

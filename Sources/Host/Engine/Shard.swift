@@ -363,7 +363,7 @@ final class Shard: @unchecked Sendable {
         }
         let result: RequestProcessor.Result
         do {
-            result = try RequestProcessor(site: site).process(invite, from: peer, seed: Engine.hash(invite.callID ?? ""))
+            result = try RequestProcessor(site: site, explain: false).process(invite, from: peer, seed: Engine.hash(invite.callID ?? ""))
         } catch {
             return respond(Relay.response(500, "Server Internal Error", to: invite, toTag: newTag(), contact: nil), to: invite)
         }
@@ -386,7 +386,7 @@ final class Shard: @unchecked Sendable {
             recordSink?.submit(record)
         case .forwarded(let route):
             routeStats[route, default: RouteStats()].attempted += 1
-            let call = Call(shard: self, site: site, invite: invite, source: peer, from: source, route: route, legs: result.legs)
+            let call = Call(shard: self, site: site, invite: invite, source: peer, from: source, route: route, targets: result.targets)
             call.ringTimeout = result.ringTimeout.map { .milliseconds(Int64($0 * 1000)) }
             call.house = result.house
             calls[call.a.callID] = call

@@ -6,8 +6,8 @@ import PluginAPI
 /// the micro-benchmarks in `Benchmarks/` (a separate package, which sees only public API). Each function does to
 /// one message what the engine does to it and returns the bytes that would be sent, so nothing can be optimised
 /// away:
-/// - an initial INVITE: parse, classify, inbound adapter, route, outbound adapters (`RequestProcessor`, as
-///   `Shard.startCall`), serialise the first target's leg;
+/// - an initial INVITE: parse, classify, inbound adapter, route (`RequestProcessor` without explanations, as
+///   `Shard.startCall`), the first target's outbound adapter (as `Call.tryNextTarget`), serialise;
 /// - a response from the target: parse, both adapters (`Relay.translate`), the caller's response built from it
 ///   (`Relay.response`, as `Call.bResponse`), serialise;
 /// - an in-dialog request (BYE): parse, both adapters, the request on the other leg (`CallLeg.makeRequest`, as
@@ -37,9 +37,10 @@ public struct HotPath: Sendable {
     /// An initial request from `source`, as `Shard.startCall` handles it; the first target's request, serialised.
     public func initialRequest(_ bytes: [UInt8], from source: String) throws -> [UInt8] {
         let message = try parser.parse(bytes)
-        let result = try RequestProcessor(site: site).process(
-            message, from: source, seed: Engine.hash(message.callID ?? ""))
-        return result.legs.first?.message.serialized() ?? []
+        let processor = RequestProcessor(site: site, explain: false)
+        let result = try processor.process(message, from: source, seed: Engine.hash(message.callID ?? ""))
+        guard let house = result.house, let first = result.targets.first else { return [] }
+        return processor.leg(for: first, house: house)?.message.serialized() ?? []
     }
 
     /// A response from `target` to the request `request` received from `source`, as `Call.bResponse` relays a

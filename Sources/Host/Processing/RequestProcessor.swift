@@ -7,7 +7,15 @@ import PluginAPI
 public struct RequestProcessor: Sendable {
     public let site: Site
 
-    public init(site: Site) { self.site = site }
+    /// The CLI's `--explain` and the route tests want every step with its diff and every target's translated
+    /// request; the engine wants neither: it builds a target's request only when it tries that target (most calls
+    /// never fail over) and describes nothing.
+    public let explain: Bool
+
+    public init(site: Site, explain: Bool = true) {
+        self.site = site
+        self.explain = explain
+    }
 
     public struct Step: Sendable {
         public var title: String
@@ -20,6 +28,15 @@ public struct RequestProcessor: Sendable {
         public var message: SIPMessage
         public var calledNumber: String?
         public var callerNumber: String?
+        /// What the target's adapter did to the numbers, for `--explain`.
+        public var numberChanges: [NumberTranslation.Change] = []
+
+        public init(peer: String, message: SIPMessage, calledNumber: String? = nil, callerNumber: String? = nil) {
+            self.peer = peer
+            self.message = message
+            self.calledNumber = calledNumber
+            self.callerNumber = callerNumber
+        }
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -33,8 +50,10 @@ public struct RequestProcessor: Sendable {
         public var house: SIPMessage?
         /// The matched route's ring timeout, for the engine.
         public var ringTimeout: Double?
-        /// One per target in the order they would be tried.
+        /// One per target in the order they would be tried (with `explain`; otherwise empty, see `targets`).
         public var legs: [Leg] = []
+        /// The targets' peer names in the order they would be tried; `leg(for:house:)` makes each one's request.
+        public var targets: [String] = []
     }
 
     public enum ProcessingError: Error, CustomStringConvertible {
@@ -53,19 +72,23 @@ public struct RequestProcessor: Sendable {
             throw ProcessingError.unknownPeer(source)
         }
         var result = Result()
-        result.steps.append(
-            Step(
-                title: "classify source",
-                notes: ["peer '\(peer.name)' (\(peer.kind.rawValue), plugin \(peer.plugin), profile \(peer.profile))"],
-                diff: nil))
+        if explain {
+            result.steps.append(
+                Step(
+                    title: "classify source",
+                    notes: ["peer '\(peer.name)' (\(peer.kind.rawValue), plugin \(peer.plugin), profile \(peer.profile))"],
+                    diff: nil))
+        }
 
         var house = message
         let numberChanges = AdapterPipeline.fromPeer(&house, adapter: inbound)
         Self.removeInternalHeaders(&house, peer.internalHeaders)
-        result.steps.append(
-            Step(
-                title: "inbound adapter \(peer.plugin)/\(peer.profile): \(peer.name) dialect -> house format",
-                notes: numberChanges.map { "number \($0)" }, diff: MessageDiff(from: message, to: house)))
+        if explain {
+            result.steps.append(
+                Step(
+                    title: "inbound adapter \(peer.plugin)/\(peer.profile): \(peer.name) dialect -> house format",
+                    notes: numberChanges.map { "number \($0)" }, diff: MessageDiff(from: message, to: house)))
+        }
         result.house = house
 
         route(house, from: source, seed: seed, into: &result)
@@ -87,21 +110,27 @@ public struct RequestProcessor: Sendable {
         switch site.routes.decide(source: source, called: called, caller: caller, message: house) {
         case .noMatch:
             result.outcome = .rejected(route: nil, status: 404, reason: "Not Found")
-            result.steps.append(
-                Step(title: "route", notes: ["no route matches \(called) from \(source): 404 Not Found"], diff: nil))
+            if explain {
+                result.steps.append(
+                    Step(title: "route", notes: ["no route matches \(called) from \(source): 404 Not Found"], diff: nil))
+            }
         case .route(let route):
             switch route.action {
             case .reject(let status, let reason):
                 result.outcome = .rejected(route: route.name, status: status, reason: reason)
-                result.steps.append(
-                    Step(
-                        title: "route",
-                        notes: ["route '\(route.name)' (line \(route.position.line)) rejects: \(status) \(reason)"],
-                        diff: nil))
+                if explain {
+                    result.steps.append(
+                        Step(
+                            title: "route",
+                            notes: ["route '\(route.name)' (line \(route.position.line)) rejects: \(status) \(reason)"],
+                            diff: nil))
+                }
             case .forward:
                 let targets = route.orderedTargets(seed: seed)
                 result.outcome = .forwarded(route: route.name)
                 result.ringTimeout = route.ringTimeout
+                result.targets = targets.map(\.peer)
+                guard explain else { return }
                 result.steps.append(
                     Step(
                         title: "route",
@@ -111,26 +140,33 @@ public struct RequestProcessor: Sendable {
                             "targets in order: " + targets.map(\.peer).joined(separator: ", "),
                         ], diff: nil))
                 for target in targets {
-                    guard let targetPeer = site.peer(target.peer), let adapter = site.adapters[target.peer] else { continue }
-                    var out = house
-                    if var ruri = out.requestURI, let address = targetPeer.addresses.first {
-                        ruri.host = address.host.contains(":") ? "[\(address.host)]" : address.host
-                        ruri.port = address.port
-                        out.requestURI = ruri
-                    }
-                    Self.removeInternalHeaders(&out, targetPeer.internalHeaders)
-                    let changes = AdapterPipeline.toPeer(&out, adapter: adapter)
+                    guard let targetPeer = site.peer(target.peer), let leg = leg(for: target.peer, house: house) else { continue }
                     result.steps.append(
                         Step(
                             title: "outbound adapter \(targetPeer.plugin)/\(targetPeer.profile): house format -> \(target.peer) dialect",
-                            notes: changes.map { "number \($0)" }, diff: MessageDiff(from: house, to: out)))
-                    result.legs.append(
-                        Leg(
-                            peer: target.peer, message: out, calledNumber: out.requestURI.flatMap(Self.number(in:)),
-                            callerNumber: out.from.flatMap { Self.number(in: $0.uri) }))
+                            notes: leg.numberChanges.map { "number \($0)" }, diff: MessageDiff(from: house, to: leg.message)))
+                    result.legs.append(leg)
                 }
             }
         }
+    }
+
+    /// The request for one target: the house-format request addressed to the target and through its adapter.
+    public func leg(for target: String, house: SIPMessage) -> Leg? {
+        guard let targetPeer = site.peer(target), let adapter = site.adapters[target] else { return nil }
+        var out = house
+        if var ruri = out.requestURI, let address = targetPeer.addresses.first {
+            ruri.host = address.host.contains(":") ? "[\(address.host)]" : address.host
+            ruri.port = address.port
+            out.requestURI = ruri
+        }
+        Self.removeInternalHeaders(&out, targetPeer.internalHeaders)
+        let changes = AdapterPipeline.toPeer(&out, adapter: adapter)
+        var leg = Leg(
+            peer: target, message: out, calledNumber: out.requestURI.flatMap(Self.number(in:)),
+            callerNumber: out.from.flatMap { Self.number(in: $0.uri) })
+        leg.numberChanges = changes
+        return leg
     }
 
     static func removeInternalHeaders(_ m: inout SIPMessage, _ names: [String]) {

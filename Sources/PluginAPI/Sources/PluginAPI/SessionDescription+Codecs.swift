@@ -68,7 +68,38 @@ extension MediaDescription {
     /// The formats of the `m=` line that are RTP payload type numbers, in order, each described by its rtpmap and
     /// fmtp lines or by the static table. Other formats (`t38`, `*`) are not codecs and are left out.
     public var codecs: [Codec] {
-        formats.compactMap { isPayloadNumber($0) ? Int($0).map(codec(payloadType:)) : nil }
+        let table = codecTable()
+        return formats.compactMap { table[$0] }
+    }
+
+    /// Every payload-number format of the `m=` line as its rtpmap and fmtp lines (or the static table) describe
+    /// it, from one pass over the lines: asking about several codecs costs one scan of the section, not one per
+    /// format and per selector (SDP filtering was most of an INVITE's adapter time before).
+    func codecTable() -> [String: Codec] {
+        var table: [String: Codec] = [:]
+        for f in formats where isPayloadNumber(f) {
+            guard let pt = Int(f) else { continue }
+            table[f] = Codec.staticPayloadTypes[pt] ?? Codec(payloadType: pt, name: nil, clockRate: nil)
+        }
+        guard !table.isEmpty else { return table }
+        let audio = type.lowercased() == "audio"
+        var mapped = Set<Substring>()
+        for line in lines {
+            guard let p = Self.payloadLine(line), var codec = table[String(p.payloadType)] else { continue }
+            if p.attribute == "rtpmap", !mapped.contains(p.payloadType) {
+                mapped.insert(p.payloadType)
+                let parts = SDPLines.trimmed(p.rest).split(separator: "/", omittingEmptySubsequences: false)
+                codec.name = String(parts[0])
+                codec.clockRate = parts.count > 1 ? Int(parts[1]) : nil
+                codec.channels = parts.count > 2 ? Int(parts[2]) : (audio ? 1 : nil)
+            } else if p.attribute == "fmtp", codec.formatParameters == nil {
+                codec.formatParameters = String(SDPLines.trimmed(p.rest))
+            } else {
+                continue
+            }
+            table[String(p.payloadType)] = codec
+        }
+        return table
     }
 
     /// The payload type as this section describes it, whether or not the `m=` line lists it.
@@ -95,17 +126,22 @@ extension MediaDescription {
     /// The formats of the `m=` line that `selector` names (see `Codec.matches(_:)`), in `m=` line order. A format
     /// that is not a payload number matches a selector equal to it, so `"t38"` selects T.38.
     public func formats(matching selector: String) -> [String] {
+        formats(matching: selector, in: codecTable())
+    }
+
+    func formats(matching selector: String, in table: [String: Codec]) -> [String] {
         let lowered = SDPLines.trimmed(selector[...]).lowercased()
         return formats.filter { format in
-            guard isPayloadNumber(format), let pt = Int(format) else { return format.lowercased() == lowered }
-            return codec(payloadType: pt).matches(selector)
+            guard let codec = table[format] else { return format.lowercased() == lowered }
+            return codec.matches(selector)
         }
     }
 
     /// Removes every codec that none of `selectors` names. See `removeCodecs(_:)` for what goes with a codec and
     /// for a section left without one.
     public mutating func keepCodecs(_ selectors: [String]) {
-        let keep = Set(selectors.flatMap { formats(matching: $0) })
+        let table = codecTable()
+        let keep = Set(selectors.flatMap { formats(matching: $0, in: table) })
         removeFormats(Set(formats.filter { !keep.contains($0) }))
     }
 
@@ -119,7 +155,8 @@ extension MediaDescription {
     /// the other side correlates by position) with at least one format, the first of the original ones when
     /// every format was removed.
     public mutating func removeCodecs(_ selectors: [String]) {
-        removeFormats(Set(selectors.flatMap { formats(matching: $0) }))
+        let table = codecTable()
+        removeFormats(Set(selectors.flatMap { formats(matching: $0, in: table) }))
     }
 
     /// Moves the codecs `preference` names to the front, in the order of the list (codecs one selector names keep
@@ -127,8 +164,9 @@ extension MediaDescription {
     public mutating func orderCodecs(_ preference: [String]) {
         var ordered: [String] = []
         var placed = Set<String>()
+        let table = codecTable()
         for selector in preference {
-            for format in formats(matching: selector) where !placed.contains(format) {
+            for format in formats(matching: selector, in: table) where !placed.contains(format) {
                 ordered.append(format)
                 placed.insert(format)
             }
@@ -270,12 +308,13 @@ extension MediaDescription {
     private mutating func removeFormats(_ requested: Set<String>) {
         var remove = requested.intersection(formats)
         guard !remove.isEmpty else { return }
+        let table = codecTable()
         var grew = true
         while grew {
             grew = false
             for format in formats where !remove.contains(format) {
                 guard let i = fmtpIndex(format), let p = Self.payloadLine(lines[i]) else { continue }
-                if referencesRemoved(p.rest, format: format, remove) {
+                if referencesRemoved(p.rest, format: format, remove, table) {
                     remove.insert(format)
                     grew = true
                 }
@@ -286,7 +325,7 @@ extension MediaDescription {
             remove.remove(formats[0])
             remaining = [formats[0]]
             port = 0
-        } else if remaining.allSatisfy(isAuxiliary) {
+        } else if remaining.allSatisfy({ isAuxiliary($0, table) }) {
             port = 0
         }
         formats = remaining
@@ -295,7 +334,9 @@ extension MediaDescription {
 
     /// Whether the fmtp parameters of `format` tie it to a removed payload type: `apt=` of rtx (RFC 4588), or the
     /// `111/111` redundancy list of RED (RFC 2198).
-    private func referencesRemoved(_ parameters: Substring, format: String, _ removed: Set<String>) -> Bool {
+    private func referencesRemoved(
+        _ parameters: Substring, format: String, _ removed: Set<String>, _ table: [String: Codec]
+    ) -> Bool {
         let segments = Self.parameterSegments(parameters)
         if segments.contains(where: { segment in
             let param = Self.parameter(segment)
@@ -303,15 +344,13 @@ extension MediaDescription {
         }) {
             return true
         }
-        guard let pt = Int(format), codec(payloadType: pt).name?.lowercased() == "red", let list = segments.first
+        guard table[format]?.name?.lowercased() == "red", let list = segments.first
         else { return false }
         return SDPLines.trimmed(list).split(separator: "/").contains { removed.contains(String($0)) }
     }
 
-    private func isAuxiliary(_ format: String) -> Bool {
-        guard isPayloadNumber(format), let pt = Int(format), let name = codec(payloadType: pt).name else {
-            return false
-        }
+    private func isAuxiliary(_ format: String, _ table: [String: Codec]) -> Bool {
+        guard let name = table[format]?.name else { return false }
         return Codec.auxiliaryNames.contains(name.lowercased())
     }
 
@@ -319,9 +358,8 @@ extension MediaDescription {
     /// the rtpmap, fmtp and rtcp-fb lines, and the fmtp parameters that name other payload types (`apt=` of rtx,
     /// the redundancy list of RED), which would otherwise point at the wrong codec.
     private mutating func renumber(_ mapping: [String: String]) {
-        let red = Set(formats.filter { format in
-            Int(format).flatMap { codec(payloadType: $0).name?.lowercased() } == "red"
-        })
+        let table = codecTable()
+        let red = Set(formats.filter { table[$0]?.name?.lowercased() == "red" })
         formats = formats.map { mapping[$0] ?? $0 }
         lines = lines.map { line in
             guard let p = Self.payloadLine(line) else { return line }
