@@ -159,12 +159,16 @@ public struct SIPParser: Sendable {
     static func checkContentLength(_ bytes: [UInt8], lines: ArraySlice<Range<Int>>, bodyStart: Int?) throws {
         var values: [String] = []
         for r in lines {
-            let line = bytes[r]
-            // Continuation lines (folding) start with whitespace and carry no header name.
-            guard let first = line.first, first != 0x20, first != 0x09, let colon = line.firstIndex(of: 0x3A) else { continue }
-            let name = String(decoding: bytes[r.lowerBound..<colon], as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
-            guard name == "content-length" || name == "l" else { continue }
-            values.append(String(decoding: bytes[(colon + 1)..<r.upperBound], as: UTF8.self).trimmingCharacters(in: .whitespaces))
+            // Only `Content-Length` and its compact form `l` matter; every other line is passed over on its first
+            // byte, without building a String (this runs for every message). Continuation lines start with
+            // whitespace and carry no name.
+            guard let first = bytes[r].first, first | 0x20 == 0x63 || first | 0x20 == 0x6C,
+                let colon = bytes[r].firstIndex(of: 0x3A), Self.isContentLengthName(bytes[r.lowerBound..<colon])
+            else { continue }
+            var value = bytes[(colon + 1)..<r.upperBound]
+            while let b = value.first, b == 0x20 || b == 0x09 { value = value.dropFirst() }
+            while let b = value.last, b == 0x20 || b == 0x09 { value = value.dropLast() }
+            values.append(String(decoding: value, as: UTF8.self))
         }
         guard !values.isEmpty else { return }
         guard values.count == 1 else { throw SIPParseError("more than one Content-Length") }
@@ -175,6 +179,18 @@ public struct SIPParser: Sendable {
         if length > available {
             throw SIPParseError("Content-Length \(length) is larger than the \(available) body bytes received")
         }
+    }
+
+    private static let contentLength = Array("content-length".utf8)
+
+    /// The name before a colon, spaces around it ignored, is `Content-Length` or `l` in any case.
+    static func isContentLengthName(_ name: ArraySlice<UInt8>) -> Bool {
+        var n = name
+        while let b = n.first, b == 0x20 || b == 0x09 { n = n.dropFirst() }
+        while let b = n.last, b == 0x20 || b == 0x09 { n = n.dropLast() }
+        if n.count == 1 { return n.first! | 0x20 == 0x6C }
+        guard n.count == contentLength.count else { return false }
+        return zip(n, contentLength).allSatisfy { $0 | 0x20 == $1 }
     }
 
     private static func isTokenByte(_ b: UInt8) -> Bool {

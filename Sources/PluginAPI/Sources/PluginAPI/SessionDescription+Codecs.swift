@@ -142,7 +142,7 @@ extension MediaDescription {
     public mutating func keepCodecs(_ selectors: [String]) {
         let table = codecTable()
         let keep = Set(selectors.flatMap { formats(matching: $0, in: table) })
-        removeFormats(Set(formats.filter { !keep.contains($0) }))
+        removeFormats(Set(formats.filter { !keep.contains($0) }), table: table)
     }
 
     /// Removes the codecs `selectors` name: the payload number from the `m=` line and its `a=rtpmap`, `a=fmtp` and
@@ -156,7 +156,7 @@ extension MediaDescription {
     /// every format was removed.
     public mutating func removeCodecs(_ selectors: [String]) {
         let table = codecTable()
-        removeFormats(Set(selectors.flatMap { formats(matching: $0, in: table) }))
+        removeFormats(Set(selectors.flatMap { formats(matching: $0, in: table) }), table: table)
     }
 
     /// Moves the codecs `preference` names to the front, in the order of the list (codecs one selector names keep
@@ -305,10 +305,11 @@ extension MediaDescription {
     }
 
     /// Removes `requested` formats and everything describing them; see `removeCodecs(_:)` for the rules.
-    private mutating func removeFormats(_ requested: Set<String>) {
+    /// `table`: the section's codec table, when the caller has one already.
+    private mutating func removeFormats(_ requested: Set<String>, table given: [String: Codec]? = nil) {
         var remove = requested.intersection(formats)
         guard !remove.isEmpty else { return }
-        let table = codecTable()
+        let table = given ?? codecTable()
         var grew = true
         while grew {
             grew = false
