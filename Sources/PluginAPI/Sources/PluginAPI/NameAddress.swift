@@ -32,7 +32,7 @@ public struct NameAddress: Sendable, Hashable, CustomStringConvertible {
             return
         }
         if let lt = Self.indexOfAngle(t) {
-            guard let gt = t[lt...].firstIndex(of: ">") else { return nil }
+            guard let gt = t[lt...].utf8.firstIndex(of: 0x3E) else { return nil }
             var name = t[..<lt].trimmingSIPWhitespace()
             if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 {
                 name = name.dropFirst().dropLast()
@@ -55,19 +55,21 @@ public struct NameAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Position of the `<` that opens the URI, ignoring any inside a quoted display name.
     private static func indexOfAngle(_ t: Substring) -> Substring.Index? {
+        // Bytes, not Characters: the delimiters are ASCII (see splitOutsideQuotes).
         var inQuotes = false
-        var i = t.startIndex
-        while i < t.endIndex {
-            let c = t[i]
-            if inQuotes, c == "\\" {
-                i = t.index(after: i)
-                if i == t.endIndex { return nil }
-            } else if c == "\"" {
+        let u = t.utf8
+        var i = u.startIndex
+        while i < u.endIndex {
+            let c = u[i]
+            if inQuotes, c == 0x5C {
+                i = u.index(after: i)
+                if i == u.endIndex { return nil }
+            } else if c == 0x22 {
                 inQuotes.toggle()
-            } else if c == "<", !inQuotes {
+            } else if c == 0x3C, !inQuotes {
                 return i
             }
-            i = t.index(after: i)
+            i = u.index(after: i)
         }
         return nil
     }

@@ -28,13 +28,13 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
     /// Parses a URI; returns nil when there is no scheme or (for SIP) no host.
     public init?(_ text: String) {
         let t = Substring(text).trimmingSIPWhitespace()
-        guard let colon = t.firstIndex(of: ":") else { return nil }
+        guard let colon = t.utf8.firstIndex(of: 0x3A) else { return nil }
         let scheme = String(t[..<colon])
         guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })
         else { return nil }
         self.scheme = scheme
         var rest = t[t.index(after: colon)...]
-        if let q = rest.firstIndex(of: "?") {
+        if let q = rest.utf8.firstIndex(of: 0x3F) {
             headers = String(rest[rest.index(after: q)...])
             rest = rest[..<q]
         } else {
@@ -51,10 +51,10 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         }
         // The user part may itself hold ';' (RFC 4475 semiuri), so split user from host at the last '@' first.
         var hostPart = rest
-        if let at = rest.lastIndex(of: "@") {
+        if let at = rest.utf8.lastIndex(of: 0x40) {
             let userInfo = rest[..<at]
             hostPart = rest[rest.index(after: at)...]
-            if let pc = userInfo.firstIndex(of: ":") {
+            if let pc = userInfo.utf8.firstIndex(of: 0x3A) {
                 user = String(userInfo[..<pc])
                 password = String(userInfo[userInfo.index(after: pc)...])
             } else {
@@ -66,18 +66,18 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
             password = nil
         }
         var hostPort = hostPart
-        if let semi = hostPart.firstIndex(of: ";") {
+        if let semi = hostPart.utf8.firstIndex(of: 0x3B) {
             hostPort = hostPart[..<semi]
             parameters = [SIPParameter].parse(hostPart[hostPart.index(after: semi)...])
         } else {
             parameters = []
         }
         // IPv6 references keep their brackets in `host`.
-        if hostPort.hasPrefix("["), let close = hostPort.firstIndex(of: "]") {
+        if hostPort.hasPrefix("["), let close = hostPort.utf8.firstIndex(of: 0x5D) {
             host = String(hostPort[...close])
             let after = hostPort[hostPort.index(after: close)...]
             port = after.hasPrefix(":") ? Int(after.dropFirst()) : nil
-        } else if let pc = hostPort.lastIndex(of: ":") {
+        } else if let pc = hostPort.utf8.lastIndex(of: 0x3A) {
             host = String(hostPort[..<pc])
             guard let p = Int(hostPort[hostPort.index(after: pc)...]), (0...65535).contains(p) else { return nil }
             port = p
