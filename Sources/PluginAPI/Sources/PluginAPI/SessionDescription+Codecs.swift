@@ -240,8 +240,8 @@ extension MediaDescription {
     static func payloadLine(_ line: String) -> (attribute: Substring, payloadType: Substring, rest: Substring)? {
         guard let a = SDPLines.attribute(line), let value = a.value,
               a.name == "rtpmap" || a.name == "fmtp" || a.name == "rtcp-fb" else { return nil }
-        let pt = value.prefix(while: { $0 != " " && $0 != "\t" })
-        return (a.name, pt, value[pt.endIndex...])
+        let end = value.utf8.firstIndex { $0 == 0x20 || $0 == 0x09 } ?? value.endIndex
+        return (a.name, value[..<end], value[end...])
     }
 
     static func parameterSegments(_ rest: Substring) -> [Substring] {

@@ -194,8 +194,8 @@ enum SDPLines {
     static func attribute(_ line: String) -> (name: Substring, value: Substring?)? {
         guard line.hasPrefix("a=") else { return nil }
         let body = line.dropFirst(2)
-        guard let colon = body.firstIndex(of: ":") else { return (body, nil) }
-        return (body[..<colon], body[body.index(after: colon)...])
+        guard let colon = body.utf8.firstIndex(of: 0x3A) else { return (body, nil) }
+        return (body[..<colon], body[body.utf8.index(after: colon)...])
     }
 
     static func attributeValues(_ name: String, in lines: [String]) -> [String] {
