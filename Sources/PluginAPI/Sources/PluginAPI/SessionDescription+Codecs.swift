@@ -48,7 +48,10 @@ public struct Codec: Sendable, Hashable {
         let selector = SDPLines.trimmed(selector[...])
         if isPayloadNumber(selector) { return Int(selector) == payloadType }
         let parts = selector.split(separator: "/", omittingEmptySubsequences: false)
-        guard let name, name.lowercased() == parts[0].lowercased() else { return false }
+        // Compared as ASCII without case, with no lower-cased copies: this runs for every format and selector.
+        guard let name, name.utf8.count == parts[0].utf8.count,
+            zip(name.utf8, parts[0].utf8).allSatisfy({ asciiLower($0) == asciiLower($1) })
+        else { return false }
         if parts.count > 1 { guard let rate = Int(parts[1]), rate == clockRate else { return false } }
         if parts.count > 2 { guard let count = Int(parts[2]), count == (channels ?? 1) else { return false } }
         return true
@@ -57,6 +60,8 @@ public struct Codec: Sendable, Hashable {
     /// Formats that carry no media of their own: an `m=` line left with only these cannot carry a call.
     static let auxiliaryNames: Set<String> = ["telephone-event", "cn", "red", "rtx", "ulpfec", "flexfec"]
 }
+
+@inline(__always) func asciiLower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
 
 func isPayloadNumber<S: StringProtocol>(_ s: S) -> Bool {
     !s.isEmpty && s.utf8.count <= 3 && s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
