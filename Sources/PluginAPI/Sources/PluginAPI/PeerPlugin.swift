@@ -36,9 +36,8 @@ public enum PluginABI {
     /// Raised whenever a change to this module would break a plugin built against the previous one. It is emitted
     /// into the plugin's own image (`@_alwaysEmitIntoClient`), so the value the host reads from a plugin is the one
     /// the plugin was compiled with, not the host's.
-    /// 2: `SIPHeader` keeps its canonical name (its layout changed).
     @_alwaysEmitIntoClient
-    public static var version: Int32 { 2 }
+    public static var version: Int32 { 1 }
 
     /// The version the host was built with, for messages: "found version X, expecting version Y".
     public static let hostVersion: Int32 = version

@@ -1,20 +1,15 @@
 /// One header field line as it travels: name as written (long or compact form) and the unfolded value.
 public struct SIPHeader: Sendable, Hashable {
-    public var name: String {
-        didSet { canonicalName = SIPHeader.canonical(name) }
-    }
+    public var name: String
     public var value: String
 
     public init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
-        canonicalName = SIPHeader.canonical(name)
     }
 
-    /// The long form of the name, lower-cased, so `f`, `From` and `FROM` compare equal. Kept with the field
-    /// rather than computed: every header lookup compares it for every field of the message, and lower-casing
-    /// each time was a measurable part of the per-message cost.
-    public private(set) var canonicalName: String
+    /// The long form of the name, lower-cased, so `f`, `From` and `FROM` compare equal.
+    public var canonicalName: String { SIPHeader.canonical(name) }
 
     /// RFC 3261 section 7.3.3 and later RFCs' compact forms, mapped to the long name (lower-cased).
     public static let compactForms: [String: String] = [
