@@ -84,8 +84,25 @@ extension MediaDescription {
         var table: [String: Codec] = [:]
         for f in formats where isPayloadNumber(f) {
             guard let pt = Int(f) else { continue }
-            table[f] = Codec.staticPayloadTypes[pt] ?? Codec(payloadType: pt, name: nil, clockRate: nil)
+            table[f] = Self.baseCodec(pt)
         }
+        return describe(table)
+    }
+
+    /// The payload type as this section describes it, whether or not the `m=` line lists it.
+    public func codec(payloadType: Int) -> Codec {
+        let pt = String(payloadType)
+        return describe([pt: Self.baseCodec(payloadType)])[pt]!
+    }
+
+    private static func baseCodec(_ payloadType: Int) -> Codec {
+        Codec.staticPayloadTypes[payloadType] ?? Codec(payloadType: payloadType, name: nil, clockRate: nil)
+    }
+
+    /// Fills in `codecs` (keyed by payload number) from the section's rtpmap and fmtp lines in one pass: the first
+    /// rtpmap and the first fmtp of each number count.
+    private func describe(_ codecs: [String: Codec]) -> [String: Codec] {
+        var table = codecs
         guard !table.isEmpty else { return table }
         let audio = type.lowercased() == "audio"
         var mapped = Set<Substring>()
@@ -105,27 +122,6 @@ extension MediaDescription {
             table[String(p.payloadType)] = codec
         }
         return table
-    }
-
-    /// The payload type as this section describes it, whether or not the `m=` line lists it.
-    public func codec(payloadType: Int) -> Codec {
-        let pt = String(payloadType)
-        let audio = type.lowercased() == "audio"
-        var codec = Codec.staticPayloadTypes[payloadType] ?? Codec(payloadType: payloadType, name: nil, clockRate: nil)
-        var mapped = false
-        for line in lines {
-            guard let p = Self.payloadLine(line), p.payloadType == pt else { continue }
-            if p.attribute == "rtpmap", !mapped {
-                mapped = true
-                let parts = SDPLines.trimmed(p.rest).split(separator: "/", omittingEmptySubsequences: false)
-                codec.name = String(parts[0])
-                codec.clockRate = parts.count > 1 ? Int(parts[1]) : nil
-                codec.channels = parts.count > 2 ? Int(parts[2]) : (audio ? 1 : nil)
-            } else if p.attribute == "fmtp", codec.formatParameters == nil {
-                codec.formatParameters = String(SDPLines.trimmed(p.rest))
-            }
-        }
-        return codec
     }
 
     /// The formats of the `m=` line that `selector` names (see `Codec.matches(_:)`), in `m=` line order. A format
