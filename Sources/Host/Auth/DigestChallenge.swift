@@ -17,6 +17,8 @@ public struct DigestChallenge: Sendable, Equatable {
     public var stale: Bool
     /// From a 407's Proxy-Authenticate: the answer goes in Proxy-Authorization.
     public var isProxy = false
+    /// The header the answer goes in.
+    public var answerHeader: String { isProxy ? "Proxy-Authorization" : "Authorization" }
 
     /// Parses one challenge header value; nil when it is not a Digest challenge with realm and nonce.
     public init?(_ header: String) {
@@ -49,14 +51,11 @@ public struct DigestChallenge: Sendable, Equatable {
     ) -> String? {
         guard unsupportedReason == nil else { return nil }
         let qopChosen: String? = qop.isEmpty ? nil : (qop.contains("auth") ? "auth" : "auth-int")
-        var ha1 = Self.md5Hex("\(username):\(realm):\(password)")
-        if algorithm.uppercased() == "MD5-SESS" { ha1 = Self.md5Hex("\(ha1):\(nonce):\(cnonce)") }
-        let ha2 = qopChosen == "auth-int"
-            ? Self.md5Hex("\(method):\(uri):\(Self.md5Hex(body))") : Self.md5Hex("\(method):\(uri)")
         let nc = String(nonceCount, radix: 16)
         let ncText = String(repeating: "0", count: max(0, 8 - nc.count)) + nc
-        let response = qopChosen.map { Self.md5Hex("\(ha1):\(nonce):\(ncText):\(cnonce):\($0):\(ha2)") }
-            ?? Self.md5Hex("\(ha1):\(nonce):\(ha2)")
+        let response = Self.response(
+            username: username, realm: realm, password: password, method: method, uri: uri, nonce: nonce,
+            algorithm: algorithm, qop: qopChosen, nonceCount: ncText, cnonce: cnonce, body: body)
         var parts = [
             "username=\"\(Self.quoted(username))\"", "realm=\"\(Self.quoted(realm))\"", "nonce=\"\(Self.quoted(nonce))\"",
             "uri=\"\(Self.quoted(uri))\"", "response=\"\(response)\"", "algorithm=\(algorithm)",
@@ -65,6 +64,21 @@ public struct DigestChallenge: Sendable, Equatable {
         if let qopChosen { parts += ["qop=\(qopChosen)", "nc=\(ncText)", "cnonce=\"\(Self.quoted(cnonce))\""] }
         return "Digest " + parts.joined(separator: ", ")
     }
+
+    /// The `response` value of RFC 2617 section 3.2.2.1, for an answer Patchbay sends and for one it checks:
+    /// MD5 or MD5-sess, no qop (RFC 2069), qop=auth or qop=auth-int (which hashes the body).
+    static func response(
+        username: String, realm: String, password: String, method: String, uri: String, nonce: String,
+        algorithm: String, qop: String?, nonceCount: String, cnonce: String, body: [UInt8] = []
+    ) -> String {
+        var ha1 = md5Hex("\(username):\(realm):\(password)")
+        if algorithm.uppercased() == "MD5-SESS" { ha1 = md5Hex("\(ha1):\(nonce):\(cnonce)") }
+        let ha2 = qop == "auth-int" ? md5Hex("\(method):\(uri):\(md5Hex(body))") : md5Hex("\(method):\(uri)")
+        return qop.map { md5Hex("\(ha1):\(nonce):\(nonceCount):\(cnonce):\($0):\(ha2)") } ?? md5Hex("\(ha1):\(nonce):\(ha2)")
+    }
+
+    /// A client nonce for an answer with qop.
+    static func cnonce() -> String { String(UInt64.random(in: 0...UInt64.max), radix: 16) }
 
     /// The auth-params of a `Digest ...` header value (a challenge or an Authorization), names lowercased and
     /// quotes removed; nil when the scheme is not Digest.
@@ -131,6 +145,14 @@ public struct DigestChallenge: Sendable, Equatable {
 }
 
 extension DigestChallenge {
+    /// The challenge of a 401 or 407 to answer with credentials for `realm` (nil: any realm): the first one
+    /// Patchbay can answer, else the first naming that realm (its `unsupportedReason` says why it cannot be
+    /// answered), else nil.
+    static func preferred(in response: SIPMessage, realm: String?) -> DigestChallenge? {
+        let usable = challenges(in: response).challenges.filter { realm == nil || $0.realm == realm }
+        return usable.first { $0.unsupportedReason == nil } ?? usable.first
+    }
+
     /// The challenges a 401 or 407 carries, in order, with the header name the answer goes in.
     public static func challenges(in response: SIPMessage) -> (challenges: [DigestChallenge], answerHeader: String) {
         let proxy = response.statusCode == 407

@@ -51,15 +51,11 @@ struct DigestVerifier: Sendable {
         guard let uri = p["uri"], !uri.isEmpty else { return .refused("no uri in the answer") }
         let algorithm = (p["algorithm"] ?? "MD5").uppercased()
         guard algorithm == "MD5" else { return .refused("algorithm \(algorithm)") }
-        let ha1 = DigestChallenge.md5Hex("\(username):\(realm):\(password)")
-        let ha2 = DigestChallenge.md5Hex("\(method):\(uri)")
-        let expected: String
-        if let qop = p["qop"]?.lowercased() {
-            guard qop == "auth", let nc = p["nc"], let cnonce = p["cnonce"] else { return .refused("qop \(qop)") }
-            expected = DigestChallenge.md5Hex("\(ha1):\(nonce):\(nc):\(cnonce):auth:\(ha2)")
-        } else {
-            expected = DigestChallenge.md5Hex("\(ha1):\(nonce):\(ha2)")
-        }
+        let qop = p["qop"]?.lowercased()
+        if let qop { guard qop == "auth", p["nc"] != nil, p["cnonce"] != nil else { return .refused("qop \(qop)") } }
+        let expected = DigestChallenge.response(
+            username: username, realm: realm, password: password, method: method, uri: uri, nonce: nonce,
+            algorithm: algorithm, qop: qop, nonceCount: p["nc"] ?? "", cnonce: p["cnonce"] ?? "")
         guard p["response"]?.lowercased() == expected else { return .refused("wrong password") }
         return seconds > ts && seconds - ts > nonceLifetime ? .stale : .accepted
     }

@@ -26,19 +26,19 @@ extension Shard {
         _ response: SIPMessage, to request: SIPMessage, peer: String, destination: SIPDestination
     ) -> SIPMessage? {
         guard case .request(let method, _, _) = request.startLine, method != "ACK", method != "CANCEL", let cseq = request.cseq else { return nil }
-        let (challenges, header) = DigestChallenge.challenges(in: response)
         guard let credentials = site.configuration.peer(named: peer)?.credentials else {
             logger.warning("peer challenged a request but has no 'auth' credentials", metadata: ["peer": "\(peer)", "method": "\(method)", "status": "\(response.statusCode ?? 0)"])
             return nil
         }
-        let usable = challenges.filter { credentials.realm == nil || $0.realm == credentials.realm }
-        guard let challenge = usable.first(where: { $0.unsupportedReason == nil }) else {
-            let why = usable.first?.unsupportedReason ?? "no digest challenge for realm \(credentials.realm ?? "any")"
+        let preferred = DigestChallenge.preferred(in: response, realm: credentials.realm)
+        guard let challenge = preferred, challenge.unsupportedReason == nil else {
+            let why = preferred?.unsupportedReason ?? "no digest challenge for realm \(credentials.realm ?? "any")"
             logger.warning("cannot answer the peer's challenge", metadata: ["peer": "\(peer)", "method": "\(method)", "reason": "\(why)"])
             return nil
         }
         // Our answer was already in the request: a new challenge means the credentials were refused, unless the
         // server only says the nonce went stale.
+        let header = challenge.answerHeader
         if request.hasHeader(header), !challenge.stale {
             logger.warning("peer refused our credentials", metadata: ["peer": "\(peer)", "method": "\(method)", "realm": "\(challenge.realm)"])
             return nil
@@ -46,7 +46,7 @@ extension Shard {
         guard case .request(_, let uri, _) = request.startLine,
             let value = challenge.answer(
                 method: method, uri: uri, username: credentials.username, password: credentials.password,
-                cnonce: Self.cnonce(), body: request.body)
+                cnonce: DigestChallenge.cnonce(), body: request.body)
         else { return nil }
         var next = request
         if let via = next.headers.firstIndex(where: { $0.canonicalName == "via" }) {
@@ -56,6 +56,4 @@ extension Shard {
         next.setHeader(header, value)
         return next
     }
-
-    static func cnonce() -> String { String(UInt64.random(in: 0...UInt64.max), radix: 16) }
 }

@@ -108,9 +108,7 @@ final class PeerRegistrar: @unchecked Sendable {
             let granted = grantedExpires(r) ?? requested
             return granted > 0 ? .accepted(expires: granted) : .failed("registrar granted 0 seconds")
         case 401, 407:
-            let (challenges, _) = DigestChallenge.challenges(in: r)
-            let usable = challenges.filter { binding.credentials?.realm == nil || $0.realm == binding.credentials?.realm }
-            guard let challenge = usable.first(where: { $0.unsupportedReason == nil }) ?? usable.first else {
+            guard let challenge = DigestChallenge.preferred(in: r, realm: binding.credentials?.realm) else {
                 return .failed("\(status) without a digest challenge we can answer")
             }
             return .challenged(challenge)
@@ -156,9 +154,9 @@ final class PeerRegistrar: @unchecked Sendable {
             guard let credentials = b.credentials,
                 let value = challenge.answer(
                     method: "REGISTER", uri: uri, username: credentials.username, password: credentials.password,
-                    cnonce: Shard.cnonce())
+                    cnonce: DigestChallenge.cnonce())
             else { return nil }
-            register.headers.append(SIPHeader(challenge.isProxy ? "Proxy-Authorization" : "Authorization", value))
+            register.headers.append(SIPHeader(challenge.answerHeader, value))
         }
         return register
     }
