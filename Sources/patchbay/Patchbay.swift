@@ -181,7 +181,7 @@ struct Run: AsyncParsableCommand {
         var iterator = signals.makeAsyncIterator()
         guard let sig = await iterator.next() else { return }
         let counters = await engine.counters
-        let drainSeconds = drainTimeout ?? reloader.currentSite.configuration.drainSeconds
+        let drainSeconds = drainTimeout ?? engine.currentSite.configuration.drainSeconds
         logger.notice(
             "draining",
             metadata: [

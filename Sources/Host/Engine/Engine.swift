@@ -87,12 +87,7 @@ public final class Engine: @unchecked Sendable {
         // TLS: one listener per entry, each presenting its own certificate; outbound connections to TLS peers are
         // made by the first one's pool, with the peer's client context.
         let contexts = tlsContexts
-        let peersByAddress = Dictionary(
-            site.configuration.peers.filter { $0.transport == .tls }.compactMap { peer -> (SocketAddress, String)? in
-                guard let a = peer.addresses.first, let address = try? SocketAddress.makeAddressResolvingHost(a.host, port: a.port) else { return nil }
-                return (address, peer.name)
-            }, uniquingKeysWith: { first, _ in first })
-        let peerNames = NIOLockedValueBox(peersByAddress)
+        let peerNames = NIOLockedValueBox(Self.tlsPeers(site, routing))
         self.tlsPeerNames = peerNames
         for (n, l) in tlsListeners.enumerated() {
             var configuration = TCPTransport.Configuration()
@@ -199,20 +194,11 @@ public final class Engine: @unchecked Sendable {
             guard !udp.isEmpty else { return false }
             udp[min(destination.listener, udp.count - 1)].send(bytes, to: destination.address, from: index)
             return true
-        case .tcp:
-            guard !tcp.isEmpty else { return false }
+        case .tcp, .tls:
+            let streams = destination.transport == .tcp ? tcp : tls
+            guard !streams.isEmpty else { return false }
             // Responses reuse the connection the request came on (the transport keys it by the remote address).
-            let future = tcp[min(destination.listener, tcp.count - 1)].send(bytes, to: destination.address)
-            if let message {
-                future.whenFailure { [unowned self] _ in
-                    let shard = self.shards[index]
-                    shard.loop.execute { shard.transportFailed(sending: message) }
-                }
-            }
-            return true
-        case .tls:
-            guard !tls.isEmpty else { return false }
-            let future = tls[min(destination.listener, tls.count - 1)].send(bytes, to: destination.address)
+            let future = streams[min(destination.listener, streams.count - 1)].send(bytes, to: destination.address)
             if let message {
                 future.whenFailure { [unowned self] _ in
                     let shard = self.shards[index]
@@ -251,20 +237,25 @@ public final class Engine: @unchecked Sendable {
             warning: reason)
     }
 
+    /// TLS peers by the address Patchbay connects to (resolved once, by SiteRouting), to pick the client context
+    /// of an outbound connection; the first peer in the configuration wins an address two of them share.
+    private static func tlsPeers(_ site: Site, _ routing: SiteRouting) -> [SocketAddress: String] {
+        var names: [SocketAddress: String] = [:]
+        for peer in site.configuration.peers where peer.transport == .tls {
+            guard let address = routing.addresses[peer.name]?.address, names[address] == nil else { continue }
+            names[address] = peer.name
+        }
+        return names
+    }
+
     /// Puts a new site in force. Calls in progress finish with the snapshot they started with.
     public func install(_ newSite: Site) {
         routesVersion.wrappingIncrement(ordering: .relaxed)
         routesLoadedAt.withLockedValue { $0 = Date() }
         siteBox.withLockedValue { $0 = newSite }
         tlsContexts.withLockedValue { $0 = newSite.tls }
-        tlsPeerNames?.withLockedValue { names in
-            names = [:]
-            for peer in newSite.configuration.peers where peer.transport == .tls {
-                guard let a = peer.addresses.first, let address = try? SocketAddress.makeAddressResolvingHost(a.host, port: a.port) else { continue }
-                if names[address] == nil { names[address] = peer.name }
-            }
-        }
         let routing = SiteRouting(site: newSite)
+        tlsPeerNames?.withLockedValue { $0 = Self.tlsPeers(newSite, routing) }
         for p in routing.problems { logger.warning("\(p)") }
         site = newSite
         for shard in shards { shard.loop.execute { shard.install(newSite, routing: routing) } }
@@ -276,8 +267,6 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    /// Calls in progress and requests refused for coming from no known peer, summed over the shards (each read on
-    /// its own loop). Logged at shutdown now; the metrics endpoint will export them.
     /// Takes `peer` out of routing (no new calls; calls in progress go on), or puts it back.
     public func setDrained(_ peer: String, _ drained: Bool) async {
         for shard in shards {
@@ -356,6 +345,8 @@ public final class Engine: @unchecked Sendable {
         public var overloadRejections = 0
     }
 
+    /// Calls in progress and what protection refused, summed over the shards (each read on its own loop); logged
+    /// when Patchbay stops.
     public var counters: Counters {
         get async {
             var total = Counters()

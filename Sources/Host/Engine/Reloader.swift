@@ -18,7 +18,7 @@ public final class Reloader: @unchecked Sendable {
     public private(set) var reloads = 0
     public private(set) var rejected = 0
     /// The last reload attempt and its result, for the status page and the API.
-    public private(set) var lastReload: EngineStatus.Reload?
+    private var lastReload: EngineStatus.Reload?
 
     public init(engine: Engine, site: Site, configurationFile: String, logger: Logger) {
         self.engine = engine
@@ -46,9 +46,6 @@ public final class Reloader: @unchecked Sendable {
         t.resume()
         timer = t
     }
-
-    /// The site in force (read on the reload queue, so never half-replaced).
-    public var currentSite: Site { queue.sync { site } }
 
     public func stop() {
         timer?.cancel()
