@@ -28,7 +28,6 @@ final class Call {
     var state: State = .routing
     var a: CallLeg
     var b: CallLeg?
-    /// The translated request for each target still to try, in order.
     /// The targets still to try, in order; each one's request is made when it is tried.
     var pending: [String]
     var currentTarget: RequestProcessor.Leg?
@@ -82,9 +81,7 @@ final class Call {
             routeSet: invite.values("Record-Route"), localCSeq: 0, remoteCSeq: invite.cseq?.number ?? 0)
         a.localURI.tag = nil
         a.remoteURI.tag = nil
-        record = CallRecord(aCallID: a.callID, source: source, route: route)
-        record.calledIn = invite.requestURI?.user
-        record.callerIn = invite.from?.uri.user
+        record = CallRecord(invite: invite, source: source, route: route)
     }
 
     var logger: Logger { shard.logger }

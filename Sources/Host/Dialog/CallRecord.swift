@@ -1,4 +1,5 @@
 import Foundation
+import PluginAPI
 
 /// One call as operators look it up later (the call records store) and as the setup and end log lines tell it:
 /// both legs' Call-IDs, where it came from, the route, every target tried in order with its answer, the numbers
@@ -48,6 +49,13 @@ public struct CallRecord: Sendable, Equatable {
         self.source = source
         self.route = route
         self.setupTime = setupTime
+    }
+
+    /// The record of a call starting with `invite` from `source`: its Call-ID and the numbers as sent.
+    init(invite: SIPMessage, source: String, route: String?) {
+        self.init(aCallID: invite.callID ?? "", source: source, route: route)
+        calledIn = invite.requestURI?.user
+        callerIn = invite.from?.uri.user
     }
 
     /// The B leg's Call-ID of the last target tried.

@@ -79,7 +79,13 @@ final class Shard: @unchecked Sendable {
         }
     }
 
-    var activeCalls: Int { Set(calls.values.map(ObjectIdentifier.init)).count }
+    /// Each call once: `calls` holds a call under both its legs' Call-IDs.
+    private var uniqueCalls: [Call] {
+        var seen = Set<ObjectIdentifier>()
+        return calls.values.filter { seen.insert(ObjectIdentifier($0)).inserted }
+    }
+
+    var activeCalls: Int { uniqueCalls.count }
 
     /// A new snapshot: calls in progress keep the site they started with.
     func install(_ site: Site, routing: SiteRouting) {
@@ -194,8 +200,7 @@ final class Shard: @unchecked Sendable {
     /// End of the drain time: every call still here is ended cleanly (BYE to both sides of an answered call; 503
     /// to a caller still waiting, CANCEL to its target) rather than cut by the process exiting.
     func endAllCalls() {
-        var seen = Set<ObjectIdentifier>()
-        for call in calls.values where seen.insert(ObjectIdentifier(call)).inserted { call.shutdown() }
+        for call in uniqueCalls { call.shutdown() }
     }
 
     func submit(_ record: CallRecord) {
@@ -208,8 +213,7 @@ final class Shard: @unchecked Sendable {
 
     /// This shard's calls for the status page.
     func callStatus() -> [EngineStatus.Call] {
-        var seen = Set<ObjectIdentifier>()
-        return calls.values.filter { seen.insert(ObjectIdentifier($0)).inserted }.map { call in
+        uniqueCalls.map { call in
             EngineStatus.Call(
                 aCallID: call.a.callID, bCallID: call.b?.callID, source: call.sourcePeer, target: call.currentTarget?.peer,
                 route: call.record.route, called: call.record.calledHouse ?? call.record.calledIn,
@@ -375,9 +379,7 @@ final class Shard: @unchecked Sendable {
             respond(Relay.response(status, reason, to: invite, toTag: newTag(), contact: nil), to: invite)
             // A call the routing table refused is still a call attempt an operator looks for (barred numbers,
             // unknown DIDs): it gets a record, with no target tried.
-            var record = CallRecord(aCallID: invite.callID ?? "", source: peer, route: route)
-            record.calledIn = invite.requestURI?.user
-            record.callerIn = invite.from?.uri.user
+            var record = CallRecord(invite: invite, source: peer, route: route)
             record.calledHouse = result.house?.requestURI?.user
             record.callerHouse = result.house?.from?.uri.user
             record.result = status
