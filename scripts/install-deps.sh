@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Patchbay builds and tests with, when any is missing. Needs root (or sudo).
+# With arguments, installs those packages instead (scripts/bench-deps.sh names the benchmark's).
 set -euo pipefail
 packages=(libosip2-dev sip-tester openssl libsqlite3-dev chromium)
+[ $# -gt 0 ] && packages=("$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
