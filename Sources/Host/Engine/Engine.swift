@@ -328,9 +328,6 @@ public final class Engine: @unchecked Sendable {
                 name: r.name, match: r.matchSummary, action: r.actionSummary, attempted: stats.attempted,
                 answered: stats.answered, failed: stats.failed)
         }
-        metrics.gauges(
-            activeCalls: calls.count, transactions: transactions,
-            peersUp: Dictionary(uniqueKeysWithValues: peers.map { ($0.name, $0.up) }))
         return EngineStatus(
             startedAt: startedAt, peers: peers, calls: calls.sorted { $0.setupTime < $1.setupTime }, routes: routes,
             routesVersion: routesVersion.load(ordering: .relaxed), routesLoadedAt: routesLoadedAt.withLockedValue { $0 },

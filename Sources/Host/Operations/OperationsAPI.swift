@@ -59,7 +59,11 @@ public struct OperationsAPI: Sendable {
             let status = await engine.status(lastReload: reloader?.lastReloadResult)
             return Response(status: 200, contentType: "text/html; charset=utf-8", body: Array(StatusPage.render(status, token: token).utf8))
         case "GET /metrics":
-            _ = await engine.status(lastReload: nil)  // refreshes the gauges read at scrape time
+            // Gauges are values of the moment: read from the engine when scraped.
+            let status = await engine.status(lastReload: nil)
+            engine.metrics.gauges(
+                activeCalls: status.calls.count, transactions: status.transactions,
+                peersUp: Dictionary(uniqueKeysWithValues: status.peers.map { ($0.name, $0.up) }))
             let histogram = await engine.processingHistogram()
             return Response(
                 status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",

@@ -1,6 +1,5 @@
 import CoreMetrics
 import Foundation
-import NIOConcurrencyHelpers
 import Prometheus
 
 /// Patchbay's metrics, recorded through swift-metrics into one Prometheus registry that `/metrics` exposes. An

@@ -31,7 +31,7 @@ public struct TLSContexts: Sendable {
                 if let ca = listener.clientCA { c.trustRoots = .certificates(try Self.certificates(ca)) }
                 servers.append(try NIOSSLContext(configuration: c))
             } catch {
-                diagnostics.error(listener.position, "TLS listener: \(Self.describe(error))")
+                diagnostics.error(listener.position, "TLS listener: \(error)")
             }
         }
         for peer in configuration.peers where peer.transport == .tls {
@@ -58,7 +58,7 @@ public struct TLSContexts: Sendable {
                 let sni = name.flatMap { (try? SocketAddress(ipAddress: $0, port: 0)) == nil ? $0 : nil }
                 clients[peer.name] = (try NIOSSLContext(configuration: c), sni)
             } catch {
-                diagnostics.error(settings.position, "peer '\(peer.name)': TLS: \(Self.describe(error))")
+                diagnostics.error(settings.position, "peer '\(peer.name)': TLS: \(error)")
             }
         }
     }
@@ -105,6 +105,4 @@ public struct TLSContexts: Sendable {
             throw FileError(description: "'\(path)' is not a PEM private key (\(error))")
         }
     }
-
-    private static func describe(_ error: any Error) -> String { "\(error)" }
 }
