@@ -36,7 +36,7 @@ struct DigestVerifier: Sendable {
         _ request: SIPMessage, method: String, username: String, password: String, realm: String,
         now seconds: UInt64
     ) -> Outcome {
-        let answers = request.headers.filter { $0.canonicalName == "authorization" || $0.canonicalName == "proxy-authorization" }
+        let answers = request.headers.filter { $0.hasName("authorization") || $0.hasName("proxy-authorization") }
             .compactMap { DigestChallenge.parameters($0.value) }
             .filter { $0["realm"] == realm }
         guard let p = answers.first else { return .missing }

@@ -18,7 +18,7 @@ enum Relay {
     /// The relayable content of `message` (headers that are not leg headers, and the body with its type).
     static func content(of message: SIPMessage) -> SIPMessage {
         var m = message
-        m.headers.removeAll { legHeaders.contains($0.canonicalName) && $0.canonicalName != "content-type" }
+        m.headers.removeAll { legHeaders.contains($0.canonicalName) && !$0.hasName("content-type") }
         return m
     }
 
@@ -48,7 +48,7 @@ enum Relay {
         _ status: Int, _ reason: String, to request: SIPMessage, toTag: String?, contact: String?,
         content: SIPMessage? = nil
     ) -> SIPMessage {
-        var headers: [SIPHeader] = request.headers.filter { $0.canonicalName == "via" }
+        var headers: [SIPHeader] = request.headers.filter { $0.hasName("via") }
         for name in ["From", "To", "Call-ID", "CSeq"] {
             guard var value = request.header(name) else { continue }
             if name == "To", let toTag, var to = NameAddress(value), to.tag == nil {

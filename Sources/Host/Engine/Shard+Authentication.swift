@@ -49,7 +49,7 @@ extension Shard {
                 cnonce: DigestChallenge.cnonce(), body: request.body)
         else { return nil }
         var next = request
-        if let via = next.headers.firstIndex(where: { $0.canonicalName == "via" }) {
+        if let via = next.headers.firstIndex(where: { $0.hasName("via") }) {
             next.headers[via] = SIPHeader("Via", self.via(for: destination))
         }
         next.setHeader("CSeq", "\(cseq.number + 1) \(method)")

@@ -118,16 +118,16 @@ public struct InviteClientTransaction: ClientTransactionMachine, Sendable {
         var uri = ""
         if case .request(_, let requestURI, _) = request.startLine { uri = requestURI }
         var headers: [SIPHeader] = []
-        if let viaField = request.headers.first(where: { $0.canonicalName == "via" }),
+        if let viaField = request.headers.first(where: { $0.hasName("via") }),
             let topVia = request.values("Via").first
         {
             headers.append(SIPHeader(viaField.name, topVia))
         }
         headers.append(SIPHeader("Max-Forwards", "70"))
-        headers += request.headers.filter { $0.canonicalName == "route" }
-        headers += request.headers.filter { $0.canonicalName == "from" }
-        headers += response.headers.filter { $0.canonicalName == "to" }
-        headers += request.headers.filter { $0.canonicalName == "call-id" }
+        headers += request.headers.filter { $0.hasName("route") }
+        headers += request.headers.filter { $0.hasName("from") }
+        headers += response.headers.filter { $0.hasName("to") }
+        headers += request.headers.filter { $0.hasName("call-id") }
         if let cseq = request.cseq { headers.append(SIPHeader("CSeq", "\(cseq.number) ACK")) }
         return SIPMessage(
             startLine: .request(method: "ACK", uri: uri, version: request.transactionSIPVersion), headers: headers)

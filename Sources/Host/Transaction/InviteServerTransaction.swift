@@ -122,7 +122,7 @@ public struct InviteServerTransaction: ServerTransactionMachine, Sendable {
     public static func makeTrying(for request: SIPMessage) -> SIPMessage {
         var headers: [SIPHeader] = []
         for name in ["via", "from", "to", "call-id", "cseq", "timestamp"] {
-            headers += request.headers.filter { $0.canonicalName == name }
+            headers += request.headers.filter { $0.hasName(name) }
         }
         return SIPMessage(
             startLine: .response(version: request.transactionSIPVersion, status: 100, reason: "Trying"),

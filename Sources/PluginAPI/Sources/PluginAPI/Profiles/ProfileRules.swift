@@ -144,11 +144,16 @@ extension ProfileRules {
 extension Array where Element == String {
     /// Header-name matching for strip lists: case-insensitive, `*` at the end is a prefix.
     public func matchesHeader(_ header: SIPHeader) -> Bool {
-        let name = header.canonicalName
+        // Compared byte by byte without case: this runs for every header of every message against every entry.
+        let name = header.canonicalName.utf8
         return contains { entry in
-            let e = entry.lowercased()
-            if e.hasSuffix("*") { return name.hasPrefix(String(e.dropLast())) }
-            return SIPHeader.canonical(e) == name
+            let e = entry.utf8
+            if e.last == UInt8(ascii: "*") {
+                let stem = e.dropLast()
+                return name.count >= stem.count && zip(name, stem).allSatisfy { $0 == SIPHeader.lower($1) }
+            }
+            if e.count == 1 { return SIPHeader.canonical(entry).utf8.elementsEqual(name) }
+            return name.count == e.count && name.elementsEqual(e) { $0 == SIPHeader.lower($1) }
         }
     }
 }
