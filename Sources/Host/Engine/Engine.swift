@@ -172,7 +172,13 @@ public final class Engine: @unchecked Sendable {
             return
         }
         let shard = shards[shardIndex(for: message.callID ?? "")]
-        shard.loop.execute { shard.receive(message, from: source, receivedAt: receivedAt) }
+        // A message for a call this loop owns runs now: queueing it as a task would cost an allocation and the
+        // loop's task lock per message for nothing.
+        if shard.loop.inEventLoop {
+            shard.receive(message, from: source, receivedAt: receivedAt)
+        } else {
+            shard.loop.execute { shard.receive(message, from: source, receivedAt: receivedAt) }
+        }
     }
 
     private func transmit(_ message: SIPMessage, to destination: SIPDestination, from index: Int) {

@@ -35,7 +35,7 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
 
     public init?(request: SIPMessage) {
         guard case .request(let requestMethod, let uri, _) = request.startLine,
-            let topVia = request.values("Via").first, let via = ViaValue(topVia)
+            let topVia = request.topVia, let via = ViaValue(topVia)
         else { return nil }
         let method = requestMethod == "ACK" ? "INVITE" : requestMethod
         if let branch = via.branch, branch.hasPrefix(Self.magicCookie) {
@@ -51,7 +51,7 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init?(response: SIPMessage) {
-        guard !response.isRequest, let topVia = response.values("Via").first, let via = ViaValue(topVia),
+        guard !response.isRequest, let topVia = response.topVia, let via = ViaValue(topVia),
             let branch = via.branch, branch.hasPrefix(Self.magicCookie), let cseq = response.cseq
         else { return nil }
         self.init(identity: .branch(branch: branch, sentBy: via.sentBy), method: cseq.method)
@@ -113,24 +113,41 @@ struct ViaValue: Sendable {
     var sentBy: String
     var parameters: [(name: String, value: String?)]
 
-    init?(_ text: String) {
-        let paramParts = text.split(separator: ";", omittingEmptySubsequences: false)
-        let head = paramParts[0]
-        let protocolParts = head.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
-        guard protocolParts.count == 3 else { return nil }
-        // The third part is "transport LWS sent-by": the first token is the transport, the rest the sent-by.
-        let tail = protocolParts[2].drop { $0 == " " || $0 == "\t" }
-        guard let space = tail.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return nil }
-        transport = tail[..<space].uppercased()
-        sentBy = String(tail[space...].filter { $0 != " " && $0 != "\t" }).lowercased()
-        guard !transport.isEmpty, !sentBy.isEmpty else { return nil }
-        parameters = paramParts.dropFirst().compactMap { part in
-            let trimmed = part.trimmedSIPSpace()
-            guard !trimmed.isEmpty else { return nil }
-            guard let eq = trimmed.firstIndex(of: "=") else { return (trimmed.lowercased(), nil) }
-            let name = trimmed[..<eq].trimmedSIPSpace().lowercased()
-            let value = trimmed[trimmed.index(after: eq)...].trimmedSIPSpace()
-            return (name, value)
+    init?<S: StringProtocol>(_ text: S) where S.SubSequence == Substring {
+        // Byte scans over the UTF-8 view: every delimiter is ASCII, and this runs for every message received
+        // (transaction matching) where Character-level splitting showed up in profiles.
+        let u = text.utf8
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+        let semicolon = u.firstIndex(of: 0x3B) ?? u.endIndex
+        // sent-protocol "SIP / 2.0 / transport": the transport follows the second slash.
+        guard let slash1 = u[..<semicolon].firstIndex(of: 0x2F),
+            let slash2 = u[u.index(after: slash1)..<semicolon].firstIndex(of: 0x2F)
+        else { return nil }
+        var i = u.index(after: slash2)
+        while i < semicolon, isSpace(u[i]) { i = u.index(after: i) }
+        let transportStart = i
+        while i < semicolon, !isSpace(u[i]) { i = u.index(after: i) }
+        guard i < semicolon, transportStart < i else { return nil }
+        transport = String(decoding: u[transportStart..<i], as: UTF8.self).uppercased()
+        var sentByBytes: [UInt8] = []
+        for b in u[i..<semicolon] where !isSpace(b) { sentByBytes.append(b >= 0x41 && b <= 0x5A ? b | 0x20 : b) }
+        guard !sentByBytes.isEmpty else { return nil }
+        sentBy = String(decoding: sentByBytes, as: UTF8.self)
+        parameters = []
+        var rest = semicolon
+        while rest < u.endIndex {
+            let start = u.index(after: rest)
+            let end = u[start...].firstIndex(of: 0x3B) ?? u.endIndex
+            rest = end
+            let part = Substring(text[start..<end]).trimmedSIPSpace()
+            guard !part.isEmpty else { continue }
+            guard let eq = part.utf8.firstIndex(of: 0x3D) else {
+                parameters.append((part.lowercased(), nil))
+                continue
+            }
+            let name = part[..<eq].trimmedSIPSpace().lowercased()
+            let value = part[part.utf8.index(after: eq)...].trimmedSIPSpace()
+            parameters.append((name, value))
         }
     }
 
@@ -145,11 +162,13 @@ struct ViaValue: Sendable {
     }
 }
 
-extension StringProtocol {
+extension Substring {
     fileprivate func trimmedSIPSpace() -> String {
-        var s = Substring(self)
-        while let first = s.first, first == " " || first == "\t" { s.removeFirst() }
-        while let last = s.last, last == " " || last == "\t" { s.removeLast() }
-        return String(s)
+        let u = utf8
+        var a = u.startIndex
+        var b = u.endIndex
+        while a < b, u[a] == 0x20 || u[a] == 0x09 { a = u.index(after: a) }
+        while b > a, u[u.index(before: b)] == 0x20 || u[u.index(before: b)] == 0x09 { b = u.index(before: b) }
+        return String(decoding: u[a..<b], as: UTF8.self)
     }
 }

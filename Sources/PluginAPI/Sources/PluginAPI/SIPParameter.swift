@@ -66,13 +66,24 @@ extension Substring {
 
 /// Splits on `separator` outside double quotes and angle brackets, the way SIP list values and parameters nest.
 func splitOutsideQuotes(_ text: Substring, separator: Character) -> [Substring] {
+    guard let sep = separator.asciiValue else { return [text] }
+    var parts: [Substring] = []
+    var rest = text
+    while true {
+        guard let i = firstOutsideQuotes(rest, sep) else { break }
+        parts.append(rest[..<i])
+        rest = rest[rest.utf8.index(after: i)...]
+    }
+    parts.append(rest)
+    return parts
+}
+
+/// The first `separator` byte outside double quotes and angle brackets.
+func firstOutsideQuotes(_ text: Substring, _ separator: UInt8) -> Substring.Index? {
     // On UTF-8 bytes, not Characters: every delimiter here is ASCII, and a byte of a multi-byte character
     // (0x80 and up) never equals one, so the split points are the same at a fraction of the cost (Character
     // iteration runs grapheme breaking on every step, and this runs for every name-addr and URI read).
-    guard let sep = separator.asciiValue else { return [text] }
-    var parts: [Substring] = []
     let u = text.utf8
-    var start = u.startIndex
     var inQuotes = false
     var angle = 0
     var i = u.startIndex
@@ -91,12 +102,10 @@ func splitOutsideQuotes(_ text: Substring, separator: Character) -> [Substring] 
             angle += 1
         } else if c == 0x3E {
             angle = Swift.max(0, angle - 1)
-        } else if c == sep && angle == 0 {
-            parts.append(text[start..<i])
-            start = u.index(after: i)
+        } else if c == separator && angle == 0 {
+            return i
         }
         i = u.index(after: i)
     }
-    parts.append(text[start...])
-    return parts
+    return nil
 }

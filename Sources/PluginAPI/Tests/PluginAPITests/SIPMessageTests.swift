@@ -161,4 +161,28 @@ import Testing
         #expect(m.header("Remote-Party-ID") == "<sip:+4930@x>;party=calling;screen=yes;privacy=full")
         #expect(!m.hasHeader("P-Asserted-Identity"))
     }
+
+    @Test func headerNamesMatchWithoutCaseAndInCompactForm() throws {
+        for (short, long) in SIPHeader.compactForms {
+            #expect(SIPHeader(short, "x").hasName(long))
+            #expect(SIPHeader(short.uppercased(), "x").hasName(long))
+            #expect(SIPHeader.canonical(short.uppercased()) == long)
+        }
+        #expect(SIPHeader("P-Asserted-IDENTITY", "x").hasName("p-asserted-identity"))
+        #expect(!SIPHeader("P-Asserted-Identity", "x").hasName("p-asserted-identitx"))
+        #expect(!SIPHeader("To", "x").hasName("t"), "a compact form is not its own long name")
+        #expect(SIPHeader("q", "x").hasName("q"), "a one-letter name that is no compact form is itself")
+        #expect(!SIPHeader("Via", "x").hasName("vi"))
+        #expect(["User-Agent", "x-*"].matchesHeader(SIPHeader("user-agent", "a")))
+        #expect(["User-Agent", "x-*"].matchesHeader(SIPHeader("X-Custom", "a")))
+        #expect(!["User-Agent", "x-*"].matchesHeader(SIPHeader("Via", "a")))
+        #expect(["f"].matchesHeader(SIPHeader("From", "a")), "a compact entry strips the long form too")
+    }
+
+    @Test func topViaIsTheFirstEntryOfTheFirstField() throws {
+        var m = SIPMessage(startLine: .request(method: "BYE", uri: "sip:a@b", version: "SIP/2.0"))
+        #expect(m.topVia == nil)
+        m.headers = [SIPHeader("v", "  SIP/2.0/UDP a;branch=\"x,y\" , SIP/2.0/UDP b"), SIPHeader("Via", "SIP/2.0/UDP c")]
+        #expect(m.topVia == "SIP/2.0/UDP a;branch=\"x,y\"", "a comma inside quotes does not end the entry")
+    }
 }
