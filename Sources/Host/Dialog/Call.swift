@@ -44,7 +44,7 @@ final class Call {
         }
     }
     private var redirectsFollowed = 0
-    private var ringTimer: Scheduled<Void>?
+    private var ringTimer: TimerQueue.Handle?
     /// The target rang too long and was cancelled by Patchbay: its 487 means "try the next one".
     private var ringExpired = false
     var lastFailure: (Int, String)?
@@ -55,7 +55,7 @@ final class Call {
     private var ackSentB: Bool { ackB != nil }
     /// Kept to answer the callee's 2xx retransmissions with the same ACK (with the SDP answer, if any).
     private var ackB: SIPMessage?
-    var retransmit200: Scheduled<Void>?
+    var retransmit200: TimerQueue.Handle?
     var retransmitInterval: TimeAmount = .milliseconds(500)
     var retransmitDeadline: NIODeadline = .now()
     var record: CallRecord
@@ -181,7 +181,7 @@ final class Call {
             shard.respond(Relay.response(status, reasonOf(r), to: inviteA, toTag: a.localTag, contact: shard.contact(user: nil, for: a.destination), content: content), to: inviteA)
             return
         }
-        ringTimer?.cancel()
+        if let t = ringTimer { shard.timers.cancel(t) }
         if status < 300 {
             bLeg.remoteTag = r.to?.tag
             if let contact = r.nameAddresses("Contact").first?.uri { bLeg.remoteTarget = contact }
@@ -279,7 +279,7 @@ final class Call {
     }
 
     private func startRingTimer(_ after: TimeAmount) {
-        ringTimer = shard.loop.assumeIsolated().scheduleTask(in: after) { [weak self] in
+        ringTimer = shard.timers.schedule(in: after) { [weak self] in
             guard let self, self.state == .early || self.state == .routing, !self.cancelled else { return }
             self.ringExpired = true
             self.sendCancelB()
@@ -313,7 +313,7 @@ final class Call {
     }
 
     private func schedule200() {
-        retransmit200 = shard.loop.assumeIsolated().scheduleTask(in: retransmitInterval) { [weak self] in
+        retransmit200 = shard.timers.schedule(in: retransmitInterval) { [weak self] in
             guard let self, let ok = self.answer200, self.state == .confirmed else { return }
             if NIODeadline.now() >= self.retransmitDeadline {
                 self.answer200 = nil
@@ -333,10 +333,10 @@ final class Call {
         guard let bLeg = b, let cseq = inviteB?.cseq?.number else { return }
         var ack = bLeg.makeACK(cseq: cseq, via: shard.via(for: bLeg.destination))
         // RFC 3261 section 22.1: the ACK for a 2xx carries the credentials the INVITE carried.
-        ack.headers += (inviteB?.headers ?? []).filter { $0.canonicalName == "authorization" || $0.canonicalName == "proxy-authorization" }
+        ack.headers += (inviteB?.headers ?? []).filter { $0.hasName("authorization") || $0.hasName("proxy-authorization") }
         if let answer, !answer.body.isEmpty, let target = currentTarget, let targetAdapter = site.adapters[target.peer] {
             let content = Relay.translate(Relay.content(of: answer), from: sourceAdapter, to: targetAdapter)
-            ack.headers += content.headers.filter { $0.canonicalName == "content-type" }
+            ack.headers += content.headers.filter { $0.hasName("content-type") }
             ack.body = content.body
         }
         ackB = ack
@@ -351,7 +351,7 @@ final class Call {
         case "ACK":
             if fromA {
                 answer200 = nil
-                retransmit200?.cancel()
+                if let t = retransmit200 { shard.timers.cancel(t) }
                 if delayedOffer, !ackSentB { sendAckB(answer: request) }
             }
         case "BYE":
@@ -485,7 +485,7 @@ final class Call {
 
     private func hangUpA() {
         state = .ending
-        retransmit200?.cancel()
+        if let t = retransmit200 { shard.timers.cancel(t) }
         let bye = a.makeRequest("BYE", via: shard.via(for: a.destination), contact: shard.contact(user: nil, for: a.destination))
         shard.sendRequest(bye, to: a.destination, peer: a.peer) { [weak self] _ in self?.end(by: "callee hung up") }
     }
@@ -503,9 +503,9 @@ final class Call {
 
     private func end(by reason: String) {
         guard state != .ended else { return }
-        ringTimer?.cancel()
+        if let t = ringTimer { shard.timers.cancel(t) }
         state = .ended
-        retransmit200?.cancel()
+        if let t = retransmit200 { shard.timers.cancel(t) }
         if record.endedBy == nil { record.endedBy = reason }
         // A target still being tried when the call ends (the caller cancelled) has no answer of its own.
         if attemptOpen { closeAttempt(cancelled ? 487 : 0) }

@@ -31,6 +31,8 @@ final class Shard: @unchecked Sendable {
     private(set) var site: Site
     private var routing: SiteRouting
     private var layer: TransactionLayer<SIPDestination>!
+    /// The loop's timers, shared by the transactions and the calls.
+    var timers: TimerQueue { layer.timers }
     private var calls: [String: Call] = [:]
     private(set) var unknownSourceCount = 0
     /// Peers the health monitor reported down; routing skips them.
@@ -252,23 +254,22 @@ final class Shard: @unchecked Sendable {
     /// RFC 3261 section 18.2.1 and RFC 3581: record where the request really came from in its top Via, so the
     /// response goes back through NATs and to the right port.
     static func stampVia(_ message: inout SIPMessage, source: SocketAddress) {
-        guard let index = message.headers.firstIndex(where: { $0.canonicalName == "via" }),
-            let ip = source.ipAddress, let port = source.port
+        guard let index = message.headers.firstIndex(where: { $0.hasName("via") }), let top = message.topVia,
+            let via = ViaValue(top), let ip = source.ipAddress, let port = source.port
         else { return }
-        var entries = splitVia(message.headers[index].value)
-        guard var top = entries.first else { return }
-        let sentBy = top.split(separator: ";", maxSplits: 1).first.map { $0.split(whereSeparator: { $0 == " " }).last ?? "" } ?? ""
-        let host = sentBy.hasPrefix("[") ? String(sentBy.prefix { $0 != "]" }.dropFirst()) : String(sentBy.split(separator: ":").first ?? "")
-        if host != ip, !top.contains(";received=") { top += ";received=\(ip)" }
-        if let r = top.range(of: ";rport"), !top[r.upperBound...].hasPrefix("=") {
-            top.replaceSubrange(r, with: ";rport=\(port)")
+        let host = via.sentBy.hasPrefix("[")
+            ? String(via.sentBy.dropFirst().prefix { $0 != "]" }) : String(via.sentBy.prefix { $0 != ":" })
+        let addReceived = host != ip.lowercased() && !via.parameters.contains { $0.name == "received" }
+        let fillRport = via.parameters.contains { $0.name == "rport" && $0.value == nil }
+        guard addReceived || fillRport else { return }
+        // Only the top entry changes; the rest of the field keeps its bytes.
+        var stamped = String(top)
+        if fillRport, let r = stamped.range(of: ";rport"), !stamped[r.upperBound...].hasPrefix("=") {
+            stamped.replaceSubrange(r, with: ";rport=\(port)")
         }
-        entries[0] = top
-        message.headers[index].value = entries.joined(separator: ", ")
-    }
-
-    private static func splitVia(_ value: String) -> [String] {
-        value.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        if addReceived { stamped += ";received=\(ip)" }
+        let value = message.headers[index].value
+        message.headers[index].value = String(value[..<top.startIndex]) + stamped + value[top.endIndex...]
     }
 
     private func handleRequest(_ request: SIPMessage, from source: SIPDestination) {

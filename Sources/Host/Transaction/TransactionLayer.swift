@@ -26,6 +26,8 @@ public enum TransactionLayerError: Error, Hashable, Sendable {
 /// is the transport's business.
 public final class TransactionLayer<Destination> {
     public let eventLoop: any EventLoop
+    /// The loop's timer queue; the layer's timers run on it, and so may the TU's (a call's ring timeout).
+    public let timers: TimerQueue
     /// The timers of every transaction; `reliableTransport` is the default when a call does not say.
     public let settings: TransactionSettings
     /// Called when a server transaction gives up: Timer H fired (no ACK for a 300-699) or the transport failed.
@@ -43,6 +45,7 @@ public final class TransactionLayer<Destination> {
         send: @escaping (SIPMessage, Destination) -> Void
     ) {
         self.eventLoop = eventLoop
+        self.timers = TimerQueue(eventLoop: eventLoop)
         self.settings = settings
         self.send = send
     }
@@ -171,8 +174,8 @@ public final class TransactionLayer<Destination> {
     /// Forgets every transaction and cancels its timers without calling anyone: for shutting the loop down.
     public func removeAll() {
         eventLoop.assertInEventLoop()
-        for entry in clients.values { entry.cancelTimers() }
-        for entry in servers.values { entry.cancelTimers() }
+        for entry in clients.values { entry.cancelTimers(in: timers) }
+        for entry in servers.values { entry.cancelTimers(in: timers) }
         clients.removeAll()
         servers.removeAll()
         ackAliases.removeAll()
@@ -208,7 +211,7 @@ public final class TransactionLayer<Destination> {
                     self.perform(entry.machine.timerFired(timer), for: entry)
                 }
             case .cancelTimer(let timer):
-                entry.cancelTimer(timer)
+                entry.cancelTimer(timer, in: timers)
             case .timedOut:
                 callbacks.append { entry.onFailure(.timeout) }
             case .transportError:
@@ -237,7 +240,7 @@ public final class TransactionLayer<Destination> {
                     self.perform(entry.machine.timerFired(timer), for: entry)
                 }
             case .cancelTimer(let timer):
-                entry.cancelTimer(timer)
+                entry.cancelTimer(timer, in: timers)
             case .timedOut:
                 failures.append(.timeout)
             case .transportError:
@@ -257,27 +260,23 @@ public final class TransactionLayer<Destination> {
     ) {
         // A send that failed synchronously may already have ended the transaction while its actions still run.
         guard !entry.isRemoved else { return }
-        entry.cancelTimer(timer)
-        entry.generation &+= 1
-        let generation = entry.generation
-        let scheduled = eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak entry] in
-            // Tasks due at the same instant run as one batch, so one may fire after another cancelled it: only the
-            // handle the entry still holds for this timer counts.
-            guard let entry, !entry.isRemoved, entry.timers[timer]?.generation == generation else { return }
+        entry.cancelTimer(timer, in: timers)
+        // A cancelled timer never fires (the queue forgets it), so the handle needs no generation check.
+        entry.timers[timer] = timers.schedule(in: delay) { [weak entry] in
+            guard let entry, !entry.isRemoved else { return }
             entry.timers[timer] = nil
             fire()
         }
-        entry.timers[timer] = (generation, scheduled)
     }
 
     private func remove(_ entry: ClientEntry) {
-        entry.cancelTimers()
+        entry.cancelTimers(in: timers)
         entry.isRemoved = true
         if clients[entry.key] === entry { clients[entry.key] = nil }
     }
 
     private func remove(_ entry: ServerEntry) {
-        entry.cancelTimers()
+        entry.cancelTimers(in: timers)
         entry.isRemoved = true
         if servers[entry.key] === entry { servers[entry.key] = nil }
         for alias in entry.aliases where ackAliases[alias] == entry.key { ackAliases[alias] = nil }
@@ -287,18 +286,17 @@ public final class TransactionLayer<Destination> {
 
     private class Entry {
         let key: TransactionKey
-        var timers: [TransactionTimer: (generation: UInt64, scheduled: Scheduled<Void>)] = [:]
-        var generation: UInt64 = 0
+        var timers: [TransactionTimer: TimerQueue.Handle] = [:]
         var isRemoved = false
 
         init(key: TransactionKey) { self.key = key }
 
-        func cancelTimer(_ timer: TransactionTimer) {
-            timers.removeValue(forKey: timer)?.scheduled.cancel()
+        func cancelTimer(_ timer: TransactionTimer, in queue: TimerQueue) {
+            if let handle = timers.removeValue(forKey: timer) { queue.cancel(handle) }
         }
 
-        func cancelTimers() {
-            for (_, running) in timers { running.scheduled.cancel() }
+        func cancelTimers(in queue: TimerQueue) {
+            for (_, handle) in timers { queue.cancel(handle) }
             timers.removeAll()
         }
     }

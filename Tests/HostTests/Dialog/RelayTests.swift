@@ -59,4 +59,16 @@ import Testing
         Shard.stampVia(&same, source: try SocketAddress(ipAddress: "10.0.0.5", port: 5070))
         #expect(same.values("Via").first == "SIP/2.0/UDP 10.0.0.5:5070;branch=z9hG4bK-1;rport=5070", "no received= when the host matches")
     }
+
+    @Test func onlyTheTopEntryOfACommaSeparatedViaIsStamped() throws {
+        var m = Self.invite
+        m.setValues("Via", [])
+        m.headers.insert(SIPHeader("v", " SIP/2.0/UDP [2001:DB8::5]:5070 ;branch=z9hG4bK-1,SIP/2.0/TCP  10.0.0.1 ;branch=z9hG4bK-0"), at: 0)
+        Shard.stampVia(&m, source: try SocketAddress(ipAddress: "2001:db8::5", port: 5070))
+        #expect(m.headers[0].value == " SIP/2.0/UDP [2001:DB8::5]:5070 ;branch=z9hG4bK-1,SIP/2.0/TCP  10.0.0.1 ;branch=z9hG4bK-0",
+                "same host (case aside) and no rport: nothing to stamp")
+        Shard.stampVia(&m, source: try SocketAddress(ipAddress: "192.0.2.9", port: 5999))
+        #expect(m.headers[0].value == " SIP/2.0/UDP [2001:DB8::5]:5070 ;branch=z9hG4bK-1;received=192.0.2.9,SIP/2.0/TCP  10.0.0.1 ;branch=z9hG4bK-0",
+                "the second entry keeps its bytes")
+    }
 }
