@@ -175,7 +175,7 @@ final class Call {
             if !bProvisional, let ringTimeout { startRingTimer(ringTimeout) }
             bProvisional = true
             if cancelled || ringExpired { return sendCancelB() }
-            if let tag = r.to?.tag { bLeg.remoteTag = tag; b = bLeg }
+            if let tag = r.toTag { bLeg.remoteTag = tag; b = bLeg }
             state = .early
             let content = Relay.translate(Relay.content(of: r), from: targetAdapter, to: sourceAdapter)
             shard.respond(Relay.response(status, reasonOf(r), to: inviteA, toTag: a.localTag, contact: shard.contact(user: nil, for: a.destination), content: content), to: inviteA)
@@ -183,7 +183,7 @@ final class Call {
         }
         if let t = ringTimer { shard.timers.cancel(t) }
         if status < 300 {
-            bLeg.remoteTag = r.to?.tag
+            bLeg.remoteTag = r.toTag
             if let contact = r.nameAddresses("Contact").first?.uri { bLeg.remoteTarget = contact }
             bLeg.routeSet = r.values("Record-Route").reversed()
             b = bLeg

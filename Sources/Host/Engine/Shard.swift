@@ -282,7 +282,7 @@ final class Shard: @unchecked Sendable {
             return
         }
         let callID = request.callID ?? ""
-        if request.to?.tag != nil || request.method == "CANCEL" || request.method == "ACK" {
+        if request.toTag != nil || request.method == "CANCEL" || request.method == "ACK" {
             if let call = calls[callID] {
                 call.inDialogRequest(request, fromA: call.a.callID == callID)
             } else if request.method != "ACK" {

@@ -45,7 +45,7 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
         guard let callID = request.callID, let cseq = request.cseq else { return nil }
         self.init(
             identity: .rfc2543(
-                requestURI: uri, toTag: request.to?.tag, fromTag: request.from?.tag, callID: callID, cseq: cseq.number,
+                requestURI: uri, toTag: request.toTag, fromTag: request.fromTag, callID: callID, cseq: cseq.number,
                 topVia: via.normalized),
             method: method)
     }

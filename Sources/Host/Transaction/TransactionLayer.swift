@@ -135,7 +135,7 @@ public final class TransactionLayer<Destination> {
             status >= 300
         {
             // RFC 2543 peers: the ACK will carry this response's To tag, which the INVITE did not have.
-            let alias = key.replacingToTag(with: response.to?.tag)
+            let alias = key.replacingToTag(with: response.toTag)
             if alias != key {
                 ackAliases[alias] = key
                 entry.aliases.append(alias)

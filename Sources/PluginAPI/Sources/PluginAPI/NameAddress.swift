@@ -33,24 +33,39 @@ public struct NameAddress: Sendable, Hashable, CustomStringConvertible {
         }
         if let lt = Self.indexOfAngle(t) {
             guard let gt = t[lt...].utf8.firstIndex(of: 0x3E) else { return nil }
-            var name = t[..<lt].trimmingSIPWhitespace()
-            if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 {
-                name = name.dropFirst().dropLast()
-                displayName = String(name)
+            let name = t[..<lt].trimmingSIPWhitespace()
+            let n = name.utf8
+            if n.count >= 2, n.first == 0x22, n.last == 0x22 {
+                displayName = String(name[n.index(after: n.startIndex)..<n.index(before: n.endIndex)])
             } else {
                 displayName = name.isEmpty ? nil : String(name)
             }
-            guard let uri = SIPURI(String(t[t.index(after: lt)..<gt])) else { return nil }
+            guard let uri = SIPURI(parsing: t[t.utf8.index(after: lt)..<gt]) else { return nil }
             self.uri = uri
-            parameters = [SIPParameter].parse(t[t.index(after: gt)...])
+            parameters = [SIPParameter].parse(t[t.utf8.index(after: gt)...])
         } else {
             // addr-spec form: parameters after the URI belong to the header (RFC 3261 section 20.10).
             let parts = splitOutsideQuotes(t, separator: ";")
-            guard let uri = SIPURI(String(parts[0])) else { return nil }
+            guard let uri = SIPURI(parsing: parts[0]) else { return nil }
             displayName = nil
             self.uri = uri
             parameters = parts.count > 1 ? [SIPParameter].parse(t[parts[1].startIndex...]) : []
         }
+    }
+
+    /// The `tag` parameter of a name-addr value, without parsing its URI: dialog matching reads the To tag of every
+    /// request and response.
+    static func tag(in text: String) -> String? {
+        let t = Substring(text)
+        let parameters: Substring
+        if let lt = indexOfAngle(t) {
+            guard let gt = t[lt...].utf8.firstIndex(of: 0x3E) else { return nil }
+            parameters = t[t.utf8.index(after: gt)...]
+        } else {
+            guard let semi = firstOutsideQuotes(t, 0x3B) else { return nil }
+            parameters = t[semi...]
+        }
+        return [SIPParameter].parse(parameters)[parameter: "tag"]
     }
 
     /// Position of the `<` that opens the URI, ignoring any inside a quoted display name.

@@ -135,6 +135,12 @@ public struct SIPMessage: Sendable, Equatable {
 
     public var callID: String? { header("Call-ID") }
 
+    /// `to?.tag` without parsing the To URI.
+    public var toTag: String? { header("To").flatMap(NameAddress.tag(in:)) }
+
+    /// `from?.tag` without parsing the From URI.
+    public var fromTag: String? { header("From").flatMap(NameAddress.tag(in:)) }
+
     /// The topmost Via entry (the first of the first Via field), trimmed: what transaction matching and the
     /// received/rport stamp read. Cheaper than `values("Via").first`, which splits every entry of every field.
     public var topVia: Substring? {

@@ -36,7 +36,8 @@ extension Array where Element == SIPParameter {
             guard !p.isEmpty else { return nil }
             if let eq = p.utf8.firstIndex(of: 0x3D) {
                 return SIPParameter(
-                    String(p[..<eq]).trimmedSIP(), String(p[p.index(after: eq)...]).trimmedSIP())
+                    String(p[..<eq].trimmingSIPWhitespace()),
+                    String(p[p.utf8.index(after: eq)...].trimmingSIPWhitespace()))
             }
             return SIPParameter(String(p), nil)
         }
@@ -45,7 +46,9 @@ extension Array where Element == SIPParameter {
 
 extension String {
     func caseInsensitiveEquals(_ other: String) -> Bool {
-        utf8.count == other.utf8.count && lowercased() == other.lowercased()
+        // ASCII case folding on bytes: parameter names are tokens, and lower-cased copies of both sides per
+        // comparison showed in profiles (every tag lookup).
+        utf8.count == other.utf8.count && utf8.elementsEqual(other.utf8) { SIPHeader.lower($0) == SIPHeader.lower($1) }
     }
 
     func trimmedSIP() -> String { String(Substring(self).trimmingSIPWhitespace()) }

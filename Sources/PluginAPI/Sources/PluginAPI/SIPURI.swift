@@ -23,24 +23,32 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         self.headers = headers
     }
 
-    public var isTel: Bool { scheme.lowercased() == "tel" }
+    public var isTel: Bool { Self.isTel(scheme) }
+
+    private static func isTel(_ scheme: String) -> Bool {
+        scheme.utf8.count == 3 && scheme.utf8.elementsEqual("tel".utf8) { SIPHeader.lower($0) == $1 }
+    }
 
     /// Parses a URI; returns nil when there is no scheme or (for SIP) no host.
-    public init?(_ text: String) {
-        let t = Substring(text).trimmingSIPWhitespace()
+    public init?(_ text: String) { self.init(parsing: Substring(text)) }
+
+    /// Parses a URI inside a larger value (a name-addr's `<...>`) without copying it out first.
+    init?(parsing text: Substring) {
+        let t = text.trimmingSIPWhitespace()
         guard let colon = t.utf8.firstIndex(of: 0x3A) else { return nil }
+        // Bytes, not Characters, throughout: the delimiters are ASCII (see splitOutsideQuotes).
+        let schemeBytes = t.utf8[..<colon]
+        guard !schemeBytes.isEmpty, schemeBytes.allSatisfy({ Self.isSchemeByte($0) }) else { return nil }
         let scheme = String(t[..<colon])
-        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })
-        else { return nil }
         self.scheme = scheme
-        var rest = t[t.index(after: colon)...]
+        var rest = t[t.utf8.index(after: colon)...]
         if let q = rest.utf8.firstIndex(of: 0x3F) {
-            headers = String(rest[rest.index(after: q)...])
+            headers = String(rest[rest.utf8.index(after: q)...])
             rest = rest[..<q]
         } else {
             headers = nil
         }
-        if scheme.lowercased() == "tel" {
+        if Self.isTel(scheme) {
             let parts = splitOutsideQuotes(rest, separator: ";")
             user = String(parts[0])
             password = nil
@@ -53,10 +61,10 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         var hostPart = rest
         if let at = rest.utf8.lastIndex(of: 0x40) {
             let userInfo = rest[..<at]
-            hostPart = rest[rest.index(after: at)...]
+            hostPart = rest[rest.utf8.index(after: at)...]
             if let pc = userInfo.utf8.firstIndex(of: 0x3A) {
                 user = String(userInfo[..<pc])
-                password = String(userInfo[userInfo.index(after: pc)...])
+                password = String(userInfo[userInfo.utf8.index(after: pc)...])
             } else {
                 user = String(userInfo)
                 password = nil
@@ -68,24 +76,31 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         var hostPort = hostPart
         if let semi = hostPart.utf8.firstIndex(of: 0x3B) {
             hostPort = hostPart[..<semi]
-            parameters = [SIPParameter].parse(hostPart[hostPart.index(after: semi)...])
+            parameters = [SIPParameter].parse(hostPart[hostPart.utf8.index(after: semi)...])
         } else {
             parameters = []
         }
         // IPv6 references keep their brackets in `host`.
-        if hostPort.hasPrefix("["), let close = hostPort.utf8.firstIndex(of: 0x5D) {
-            host = String(hostPort[...close])
-            let after = hostPort[hostPort.index(after: close)...]
-            port = after.hasPrefix(":") ? Int(after.dropFirst()) : nil
+        if hostPort.utf8.first == 0x5B, let close = hostPort.utf8.firstIndex(of: 0x5D) {
+            let afterClose = hostPort.utf8.index(after: close)
+            host = String(hostPort[..<afterClose])
+            let after = hostPort[afterClose...]
+            port = after.utf8.first == 0x3A ? Int(after[after.utf8.index(after: after.startIndex)...]) : nil
         } else if let pc = hostPort.utf8.lastIndex(of: 0x3A) {
             host = String(hostPort[..<pc])
-            guard let p = Int(hostPort[hostPort.index(after: pc)...]), (0...65535).contains(p) else { return nil }
+            guard let p = Int(hostPort[hostPort.utf8.index(after: pc)...]), (0...65535).contains(p) else { return nil }
             port = p
         } else {
             host = String(hostPort)
             port = nil
         }
         if host.isEmpty { return nil }
+    }
+
+    private static func isSchemeByte(_ b: UInt8) -> Bool {
+        // RFC 3986 scheme characters: ASCII letters, digits, + - .
+        (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2B || b == 0x2D
+            || b == 0x2E
     }
 
     public var description: String {

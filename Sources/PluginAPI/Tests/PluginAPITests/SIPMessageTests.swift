@@ -185,4 +185,20 @@ import Testing
         m.headers = [SIPHeader("v", "  SIP/2.0/UDP a;branch=\"x,y\" , SIP/2.0/UDP b"), SIPHeader("Via", "SIP/2.0/UDP c")]
         #expect(m.topVia == "SIP/2.0/UDP a;branch=\"x,y\"", "a comma inside quotes does not end the entry")
     }
+
+    @Test func tagsReadWithoutParsingTheURIAgreeWithTheParsedValue() throws {
+        let values = [
+            "\"A;tag=no <x>\" <sip:a@b;tag=uri>;tag=abc", "<sip:a@b>", "sip:a@b;tag=plain", "sip:a@b",
+            "<sip:a@b>;TAG=Upper;x=1", "\"q\\\" <\" <sip:a@b>;tag=esc",
+        ]
+        for v in values {
+            var m = SIPMessage(startLine: .response(version: "SIP/2.0", status: 200, reason: "OK"))
+            m.headers = [SIPHeader("t", v), SIPHeader("From", v)]
+            #expect(m.toTag == m.to?.tag, "\(v)")
+            #expect(m.fromTag == m.from?.tag, "\(v)")
+        }
+        var m = SIPMessage(startLine: .response(version: "SIP/2.0", status: 200, reason: "OK"))
+        m.headers = [SIPHeader("To", "\"A;tag=no <x>\" <sip:a@b;tag=uri>;tag=abc")]
+        #expect(m.toTag == "abc")
+    }
 }
