@@ -45,20 +45,24 @@ public struct Codec: Sendable, Hashable {
     /// case-insensitively, optionally narrowed by clock rate and channels (`"telephone-event/8000"`,
     /// `"opus/48000/2"`), which tells apart the 8 kHz and 48 kHz telephone-events of a WebRTC offer.
     public func matches(_ selector: String) -> Bool {
-        let selector = SDPLines.trimmed(selector[...])
-        if isPayloadNumber(selector) { return Int(selector) == payloadType }
-        let parts = selector.split(separator: "/", omittingEmptySubsequences: false)
-        // Compared as ASCII without case, with no lower-cased copies: this runs for every format and selector.
-        guard let name, name.utf8.count == parts[0].utf8.count,
-            zip(name.utf8, parts[0].utf8).allSatisfy({ asciiLower($0) == asciiLower($1) })
-        else { return false }
-        if parts.count > 1 { guard let rate = Int(parts[1]), rate == clockRate else { return false } }
-        if parts.count > 2 { guard let count = Int(parts[2]), count == (channels ?? 1) else { return false } }
-        return true
+        CodecSelector(selector).matches(self)
     }
 
     /// Formats that carry no media of their own: an `m=` line left with only these cannot carry a call.
     static let auxiliaryNames: Set<String> = ["telephone-event", "cn", "red", "rtx", "ulpfec", "flexfec"]
+
+    /// Whether `name` is one of `auxiliaryNames`, compared without a lower-cased copy.
+    static func isAuxiliary(_ name: String) -> Bool {
+        guard SDPLines.isASCII(name.utf8) else { return auxiliaryNames.contains(name.lowercased()) }
+        return auxiliaryNames.contains { SDPLines.lowercased(name, equals: $0) }
+    }
+
+    /// `staticPayloadTypes` by number: an array lookup where a format is described.
+    fileprivate static let staticByNumber: [Codec?] = {
+        var table = [Codec?](repeating: nil, count: 128)
+        for (pt, codec) in staticPayloadTypes { table[pt] = codec }
+        return table
+    }()
 }
 
 @inline(__always) func asciiLower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
@@ -67,83 +71,274 @@ func isPayloadNumber<S: StringProtocol>(_ s: S) -> Bool {
     !s.isEmpty && s.utf8.count <= 3 && s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
 }
 
+/// A codec selector (`"PCMU"`, `"18"`, `"opus/48000/2"`) taken apart once, so that matching it against every format
+/// of a section splits and trims nothing.
+struct CodecSelector {
+    /// The selector without surrounding blanks.
+    let text: Substring
+    /// The payload type, when the selector is all digits.
+    let payloadType: Int?
+    let name: Substring
+    /// The clock rate, when the selector gives one (nil inside: it gives one that is not a number).
+    let clockRate: Int??
+    let channels: Int??
+    private let isASCII: Bool
+
+    init(_ selector: String) {
+        let text = SDPLines.trimmed(selector[...])
+        self.text = text
+        isASCII = SDPLines.isASCII(text.utf8)
+        payloadType = isPayloadNumber(text) ? Int(text) : nil
+        if isASCII {
+            // At most the three parts that count, found on bytes.
+            let u = text.utf8
+            let first = u.firstIndex(of: 0x2F)
+            let second = first.flatMap { u[u.index(after: $0)...].firstIndex(of: 0x2F) }
+            let third = second.flatMap { u[u.index(after: $0)...].firstIndex(of: 0x2F) }
+            name = text[..<(first ?? text.endIndex)]
+            clockRate = first.map { Int(text[u.index(after: $0)..<(second ?? text.endIndex)]) }
+            channels = second.map { Int(text[u.index(after: $0)..<(third ?? text.endIndex)]) }
+            return
+        }
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        name = parts[0]
+        clockRate = parts.count > 1 ? .some(Int(parts[1])) : nil
+        channels = parts.count > 2 ? .some(Int(parts[2])) : nil
+    }
+
+    func matches(_ codec: Codec) -> Bool {
+        if let payloadType { return payloadType == codec.payloadType }
+        // Compared as ASCII without case, with no lower-cased copies: this runs for every format and selector.
+        guard let codecName = codec.name, codecName.utf8.count == name.utf8.count,
+            zip(codecName.utf8, name.utf8).allSatisfy({ asciiLower($0) == asciiLower($1) })
+        else { return false }
+        if let clockRate { guard let rate = clockRate, rate == codec.clockRate else { return false } }
+        if let channels { guard let count = channels, count == (codec.channels ?? 1) else { return false } }
+        return true
+    }
+
+    /// Whether a format that is not a payload number (`t38`) is this selector, without case.
+    func matches(format: String) -> Bool {
+        guard isASCII, SDPLines.isASCII(format.utf8) else { return format.lowercased() == text.lowercased() }
+        return format.utf8.count == text.utf8.count
+            && zip(format.utf8, text.utf8).allSatisfy { asciiLower($0) == asciiLower($1) }
+    }
+}
+
+/// What a section says about one format of its `m=` line (or one payload number), found in one pass over the lines
+/// by `MediaDescription.describe`.
+struct FormatEntry {
+    /// The format packed by `key(_:)`, nil when it must be compared as a String.
+    let key: UInt64?
+    /// The codec, for a payload number.
+    var codec: Codec?
+    /// Whether an rtpmap has described `codec`: only the first counts.
+    var mapped = false
+    /// The index in `lines` of its first `a=fmtp`.
+    var fmtp: Int?
+    /// Scratch for the editing operations: the format is to go (or, for `orderCodecs`, has been placed).
+    var marked = false
+
+    init(_ format: String, codec: Codec?) {
+        key = SDPLines.withBytes(format) { Self.key($0, 0..<$0.count) }
+        self.codec = codec
+    }
+
+    /// A short ASCII text as one integer (its bytes, its length in the top byte) so that the payload numbers of
+    /// lines and formats compare as integers; nil for text longer than seven bytes or not ASCII.
+    static func key(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt64? {
+        guard range.count <= 7 else { return nil }
+        var key = UInt64(range.count) << 56
+        for i in range {
+            guard bytes[i] < 0x80 else { return nil }
+            key |= UInt64(bytes[i]) << (8 * UInt64(i - range.lowerBound))
+        }
+        return key
+    }
+}
+
+/// The parts of an `a=rtpmap:` / `a=fmtp:` / `a=rtcp-fb:` line as byte ranges, as `payloadLine` splits it.
+struct PayloadLineBytes {
+    enum Attribute { case rtpmap, fmtp, rtcpFB }
+    let attribute: Attribute
+    let payloadType: Range<Int>
+    /// From the end of the payload type to the end of the line.
+    let rest: Range<Int>
+
+    init?(_ b: UnsafeBufferPointer<UInt8>) {
+        // The attribute name is ASCII and ends at the first colon, so bytes decide what `payloadLine` decides
+        // with Substrings; the byte after "a=" is then ASCII, so "a=" is a whole-Character prefix.
+        func named(_ name: StaticString) -> Bool {
+            let n = name.utf8CodeUnitCount
+            guard b.count > 2 + n, b[2 + n] == 0x3A else { return false }
+            let p = name.utf8Start
+            for k in 0..<n where b[2 + k] != p[k] { return false }
+            return true
+        }
+        guard b.count > 2, b[0] == 0x61, b[1] == 0x3D else { return nil }  // a=
+        let start: Int
+        if named("rtpmap") {
+            attribute = .rtpmap
+            start = 9
+        } else if named("fmtp") {
+            attribute = .fmtp
+            start = 7
+        } else if named("rtcp-fb") {
+            attribute = .rtcpFB
+            start = 10
+        } else {
+            return nil
+        }
+        var end = start
+        while end < b.count, b[end] != 0x20, b[end] != 0x09 { end += 1 }
+        payloadType = start..<end
+        rest = end..<b.count
+    }
+}
+
 // MARK: - Media section
 
 extension MediaDescription {
     /// The formats of the `m=` line that are RTP payload type numbers, in order, each described by its rtpmap and
     /// fmtp lines or by the static table. Other formats (`t38`, `*`) are not codecs and are left out.
     public var codecs: [Codec] {
-        let table = codecTable()
-        return formats.compactMap { table[$0] }
+        let table = formatTable()
+        var out: [Codec] = []
+        out.reserveCapacity(table.count)
+        for entry in table { if let codec = withFormatParameters(entry) { out.append(codec) } }
+        return out
     }
 
-    /// Every payload-number format of the `m=` line as its rtpmap and fmtp lines (or the static table) describe
-    /// it, from one pass over the lines: asking about several codecs costs one scan of the section, not one per
+    /// Every format of the `m=` line, by position, as its rtpmap and fmtp lines (or the static table) describe it,
+    /// from one pass over the lines: asking about several codecs costs one scan of the section, not one per
     /// format and per selector (SDP filtering was most of an INVITE's adapter time before).
-    func codecTable() -> [String: Codec] {
-        var table: [String: Codec] = [:]
-        for f in formats where isPayloadNumber(f) {
-            guard let pt = Int(f) else { continue }
-            table[f] = Self.baseCodec(pt)
+    func formatTable() -> [FormatEntry] {
+        var table: [FormatEntry] = []
+        table.reserveCapacity(formats.count)
+        for f in formats {
+            let codec = isPayloadNumber(f) ? Int(f).map(Self.baseCodec) : nil
+            table.append(FormatEntry(f, codec: codec))
         }
-        return describe(table)
+        describe(&table, keys: formats)
+        return table
     }
 
     /// The payload type as this section describes it, whether or not the `m=` line lists it.
     public func codec(payloadType: Int) -> Codec {
         let pt = String(payloadType)
-        return describe([pt: Self.baseCodec(payloadType)])[pt]!
+        var table = [FormatEntry(pt, codec: Self.baseCodec(payloadType))]
+        describe(&table, keys: [pt])
+        return withFormatParameters(table[0])!
     }
 
     private static func baseCodec(_ payloadType: Int) -> Codec {
-        Codec.staticPayloadTypes[payloadType] ?? Codec(payloadType: payloadType, name: nil, clockRate: nil)
+        if (0..<128).contains(payloadType), let codec = Codec.staticByNumber[payloadType] { return codec }
+        return Codec(payloadType: payloadType, name: nil, clockRate: nil)
     }
 
-    /// Fills in `codecs` (keyed by payload number) from the section's rtpmap and fmtp lines in one pass: the first
-    /// rtpmap and the first fmtp of each number count.
-    private func describe(_ codecs: [String: Codec]) -> [String: Codec] {
-        var table = codecs
-        guard !table.isEmpty else { return table }
-        let audio = type.lowercased() == "audio"
-        var mapped = Set<Substring>()
-        for line in lines {
-            guard let p = Self.payloadLine(line), var codec = table[String(p.payloadType)] else { continue }
-            if p.attribute == "rtpmap", !mapped.contains(p.payloadType) {
-                mapped.insert(p.payloadType)
-                let parts = SDPLines.trimmed(p.rest).split(separator: "/", omittingEmptySubsequences: false)
-                codec.name = String(parts[0])
-                codec.clockRate = parts.count > 1 ? Int(parts[1]) : nil
-                codec.channels = parts.count > 2 ? Int(parts[2]) : (audio ? 1 : nil)
-            } else if p.attribute == "fmtp", codec.formatParameters == nil {
-                codec.formatParameters = String(SDPLines.trimmed(p.rest))
-            } else {
-                continue
-            }
-            table[String(p.payloadType)] = codec
+    /// The entry's codec with `formatParameters` from its fmtp line, which `describe` only locates.
+    private func withFormatParameters(_ entry: FormatEntry) -> Codec? {
+        guard var codec = entry.codec else { return nil }
+        if let i = entry.fmtp, let p = Self.payloadLine(lines[i]) {
+            codec.formatParameters = String(SDPLines.trimmed(p.rest))
         }
-        return table
+        return codec
+    }
+
+    /// Fills in `table` (whose entries are `keys`) from the section's rtpmap and fmtp lines in one pass: the first
+    /// rtpmap and the first fmtp of each number count.
+    private func describe(_ table: inout [FormatEntry], keys: [String]) {
+        guard !table.isEmpty else { return }
+        let audio = SDPLines.lowercased(type, equals: "audio")
+        for i in lines.indices {
+            SDPLines.withBytes(lines[i]) { b in
+                guard let p = PayloadLineBytes(b), p.attribute != .rtcpFB else { return }
+                let key = FormatEntry.key(b, p.payloadType)
+                for j in table.indices where Self.same(b, p.payloadType, key, table[j].key, keys[j]) {
+                    if p.attribute == .fmtp {
+                        if table[j].fmtp == nil { table[j].fmtp = i }
+                    } else if table[j].codec != nil, !table[j].mapped {
+                        table[j].mapped = true
+                        Self.applyRtpmap(b, p.rest, line: lines[i], audio: audio, to: &table[j].codec!)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether the payload type at `range` of a line is the format `format` (packed as `formatKey`), as String
+    /// equality decides.
+    @inline(__always)
+    private static func same(
+        _ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ key: UInt64?, _ formatKey: UInt64?, _ format: String
+    ) -> Bool {
+        if let key, let formatKey { return key == formatKey }
+        return String(decoding: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self) == format
+    }
+
+    /// Sets name, clock rate and channels from the text after an rtpmap's payload type.
+    private static func applyRtpmap(
+        _ b: UnsafeBufferPointer<UInt8>, _ rest: Range<Int>, line: String, audio: Bool, to codec: inout Codec
+    ) {
+        guard SDPLines.isASCII(b[rest]) else {
+            // Characters, not bytes, bound the parts of non-ASCII text.
+            let rest = SDPLines.trimmed(payloadLine(line)!.rest)
+            let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
+            codec.name = String(parts[0])
+            codec.clockRate = parts.count > 1 ? Int(parts[1]) : nil
+            codec.channels = parts.count > 2 ? Int(parts[2]) : (audio ? 1 : nil)
+            return
+        }
+        let text = SDPLines.trimmed(b, rest)
+        let first = b[text].firstIndex(of: 0x2F)
+        let second = first.flatMap { b[($0 + 1)..<text.upperBound].firstIndex(of: 0x2F) }
+        let third = second.flatMap { b[($0 + 1)..<text.upperBound].firstIndex(of: 0x2F) }
+        codec.name = SDPLines.string(b, text.lowerBound..<(first ?? text.upperBound))
+        codec.clockRate = first.flatMap { SDPLines.int(b, ($0 + 1)..<(second ?? text.upperBound)) }
+        if let second {
+            codec.channels = SDPLines.int(b, (second + 1)..<(third ?? text.upperBound))
+        } else {
+            codec.channels = audio ? 1 : nil
+        }
     }
 
     /// The formats of the `m=` line that `selector` names (see `Codec.matches(_:)`), in `m=` line order. A format
     /// that is not a payload number matches a selector equal to it, so `"t38"` selects T.38.
     public func formats(matching selector: String) -> [String] {
-        formats(matching: selector, in: codecTable())
+        let table = formatTable()
+        let selector = CodecSelector(selector)
+        var out: [String] = []
+        for j in formats.indices where matches(selector, j, table) { out.append(formats[j]) }
+        return out
     }
 
-    func formats(matching selector: String, in table: [String: Codec]) -> [String] {
-        let lowered = SDPLines.trimmed(selector[...]).lowercased()
-        return formats.filter { format in
-            guard let codec = table[format] else { return format.lowercased() == lowered }
-            return codec.matches(selector)
-        }
+    private func matches(_ selector: CodecSelector, _ j: Int, _ table: [FormatEntry]) -> Bool {
+        guard let codec = table[j].codec else { return selector.matches(format: formats[j]) }
+        return selector.matches(codec)
+    }
+
+    /// Marks every format equal to `formats[j]`: the operations decide by format, so a number listed twice goes
+    /// (or is placed) as one.
+    private func mark(_ j: Int, _ table: inout [FormatEntry], _ value: Bool = true) {
+        for k in formats.indices where Self.same(k, j, table, formats) { table[k].marked = value }
+    }
+
+    /// Whether formats `k` and `j` are equal Strings.
+    @inline(__always)
+    private static func same(_ k: Int, _ j: Int, _ table: [FormatEntry], _ formats: [String]) -> Bool {
+        if let a = table[k].key, let b = table[j].key { return a == b }
+        return formats[k] == formats[j]
     }
 
     /// Removes every codec that none of `selectors` names. See `removeCodecs(_:)` for what goes with a codec and
     /// for a section left without one.
     public mutating func keepCodecs(_ selectors: [String]) {
-        let table = codecTable()
-        let keep = Set(selectors.flatMap { formats(matching: $0, in: table) })
-        removeFormats(Set(formats.filter { !keep.contains($0) }), table: table)
+        var table = formatTable()
+        let selectors = selectors.map(CodecSelector.init)
+        for j in formats.indices {
+            table[j].marked = !selectors.contains { matches($0, j, table) }
+        }
+        removeMarkedFormats(&table)
     }
 
     /// Removes the codecs `selectors` name: the payload number from the `m=` line and its `a=rtpmap`, `a=fmtp` and
@@ -156,24 +351,30 @@ extension MediaDescription {
     /// the other side correlates by position) with at least one format, the first of the original ones when
     /// every format was removed.
     public mutating func removeCodecs(_ selectors: [String]) {
-        let table = codecTable()
-        removeFormats(Set(selectors.flatMap { formats(matching: $0, in: table) }), table: table)
+        var table = formatTable()
+        let selectors = selectors.map(CodecSelector.init)
+        for j in formats.indices {
+            table[j].marked = selectors.contains { matches($0, j, table) }
+        }
+        removeMarkedFormats(&table)
     }
 
     /// Moves the codecs `preference` names to the front, in the order of the list (codecs one selector names keep
     /// their order among themselves); the others follow in their original order. Only the `m=` line changes.
     public mutating func orderCodecs(_ preference: [String]) {
+        var table = formatTable()
         var ordered: [String] = []
-        var placed = Set<String>()
-        let table = codecTable()
+        ordered.reserveCapacity(formats.count)
         for selector in preference {
-            for format in formats(matching: selector, in: table) where !placed.contains(format) {
-                ordered.append(format)
-                placed.insert(format)
+            let selector = CodecSelector(selector)
+            for j in formats.indices where !table[j].marked && matches(selector, j, table) {
+                ordered.append(formats[j])
+                mark(j, &table)
             }
         }
-        ordered += formats.filter { !placed.contains($0) }
-        formats = ordered
+        for j in formats.indices where !table[j].marked { ordered.append(formats[j]) }
+        // Unchanged order: leave the array alone, still shared with the copy the caller compares against.
+        if ordered != formats { formats = ordered }
     }
 
     /// Renumbers the first telephone-event of the `m=` line to `payloadType`, in the `m=` line and its rtpmap,
@@ -186,16 +387,19 @@ extension MediaDescription {
     @discardableResult
     public mutating func remapTelephoneEvent(to payloadType: Int) -> Bool {
         guard (0...127).contains(payloadType) else { return false }
-        guard let current = formats(matching: "telephone-event").first else { return true }
+        let table = formatTable()
+        let telephoneEvent = CodecSelector("telephone-event")
+        guard let first = formats.indices.first(where: { matches(telephoneEvent, $0, table) }) else { return true }
+        let current = formats[first]
         let target = String(payloadType)
         guard current != target else { return true }
         if formats.contains(target) {
             guard lines.contains(where: { Self.isLine($0, "rtpmap", of: target) }) else { return false }
-            renumber([current: target, target: current])
+            renumber([current: target, target: current], table)
         } else {
             // Lines left over for a number the m= line does not list would now describe telephone-event twice.
             lines.removeAll { Self.payloadLine($0).map { $0.payloadType == target } ?? false }
-            renumber([current: target])
+            renumber([current: target], table)
         }
         return true
     }
@@ -305,63 +509,117 @@ extension MediaDescription {
         }
     }
 
-    /// Removes `requested` formats and everything describing them; see `removeCodecs(_:)` for the rules.
-    /// `table`: the section's codec table, when the caller has one already.
-    private mutating func removeFormats(_ requested: Set<String>, table given: [String: Codec]? = nil) {
-        var remove = requested.intersection(formats)
-        guard !remove.isEmpty else { return }
-        let table = given ?? codecTable()
+    /// Removes the formats `table` marks and everything describing them; see `removeCodecs(_:)` for the rules.
+    private mutating func removeMarkedFormats(_ table: inout [FormatEntry]) {
+        guard table.contains(where: \.marked) else { return }
         var grew = true
         while grew {
             grew = false
-            for format in formats where !remove.contains(format) {
-                guard let i = fmtpIndex(format), let p = Self.payloadLine(lines[i]) else { continue }
-                if referencesRemoved(p.rest, format: format, remove, table) {
-                    remove.insert(format)
+            for j in formats.indices where !table[j].marked {
+                guard let i = table[j].fmtp else { continue }
+                if referencesRemoved(lines[i], j, table) {
+                    mark(j, &table)
                     grew = true
                 }
             }
         }
-        var remaining = formats.filter { !remove.contains($0) }
+        var remaining: [String] = []
+        remaining.reserveCapacity(formats.count)
+        for j in formats.indices where !table[j].marked { remaining.append(formats[j]) }
         if remaining.isEmpty {
-            remove.remove(formats[0])
+            mark(0, &table, false)
             remaining = [formats[0]]
             port = 0
-        } else if remaining.allSatisfy({ isAuxiliary($0, table) }) {
+        } else if !formats.indices.contains(where: { !table[$0].marked && !isAuxiliary($0, table) }) {
             port = 0
         }
-        formats = remaining
-        lines.removeAll { line in Self.payloadLine(line).map { remove.contains(String($0.payloadType)) } ?? false }
+        let formats = self.formats
+        lines.removeAll { line in
+            SDPLines.withBytes(line) { b in
+                guard let p = PayloadLineBytes(b) else { return false }
+                let key = FormatEntry.key(b, p.payloadType)
+                return formats.indices.contains { j in
+                    table[j].marked && Self.same(b, p.payloadType, key, table[j].key, formats[j])
+                }
+            }
+        }
+        self.formats = remaining
     }
 
-    /// Whether the fmtp parameters of `format` tie it to a removed payload type: `apt=` of rtx (RFC 4588), or the
-    /// `111/111` redundancy list of RED (RFC 2198).
-    private func referencesRemoved(
-        _ parameters: Substring, format: String, _ removed: Set<String>, _ table: [String: Codec]
-    ) -> Bool {
+    /// Whether the fmtp parameters of `formats[j]` (its fmtp line is `line`) tie it to a removed payload type:
+    /// `apt=` of rtx (RFC 4588), or the `111/111` redundancy list of RED (RFC 2198).
+    private func referencesRemoved(_ line: String, _ j: Int, _ table: [FormatEntry]) -> Bool {
+        let isRED = table[j].codec?.name.map { SDPLines.lowercased($0, equals: "red") } ?? false
+        return SDPLines.withBytes(line) { b in
+            guard let p = PayloadLineBytes(b), SDPLines.isASCII(b[p.rest]) else {
+                // Characters, not bytes, bound the parameters of non-ASCII text.
+                return referencesRemoved(Self.payloadLine(line)!.rest, isRED: isRED, table)
+            }
+            func removed(_ range: Range<Int>) -> Bool {
+                let key = FormatEntry.key(b, range)
+                return formats.indices.contains { k in
+                    table[k].marked && Self.same(b, range, key, table[k].key, formats[k])
+                }
+            }
+            let params = SDPLines.trimmed(b, p.rest)
+            guard !params.isEmpty else { return false }
+            var firstSegment: Range<Int>?
+            var start = params.lowerBound
+            while start <= params.upperBound {
+                let end = b[start..<params.upperBound].firstIndex(of: 0x3B) ?? params.upperBound  // ;
+                if firstSegment == nil { firstSegment = start..<end }
+                let segment = SDPLines.trimmed(b, start..<end)
+                if let eq = b[segment].firstIndex(of: 0x3D) {  // =
+                    let name = SDPLines.trimmed(b, segment.lowerBound..<eq)
+                    if name.count == 3, asciiLower(b[name.lowerBound]) == 0x61,
+                        asciiLower(b[name.lowerBound + 1]) == 0x70, asciiLower(b[name.lowerBound + 2]) == 0x74,  // apt
+                        removed(SDPLines.trimmed(b, (eq + 1)..<segment.upperBound))
+                    {
+                        return true
+                    }
+                }
+                start = end + 1
+            }
+            guard isRED, let list = firstSegment.map({ SDPLines.trimmed(b, $0) }) else { return false }
+            var item = list.lowerBound
+            while item < list.upperBound {
+                let end = b[item..<list.upperBound].firstIndex(of: 0x2F) ?? list.upperBound  // /
+                if end > item, removed(item..<end) { return true }
+                item = end + 1
+            }
+            return false
+        }
+    }
+
+    /// `referencesRemoved` on Characters, for parameters with non-ASCII text.
+    private func referencesRemoved(_ parameters: Substring, isRED: Bool, _ table: [FormatEntry]) -> Bool {
+        func removed(_ value: Substring) -> Bool {
+            formats.indices.contains { table[$0].marked && formats[$0] == String(value) }
+        }
         let segments = Self.parameterSegments(parameters)
         if segments.contains(where: { segment in
             let param = Self.parameter(segment)
-            return param.name.lowercased() == "apt" && param.value.map { removed.contains(String($0)) } == true
+            return param.name.lowercased() == "apt" && param.value.map(removed) == true
         }) {
             return true
         }
-        guard table[format]?.name?.lowercased() == "red", let list = segments.first
-        else { return false }
-        return SDPLines.trimmed(list).split(separator: "/").contains { removed.contains(String($0)) }
+        guard isRED, let list = segments.first else { return false }
+        return SDPLines.trimmed(list).split(separator: "/").contains(where: removed)
     }
 
-    private func isAuxiliary(_ format: String, _ table: [String: Codec]) -> Bool {
-        guard let name = table[format]?.name else { return false }
-        return Codec.auxiliaryNames.contains(name.lowercased())
+    private func isAuxiliary(_ j: Int, _ table: [FormatEntry]) -> Bool {
+        guard let name = table[j].codec?.name else { return false }
+        return Codec.isAuxiliary(name)
     }
 
     /// Applies `mapping` to every payload number at once (so a swap needs no temporary number): the `m=` line,
     /// the rtpmap, fmtp and rtcp-fb lines, and the fmtp parameters that name other payload types (`apt=` of rtx,
     /// the redundancy list of RED), which would otherwise point at the wrong codec.
-    private mutating func renumber(_ mapping: [String: String]) {
-        let table = codecTable()
-        let red = Set(formats.filter { table[$0]?.name?.lowercased() == "red" })
+    private mutating func renumber(_ mapping: [String: String], _ table: [FormatEntry]) {
+        var red = Set<String>()
+        for j in formats.indices where table[j].codec?.name.map({ SDPLines.lowercased($0, equals: "red") }) == true {
+            red.insert(formats[j])
+        }
         formats = formats.map { mapping[$0] ?? $0 }
         lines = lines.map { line in
             guard let p = Self.payloadLine(line) else { return line }

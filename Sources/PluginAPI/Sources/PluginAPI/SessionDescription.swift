@@ -21,48 +21,64 @@ public struct SessionDescription: Sendable, Equatable, CustomStringConvertible {
     /// a protocol: a body the model cannot describe is better left alone than rewritten.
     /// Empty lines are dropped, as SDP has no place for them.
     public init?(_ text: String) {
-        // Split on bytes, not Characters: in a Swift String "\r\n" is one grapheme and never equals "\n".
-        var lines: [String] = []
-        for raw in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            let line = raw.last == 0x0D ? raw.dropLast() : raw[...]
-            if !line.isEmpty { lines.append(String(decoding: line, as: UTF8.self)) }
-        }
-        guard let first = lines.first, first.hasPrefix("v=") else { return nil }
+        guard let parsed = SDPLines.withBytes(text, Self.parse) else { return nil }
+        self = parsed
+    }
 
-        var session: [String] = []
-        var sections: [MediaDescription] = []
-        var mediaLine: String?
-        var mediaLines: [String] = []
-        func closeSection() -> Bool {
-            guard let m = mediaLine else { return true }
-            guard let section = MediaDescription(mediaLine: m, lines: mediaLines) else { return false }
-            sections.append(section)
-            return true
-        }
-        for line in lines {
-            if line.hasPrefix("m=") {
-                guard closeSection() else { return nil }
-                mediaLine = line
-                mediaLines = []
-            } else if mediaLine == nil {
-                session.append(line)
-            } else {
-                mediaLines.append(line)
+    /// The parser behind `init?(_:)`, on the bytes: SDP is ASCII in practice, and walking Characters (where
+    /// "\r\n" is one grapheme) cost more than the rest of an INVITE's SDP work. Every line array is sized before
+    /// it is filled, so each is allocated once.
+    private static func parse(_ text: UnsafeBufferPointer<UInt8>) -> SessionDescription? {
+        var newlines = 0
+        for byte in text where byte == 0x0A { newlines += 1 }
+        return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: newlines + 1) { found in
+            // The non-empty lines without their line endings: a bare LF ends a line as well as CRLF.
+            var count = 0
+            var start = 0
+            for end in 0...text.count where end == text.count || text[end] == 0x0A {
+                var last = end
+                if last > start, text[last - 1] == 0x0D { last -= 1 }
+                if last > start {
+                    found[count] = start..<last
+                    count += 1
+                }
+                start = end + 1
             }
+            let lines = UnsafeBufferPointer(rebasing: found[..<count])
+            guard let first = lines.first, SDPLines.hasPrefix(text, first, 0x76) else { return nil }  // v=
+            var m = 0
+            while m < lines.count, !SDPLines.hasPrefix(text, lines[m], 0x6D) { m += 1 }  // m=
+            let session = SDPLines.strings(text, lines[..<m])
+            var sections: [MediaDescription] = []
+            if m < lines.count {
+                var sectionCount = 0
+                for line in lines[m...] where SDPLines.hasPrefix(text, line, 0x6D) { sectionCount += 1 }
+                sections.reserveCapacity(sectionCount)
+            }
+            while m < lines.count {
+                var next = m + 1
+                while next < lines.count, !SDPLines.hasPrefix(text, lines[next], 0x6D) { next += 1 }
+                guard
+                    let section = MediaDescription(
+                        mediaLine: UnsafeBufferPointer(rebasing: text[lines[m]]), text: nil,
+                        lines: SDPLines.strings(text, lines[(m + 1)..<next]))
+                else { return nil }
+                sections.append(section)
+                m = next
+            }
+            return SessionDescription(sessionLines: session, media: sections)
         }
-        guard closeSection() else { return nil }
-        self.init(sessionLines: session, media: sections)
     }
 
     /// The SDP text, every line ended by CRLF as RFC 8866 requires.
     public var description: String {
-        var out = ""
-        for line in sessionLines {
-            out += line
-            out += "\r\n"
+        var count = 0
+        for line in sessionLines { count += line.utf8.count + 2 }
+        for section in media { count += section.textCount }
+        return SDPWriter.string(count: count) { out in
+            for line in sessionLines { out.line(line) }
+            for section in media { section.write(to: &out) }
         }
-        for section in media { out += section.description }
-        return out
     }
 
     // MARK: Session level
@@ -106,14 +122,14 @@ public struct SessionDescription: Sendable, Equatable, CustomStringConvertible {
     /// must keep the number and order of `m=` lines, and should use `rejectMedia(type:)` instead.
     public mutating func removeMedia(type: String) {
         let type = type.lowercased()
-        media.removeAll { $0.type.lowercased() == type }
+        media.removeAll { SDPLines.lowercased($0.type, equals: type) }
     }
 
     /// Sets the port of every media section of `type` to 0, which disables the stream in an offer and rejects it
     /// in an answer (RFC 3264 sections 6 and 8.2) while keeping the `m=` line the other side correlates by position.
     public mutating func rejectMedia(type: String) {
         let type = type.lowercased()
-        for i in media.indices where media[i].type.lowercased() == type { media[i].port = 0 }
+        for i in media.indices where SDPLines.lowercased(media[i].type, equals: type) { media[i].port = 0 }
     }
 
     /// Removes the `a=` lines whose text after `a=` starts with `prefix`, compared case-insensitively so `X-` also
@@ -123,7 +139,7 @@ public struct SessionDescription: Sendable, Equatable, CustomStringConvertible {
     public mutating func removeAttributes(prefix: String, mediaType: String? = nil) {
         if let mediaType {
             let type = mediaType.lowercased()
-            for i in media.indices where media[i].type.lowercased() == type {
+            for i in media.indices where SDPLines.lowercased(media[i].type, equals: type) {
                 media[i].removeAttributes(prefix: prefix)
             }
         } else {
@@ -136,8 +152,10 @@ public struct SessionDescription: Sendable, Equatable, CustomStringConvertible {
     mutating func forEachMedia(_ mediaType: String?, _ body: (inout MediaDescription) -> Void) {
         let type = mediaType?.lowercased()
         for i in media.indices {
-            let t = media[i].type.lowercased()
-            let selected = type.map { t == $0 } ?? (t == "audio" || t == "video")
+            let t = media[i].type
+            let selected =
+                type.map { SDPLines.lowercased(t, equals: $0) }
+                ?? (SDPLines.lowercased(t, equals: "audio") || SDPLines.lowercased(t, equals: "video"))
             if selected { body(&media[i]) }
         }
     }
@@ -242,10 +260,174 @@ enum SDPLines {
         }
     }
 
+    /// `s` without leading and trailing spaces and tabs, as whole Characters.
     static func trimmed(_ s: Substring) -> Substring {
+        let u = s.utf8
+        var start = u.startIndex
+        var end = u.endIndex
+        while start < end, u[start] == 0x20 || u[start] == 0x09 { u.formIndex(after: &start) }
+        while start < end {
+            let before = u.index(before: end)
+            guard u[before] == 0x20 || u[before] == 0x09 else { break }
+            end = before
+        }
+        // A space next to a combining or prepended mark is part of that mark's Character, which the Character-wise
+        // trim keeps; ASCII at both ends of what is left means every removed space stood alone.
+        if start == end || (u[start] < 0x80 && u[u.index(before: end)] < 0x80) { return s[start..<end] }
         var s = s
         while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
         while let c = s.last, c == " " || c == "\t" { s.removeLast() }
         return s
+    }
+
+    /// Whether `s.lowercased() == lowered`, without the lower-cased copy when both are ASCII.
+    static func lowercased(_ s: String, equals lowered: String) -> Bool {
+        let a = s.utf8
+        let b = lowered.utf8
+        guard isASCII(a), isASCII(b) else { return s.lowercased() == lowered }
+        return a.count == b.count && zip(a, b).allSatisfy { asciiLower($0) == $1 }
+    }
+
+    // MARK: Bytes
+
+    /// Calls `body` with the UTF-8 of `s`, without a copy for a native string.
+    @inline(__always)
+    static func withBytes<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let result = s.utf8.withContiguousStorageIfAvailable(body) { return result }
+        var copy = s
+        return copy.withUTF8(body)
+    }
+
+    static func isASCII<C: Collection<UInt8>>(_ bytes: C) -> Bool {
+        var all: UInt8 = 0
+        for byte in bytes { all |= byte }
+        return all < 0x80
+    }
+
+    /// Whether the line at `range` of `text` starts with `<letter>=`, as `String.hasPrefix` decides it: a
+    /// non-ASCII byte after the `=` may be a mark that joins it into another Character, so that case asks String.
+    static func hasPrefix(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ letter: UInt8) -> Bool {
+        guard range.count >= 2, text[range.lowerBound] == letter, text[range.lowerBound + 1] == 0x3D else {
+            return false
+        }
+        if range.count == 2 || text[range.lowerBound + 2] < 0x80 { return true }
+        return string(text, range).hasPrefix(String(decoding: [letter, 0x3D], as: UTF8.self))
+    }
+
+    /// The lines at `ranges` of `text` as Strings, in an array allocated once.
+    static func strings(_ text: UnsafeBufferPointer<UInt8>, _ ranges: Slice<UnsafeBufferPointer<Range<Int>>>)
+        -> [String]
+    {
+        var out: [String] = []
+        out.reserveCapacity(ranges.count)
+        for range in ranges { out.append(string(text, range)) }
+        return out
+    }
+
+    static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    /// `Int(String(bytes))` without the String: an optional sign, then decimal digits, nil on overflow.
+    static func int(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        var i = range.lowerBound
+        guard i < range.upperBound else { return nil }
+        let negative = bytes[i] == 0x2D
+        if negative || bytes[i] == 0x2B {
+            i += 1
+            guard i < range.upperBound else { return nil }
+        }
+        var n = 0
+        while i < range.upperBound {
+            let digit = bytes[i] &- 0x30
+            guard digit < 10 else { return nil }
+            let (times10, o1) = n.multipliedReportingOverflow(by: 10)
+            let (next, o2) =
+                negative
+                ? times10.subtractingReportingOverflow(Int(digit)) : times10.addingReportingOverflow(Int(digit))
+            guard !o1, !o2 else { return nil }
+            n = next
+            i += 1
+        }
+        return n
+    }
+
+    /// `range` without leading and trailing spaces and tabs.
+    static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
+        var start = range.lowerBound
+        var end = range.upperBound
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while start < end, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return start..<end
+    }
+}
+
+/// Writes SDP text into a String allocated once at its final size; the caller counts the bytes first.
+struct SDPWriter {
+    private let base: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    private(set) var count = 0
+
+    static func string(count: Int, _ body: (inout SDPWriter) -> Void) -> String {
+        guard count > 0 else { return "" }
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            var writer = SDPWriter(base: buffer.baseAddress!, capacity: buffer.count)
+            body(&writer)
+            precondition(writer.count == count, "SDP text counted \(count) bytes, wrote \(writer.count)")
+            return writer.count
+        }
+    }
+
+    private init(base: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        self.base = base
+        self.capacity = capacity
+    }
+
+    mutating func append(_ s: String) {
+        SDPLines.withBytes(s) { bytes in
+            guard let from = bytes.baseAddress else { return }
+            precondition(count + bytes.count <= capacity)
+            (base + count).update(from: from, count: bytes.count)
+            count += bytes.count
+        }
+    }
+
+    mutating func append(byte: UInt8) {
+        precondition(count < capacity)
+        base[count] = byte
+        count += 1
+    }
+
+    /// `line` and CRLF.
+    mutating func line(_ line: String) {
+        append(line)
+        append(byte: 0x0D)
+        append(byte: 0x0A)
+    }
+
+    /// `"\(n)"`.
+    mutating func append(decimal n: Int) {
+        let digits = Self.decimalCount(n)
+        precondition(count + digits <= capacity)
+        if n < 0 { base[count] = 0x2D }
+        var rest = n.magnitude
+        var i = count + digits
+        repeat {
+            i -= 1
+            base[i] = 0x30 + UInt8(rest % 10)
+            rest /= 10
+        } while rest > 0
+        count += digits
+    }
+
+    /// The length of `"\(n)"`.
+    static func decimalCount(_ n: Int) -> Int {
+        var rest = n.magnitude
+        var digits = n < 0 ? 2 : 1
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        return digits
     }
 }
