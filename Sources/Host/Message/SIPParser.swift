@@ -122,6 +122,13 @@ public struct SIPParser: Sendable {
     /// and a Request-URI scheme Patchbay cannot route gets 416 (unkscm, novelsc). A response whose status line is
     /// broken (bigcode) matches nothing and is dropped.
     static func checkStartLine(_ line: ArraySlice<UInt8>) throws {
+        // Nearly every line is plainly valid; proving that on bytes skips the String splitting below, which only
+        // has to find the precise complaint about a bad one.
+        if isPlainStartLine(line) { return }
+        try checkStartLineInFull(line)
+    }
+
+    static func checkStartLineInFull(_ line: ArraySlice<UInt8>) throws {
         let text = String(decoding: line, as: UTF8.self)
         let parts = text.split(separator: " ", omittingEmptySubsequences: false)
         if text.hasPrefix("SIP/") {
@@ -193,10 +200,36 @@ public struct SIPParser: Sendable {
         return zip(n, contentLength).allSatisfy { $0 | 0x20 == $1 }
     }
 
+    /// `SIP/2.0 NNN reason` with a status of 100-999, or `TOKEN SP uri SP SIP/2.0` with a sip, sips or tel
+    /// Request-URI: lines `checkStartLine` accepts, recognised without building strings.
+    static func isPlainStartLine(_ line: ArraySlice<UInt8>) -> Bool {
+        let version = sipVersion
+        if line.starts(with: version) {
+            let b = line.dropFirst(version.count)
+            guard b.count >= 5 else { return false }
+            let i = b.startIndex
+            return b[i] == 0x20 && (0x31...0x39).contains(b[i + 1]) && (0x30...0x39).contains(b[i + 2])
+                && (0x30...0x39).contains(b[i + 3]) && b[i + 4] == 0x20
+        }
+        guard let sp1 = line.firstIndex(of: 0x20), sp1 > line.startIndex,
+            let sp2 = line[(sp1 + 1)...].firstIndex(of: 0x20), sp2 > sp1 + 1,
+            line[(sp2 + 1)...].elementsEqual(version), line[line.startIndex..<sp1].allSatisfy(isTokenByte)
+        else { return false }
+        let uri = line[(sp1 + 1)..<sp2]
+        guard let colon = uri.firstIndex(of: 0x3A) else { return false }
+        let scheme = uri[uri.startIndex..<colon]
+        func isScheme(_ name: String) -> Bool { scheme.elementsEqual(name.utf8) { $0 | 0x20 == $1 } }
+        return isScheme("sip") || isScheme("sips") || isScheme("tel")
+    }
+
+    private static let sipVersion = Array("SIP/2.0".utf8)
+
     private static func isTokenByte(_ b: UInt8) -> Bool {
         // RFC 3261 token: alphanum and -.!%*_+`'~
-        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
-            || [0x2D, 0x2E, 0x21, 0x25, 0x2A, 0x5F, 0x2B, 0x60, 0x27, 0x7E].contains(b)
+        switch b {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x21, 0x25, 0x2A, 0x5F, 0x2B, 0x60, 0x27, 0x7E: true
+        default: false
+        }
     }
 
     func checkMandatoryHeaders(_ msg: UnsafeMutablePointer<osip_message_t>, isResponse: Bool) throws {
