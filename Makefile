@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN = .build/debug/patchbay
 SITE = examples/berlin/patchbay.yaml
 
-.PHONY: deps build demo test test-api test-host example-plugin fuzz bench bench-deps bench-micro bench-load bench-memory clean
+.PHONY: deps build demo test test-api test-host example-plugin fuzz bench bench-deps bench-micro bench-load bench-memory bench-profile clean
 
 deps:
 	./scripts/install-deps.sh
@@ -65,6 +65,10 @@ bench-load: bench-deps
 bench-memory: bench-deps
 	@test -x .build/release/patchbay || $(SWIFT) build -c release
 	./scripts/bench-memory.sh $(MEMORY_OPTS)
+
+# Not part of `bench`: perf samples of Patchbay under the load of bench-load at one rate (PROFILE_OPTS: --rate N).
+bench-profile: bench-deps
+	./scripts/bench-profile.sh $(PROFILE_OPTS)
 
 clean:
 	rm -rf .build .build-fuzz Sources/PluginAPI/.build Examples/HelloPlugin/.build Benchmarks/.build
