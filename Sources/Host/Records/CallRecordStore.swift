@@ -269,7 +269,8 @@ public final class CallRecordStore: CallRecordSink, @unchecked Sendable {
                 """)
         let callArguments: [(any DatabaseValueConvertible)?] = [
             r.aCallID, r.bCallID, r.source, r.route, r.calledIn, r.callerIn, r.calledHouse, r.callerHouse,
-            r.target, r.result, r.setupTime, r.answerTime, r.endTime, r.endedBy, r.durationSeconds,
+            r.target, r.result, Self.storageText(r.setupTime), r.answerTime.map(Self.storageText),
+            r.endTime.map(Self.storageText), r.endedBy, r.durationSeconds,
         ]
         try call.execute(arguments: StatementArguments(callArguments))
         let id = db.lastInsertedRowID
@@ -284,6 +285,35 @@ public final class CallRecordStore: CallRecordSink, @unchecked Sendable {
             ]
             try attempt.execute(arguments: StatementArguments(arguments))
         }
+    }
+
+    /// A date as GRDB stores one (`yyyy-MM-dd HH:mm:ss.SSS`, UTC), so the rows read back and compare as before.
+    /// GRDB formats through DateFormatter and ICU: three dates per call made that a third of the cost of writing
+    /// its record (about 2 % of the router's CPU under load).
+    static func storageText(_ date: Date) -> String {
+        // To the nearest millisecond, as DateFormatter does: a Double holding x.001 may be x.000999...
+        let totalMillis = (date.timeIntervalSince1970 * 1000).rounded()
+        var seconds = time_t((totalMillis / 1000).rounded(.down))
+        let millis = Int(totalMillis - Double(seconds) * 1000)
+        var tm = tm()
+        gmtime_r(&seconds, &tm)
+        var out = [UInt8]()
+        out.reserveCapacity(23)
+        func put(_ value: Int, _ digits: Int) {
+            var d = digits
+            var divisor = 1
+            while d > 1 { divisor *= 10; d -= 1 }
+            var v = value
+            while divisor > 0 { out.append(UInt8(0x30 + (v / divisor) % 10)); v %= divisor; divisor /= 10 }
+        }
+        put(Int(tm.tm_year) + 1900, 4); out.append(0x2D)
+        put(Int(tm.tm_mon) + 1, 2); out.append(0x2D)
+        put(Int(tm.tm_mday), 2); out.append(0x20)
+        put(Int(tm.tm_hour), 2); out.append(0x3A)
+        put(Int(tm.tm_min), 2); out.append(0x3A)
+        put(Int(tm.tm_sec), 2); out.append(0x2E)
+        put(min(999, max(0, millis)), 3)
+        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: - Retention

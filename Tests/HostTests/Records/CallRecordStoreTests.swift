@@ -337,4 +337,18 @@ final class LogRecorder: @unchecked Sendable {
                     metadata: (event.metadata ?? [:]).mapValues { "\($0)" }))
         }
     }
+
+    @Test func datesAreWrittenAsGRDBWritesThem() throws {
+        var dates = [
+            Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 951_782_400.5),  // 2000-02-29
+            Date(timeIntervalSince1970: 1_798_761_599.999), Date(timeIntervalSince1970: 4_102_444_800.001),
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            dates.append(Date(timeIntervalSince1970: Double(generator.next(upperBound: UInt64(4_000_000_000_000))) / 1000))
+        }
+        for date in dates {
+            #expect(CallRecordStore.storageText(date) == String.fromDatabaseValue(date.databaseValue), "\(date.timeIntervalSince1970)")
+        }
+    }
 }
