@@ -28,6 +28,22 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
     /// response).
     public let method: String
 
+    // Hashing the branch alone (or the Call-ID and CSeq of an RFC 2543 key) is enough to spread keys: both are
+    // unique per transaction, and equality still compares everything. The synthesised hash fed every string of
+    // the key to the hasher on each of the several lookups a message makes.
+    public func hash(into hasher: inout Hasher) {
+        switch identity {
+        case .branch(let branch, _): hasher.combine(branch)
+        case .rfc2543(_, _, _, let callID, let cseq, _):
+            hasher.combine(callID)
+            hasher.combine(cseq)
+        }
+    }
+
+    public static func == (lhs: TransactionKey, rhs: TransactionKey) -> Bool {
+        lhs.identity == rhs.identity && lhs.method == rhs.method
+    }
+
     init(identity: Identity, method: String) {
         self.identity = identity
         self.method = method
