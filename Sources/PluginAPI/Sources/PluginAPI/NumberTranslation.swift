@@ -31,8 +31,10 @@ public enum NumberTranslation {
             changes.append(Change(place: place, role: role, before: number, after: translated))
         }
         if message.isRequest, var ruri = message.requestURI {
+            let before = changes.count
             rewrite(&ruri, place: "Request-URI", role: .called)
-            message.requestURI = ruri
+            // Written back only when the number changed: writing re-serialises the URI and the start line.
+            if changes.count != before { message.requestURI = ruri }
         }
         if var to = message.to {
             let before = to
@@ -57,8 +59,17 @@ public enum NumberTranslation {
 
     /// Digits with an optional `+`, `*`, `#` and visual separators: a user part that is a number, not a name.
     public static func looksLikeNumber(_ s: String) -> Bool {
-        guard !s.isEmpty, s.contains(where: \.isNumber) else { return false }
-        return s.allSatisfy { ($0.isASCII && $0.isNumber) || "+*#-.() ".contains($0) }
+        // On bytes: this runs for every URI user part of every message, and a Character walk (grapheme breaking,
+        // Unicode properties) cost more than the rest of the check. Non-ASCII text is never a number here.
+        var digit = false
+        for b in s.utf8 {
+            switch b {
+            case 0x30...0x39: digit = true
+            case 0x2B, 0x2A, 0x23, 0x2D, 0x2E, 0x28, 0x29, 0x20: continue
+            default: return false
+            }
+        }
+        return digit
     }
 }
 

@@ -145,3 +145,28 @@ import Testing
         #expect(!rules.isEmpty)
     }
 }
+
+/// `looksLikeNumber` works on bytes; it must answer as the Character-based rule it replaced.
+@Suite struct LooksLikeNumberTests {
+    static func characterRule(_ s: String) -> Bool {
+        guard !s.isEmpty, s.contains(where: \.isNumber) else { return false }
+        return s.allSatisfy { ($0.isASCII && $0.isNumber) || "+*#-.() ".contains($0) }
+    }
+
+    @Test func agreesWithTheCharacterRule() {
+        var samples = [
+            "", "4711", "+49 (30) 123-45.67", "*31#0301234", "#", "+", "alice", "anonymous", "0301234;x", "12a",
+            "\u{0663}\u{0664}", "1\u{0301}", "\u{FF11}\u{FF12}", "½", "+\u{00A0}49", "49\r", "\t49", "49 ",
+        ]
+        let alphabet = Array("0123456789+*#-.() a;\u{0663}\u{00E9}")
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            let n = Int(generator.next(upperBound: UInt(6)))
+            samples.append(String((0..<n).map { _ in alphabet[Int(generator.next(upperBound: UInt(alphabet.count)))] }))
+        }
+        for s in samples {
+            #expect(NumberTranslation.looksLikeNumber(s) == Self.characterRule(s), "\(s.debugDescription)")
+        }
+    }
+}
+
