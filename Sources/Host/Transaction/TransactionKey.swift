@@ -29,8 +29,8 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
     public let method: String
 
     // Hashing the branch alone (or the Call-ID and CSeq of an RFC 2543 key) is enough to spread keys: both are
-    // unique per transaction, and equality still compares everything. The synthesised hash fed every string of
-    // the key to the hasher on each of the several lookups a message makes.
+    // unique per transaction, and the synthesised equality still compares everything. The synthesised hash fed
+    // every string of the key to the hasher on each of the several lookups a message makes.
     public func hash(into hasher: inout Hasher) {
         switch identity {
         case .branch(let branch, _): hasher.combine(branch)
@@ -38,10 +38,6 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
             hasher.combine(callID)
             hasher.combine(cseq)
         }
-    }
-
-    public static func == (lhs: TransactionKey, rhs: TransactionKey) -> Bool {
-        lhs.identity == rhs.identity && lhs.method == rhs.method
     }
 
     init(identity: Identity, method: String) {
@@ -129,7 +125,7 @@ struct ViaValue: Sendable {
     var sentBy: String
     var parameters: [(name: String, value: String?)]
 
-    init?<S: StringProtocol>(_ text: S) where S.SubSequence == Substring {
+    init?(_ text: Substring) {
         // Byte scans over the UTF-8 view: every delimiter is ASCII, and this runs for every message received
         // (transaction matching) where Character-level splitting showed up in profiles.
         let u = text.utf8
@@ -155,7 +151,7 @@ struct ViaValue: Sendable {
             let start = u.index(after: rest)
             let end = u[start...].firstIndex(of: 0x3B) ?? u.endIndex
             rest = end
-            let part = Substring(text[start..<end]).trimmedSIPSpace()
+            let part = text[start..<end].trimmedSIPSpace()
             guard !part.isEmpty else { continue }
             guard let eq = part.utf8.firstIndex(of: 0x3D) else {
                 parameters.append((part.lowercased(), nil))

@@ -31,45 +31,25 @@ public struct SIPHeader: Sendable, Hashable {
     @inlinable
     public func hasName(_ canonical: String) -> Bool {
         let n = name.utf8
-        if n.count == 1 {
-            guard let long = SIPHeader.compactLong(n.first!) else {
-                return canonical.utf8.count == 1 && SIPHeader.lower(n.first!) == canonical.utf8.first!
-            }
-            return long == canonical
-        }
-        guard n.count == canonical.utf8.count else { return false }
-        return n.elementsEqual(canonical.utf8) { SIPHeader.lower($0) == $1 }
+        if n.count == 1, let long = SIPHeader.compactLong(n.first!) { return long == canonical }
+        return asciiEqualsIgnoringCase(n, canonical.utf8)
     }
 
-    @usableFromInline @inline(__always)
-    static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+    /// `compactForms` by letter, so that reading a compact name is an array index, not a dictionary lookup of a new
+    /// one-letter String.
+    @usableFromInline
+    static let compactByLetter: [String?] = {
+        var table = [String?](repeating: nil, count: 26)
+        for (short, long) in compactForms { table[Int(short.utf8.first! - UInt8(ascii: "a"))] = long }
+        return table
+    }()
 
     /// The long name a one-letter compact form stands for (either case), as in `compactForms`.
     @usableFromInline
     static func compactLong(_ byte: UInt8) -> String? {
-        switch lower(byte) {
-        case UInt8(ascii: "i"): "call-id"
-        case UInt8(ascii: "m"): "contact"
-        case UInt8(ascii: "e"): "content-encoding"
-        case UInt8(ascii: "l"): "content-length"
-        case UInt8(ascii: "c"): "content-type"
-        case UInt8(ascii: "f"): "from"
-        case UInt8(ascii: "s"): "subject"
-        case UInt8(ascii: "k"): "supported"
-        case UInt8(ascii: "t"): "to"
-        case UInt8(ascii: "v"): "via"
-        case UInt8(ascii: "r"): "refer-to"
-        case UInt8(ascii: "b"): "referred-by"
-        case UInt8(ascii: "o"): "event"
-        case UInt8(ascii: "u"): "allow-events"
-        case UInt8(ascii: "x"): "session-expires"
-        case UInt8(ascii: "a"): "accept-contact"
-        case UInt8(ascii: "j"): "reject-contact"
-        case UInt8(ascii: "d"): "request-disposition"
-        case UInt8(ascii: "y"): "identity"
-        case UInt8(ascii: "n"): "identity-info"
-        default: nil
-        }
+        let letter = asciiLower(byte)
+        guard letter >= UInt8(ascii: "a"), letter <= UInt8(ascii: "z") else { return nil }
+        return compactByLetter[Int(letter - UInt8(ascii: "a"))]
     }
 
     /// Headers whose value may hold several comma-separated entries (RFC 3261 section 7.3.1). Splitting any other

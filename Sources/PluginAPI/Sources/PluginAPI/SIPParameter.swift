@@ -46,12 +46,20 @@ extension Array where Element == SIPParameter {
 
 extension String {
     func caseInsensitiveEquals(_ other: String) -> Bool {
-        // ASCII case folding on bytes: parameter names are tokens, and lower-cased copies of both sides per
-        // comparison showed in profiles (every tag lookup).
-        utf8.count == other.utf8.count && utf8.elementsEqual(other.utf8) { SIPHeader.lower($0) == SIPHeader.lower($1) }
+        // Parameter names are tokens: ASCII case folding on bytes, without lower-cased copies of both sides per
+        // comparison (every tag lookup makes some).
+        asciiEqualsIgnoringCase(utf8, other.utf8)
     }
+}
 
-    func trimmedSIP() -> String { String(Substring(self).trimmingSIPWhitespace()) }
+@usableFromInline @inline(__always)
+func asciiLower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+
+/// Equal bytes, ignoring the case of ASCII letters: how SIP tokens (header and parameter names, schemes) and SDP
+/// names compare, without lower-cased copies on the per-message path.
+@inlinable
+func asciiEqualsIgnoringCase<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
+    a.count == b.count && a.elementsEqual(b) { asciiLower($0) == asciiLower($1) }
 }
 
 extension Substring {

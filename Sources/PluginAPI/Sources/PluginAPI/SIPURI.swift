@@ -26,7 +26,7 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
     public var isTel: Bool { Self.isTel(scheme) }
 
     private static func isTel(_ scheme: String) -> Bool {
-        scheme.utf8.count == 3 && scheme.utf8.elementsEqual("tel".utf8) { SIPHeader.lower($0) == $1 }
+        asciiEqualsIgnoringCase(scheme.utf8, "tel".utf8)
     }
 
     /// Parses a URI; returns nil when there is no scheme or (for SIP) no host.

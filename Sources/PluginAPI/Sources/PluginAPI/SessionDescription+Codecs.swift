@@ -65,8 +65,6 @@ public struct Codec: Sendable, Hashable {
     }()
 }
 
-@inline(__always) func asciiLower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
-
 func isPayloadNumber<S: StringProtocol>(_ s: S) -> Bool {
     !s.isEmpty && s.utf8.count <= 3 && s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
 }
@@ -109,9 +107,7 @@ struct CodecSelector {
     func matches(_ codec: Codec) -> Bool {
         if let payloadType { return payloadType == codec.payloadType }
         // Compared as ASCII without case, with no lower-cased copies: this runs for every format and selector.
-        guard let codecName = codec.name, codecName.utf8.count == name.utf8.count,
-            zip(codecName.utf8, name.utf8).allSatisfy({ asciiLower($0) == asciiLower($1) })
-        else { return false }
+        guard let codecName = codec.name, asciiEqualsIgnoringCase(codecName.utf8, name.utf8) else { return false }
         if let clockRate { guard let rate = clockRate, rate == codec.clockRate else { return false } }
         if let channels { guard let count = channels, count == (codec.channels ?? 1) else { return false } }
         return true
@@ -120,8 +116,7 @@ struct CodecSelector {
     /// Whether a format that is not a payload number (`t38`) is this selector, without case.
     func matches(format: String) -> Bool {
         guard isASCII, SDPLines.isASCII(format.utf8) else { return format.lowercased() == text.lowercased() }
-        return format.utf8.count == text.utf8.count
-            && zip(format.utf8, text.utf8).allSatisfy { asciiLower($0) == asciiLower($1) }
+        return asciiEqualsIgnoringCase(format.utf8, text.utf8)
     }
 }
 

@@ -285,7 +285,7 @@ enum SDPLines {
         let a = s.utf8
         let b = lowered.utf8
         guard isASCII(a), isASCII(b) else { return s.lowercased() == lowered }
-        return a.count == b.count && zip(a, b).allSatisfy { asciiLower($0) == $1 }
+        return asciiEqualsIgnoringCase(a, b)
     }
 
     // MARK: Bytes

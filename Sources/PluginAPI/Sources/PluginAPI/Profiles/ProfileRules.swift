@@ -150,10 +150,10 @@ extension Array where Element == String {
             let e = entry.utf8
             if e.last == UInt8(ascii: "*") {
                 let stem = e.dropLast()
-                return name.count >= stem.count && zip(name, stem).allSatisfy { $0 == SIPHeader.lower($1) }
+                return name.count >= stem.count && asciiEqualsIgnoringCase(name.prefix(stem.count), stem)
             }
             if e.count == 1 { return SIPHeader.canonical(entry).utf8.elementsEqual(name) }
-            return name.count == e.count && name.elementsEqual(e) { $0 == SIPHeader.lower($1) }
+            return asciiEqualsIgnoringCase(name, e)
         }
     }
 }
