@@ -90,6 +90,14 @@ UAC=$!
 sleep 2
 WINDOW=$((SECONDS_ - 4))
 ticks() { awk '{print $14 + $15}' "/proc/$PB/stat"; }
+# CPU ticks per thread name ("NIO-ELT-0-#0 123"): the event loops against the call-record writer and the rest.
+# The name is field 2 in parentheses and may hold spaces, so the fields are counted from the closing one.
+thread_ticks() {
+	for f in /proc/"$PB"/task/*/stat; do
+		sed 's/^[0-9]* (\(.*\)) /\1\t/' "$f" 2>/dev/null
+	done | awk -F'\t' '{split($2, a, " "); t[$1] += a[12] + a[13]} END {for (n in t) print n "\t" t[n]}' | sort
+}
+thread_ticks >"$OUT/threads-start.txt"
 T0=$(ticks)
 if [ "$PERF" = 1 ]; then
 	perf record -e cpu-clock -F 2000 -g -p "$PB" -o "$OUT/perf.data" -- sleep "$WINDOW" >"$OUT/perf.log" 2>&1
@@ -97,12 +105,20 @@ else
 	sleep "$WINDOW"
 fi
 T1=$(ticks)
+thread_ticks >"$OUT/threads-end.txt"
 HZ=$(getconf CLK_TCK)
 wait "$UAC"
 UAC_RC=$?
 UAC=""
 
 echo "patchbay CPU over ${WINDOW}s at $RATE calls/s: $(( (T1 - T0) * 1000000 / HZ / (WINDOW * RATE) )) us per call$([ "$PERF" = 1 ] && echo ' (under perf)')"
+# Threads that started or ended inside the window count from zero or are left out; the loops and the writer
+# live for the whole run.
+join -t "$(printf '\t')" -a 2 -e 0 -o 0,1.2,2.2 "$OUT/threads-start.txt" "$OUT/threads-end.txt" |
+	awk -F'\t' -v hz="$HZ" -v calls=$((WINDOW * RATE)) '
+		{ n = $1; sub(/-#?[0-9]+$/, "", n); sub(/^NIO-ELT-[0-9]+$/, "event loops", n); t[n] += $3 - $2 }
+		END { for (n in t) if (t[n] > 0) printf "  %-22s %5d us per call\n", n, t[n] * 1000000 / hz / calls }' |
+	sort -k1,1
 grep -E "Successful call|Failed call" "$OUT/uac.out" | tail -2 | sed 's/  */ /g'
 [ "$UAC_RC" = 0 ] || echo "bench-profile: the sipp UAC exited with $UAC_RC: some calls failed, see $OUT/uac.out" >&2
 if [ "$PERF" = 1 ]; then

@@ -46,15 +46,14 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init?(request: SIPMessage) {
-        guard case .request(let requestMethod, let uri, _) = request.startLine,
-            let topVia = request.topVia, let via = ViaValue(topVia)
+        guard case .request(let requestMethod, let uri, _) = request.startLine, let topVia = request.topVia
         else { return nil }
         let method = requestMethod == "ACK" ? "INVITE" : requestMethod
-        if let branch = via.branch, branch.hasPrefix(Self.magicCookie) {
-            self.init(identity: .branch(branch: branch, sentBy: via.sentBy), method: method)
+        if let parts = ViaValue.cookieBranch(topVia) {
+            self.init(identity: .branch(branch: parts.branch, sentBy: parts.sentBy), method: method)
             return
         }
-        guard let callID = request.callID, let cseq = request.cseq else { return nil }
+        guard let via = ViaValue(topVia), let callID = request.callID, let cseq = request.cseq else { return nil }
         self.init(
             identity: .rfc2543(
                 requestURI: uri, toTag: request.toTag, fromTag: request.fromTag, callID: callID, cseq: cseq.number,
@@ -63,10 +62,10 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init?(response: SIPMessage) {
-        guard !response.isRequest, let topVia = response.topVia, let via = ViaValue(topVia),
-            let branch = via.branch, branch.hasPrefix(Self.magicCookie), let cseq = response.cseq
+        guard !response.isRequest, let topVia = response.topVia, let parts = ViaValue.cookieBranch(topVia),
+            let cseq = response.cseq
         else { return nil }
-        self.init(identity: .branch(branch: branch, sentBy: via.sentBy), method: cseq.method)
+        self.init(identity: .branch(branch: parts.branch, sentBy: parts.sentBy), method: cseq.method)
     }
 
     /// True for an RFC 3261 key (a cookie branch), false for the RFC 2543 fallback.
@@ -126,8 +125,38 @@ struct ViaValue: Sendable {
     var parameters: [(name: String, value: String?)]
 
     init?(_ text: Substring) {
-        // Byte scans over the UTF-8 view: every delimiter is ASCII, and this runs for every message received
-        // (transaction matching) where Character-level splitting showed up in profiles.
+        guard let head = Self.head(text) else { return nil }
+        transport = String(decoding: text.utf8[head.transport], as: UTF8.self).uppercased()
+        sentBy = head.sentBy
+        parameters = []
+        Self.forEachParameter(text, from: head.parameters) { name, value in
+            parameters.append((String(name).lowercased(), value.map(String.init)))
+            return true
+        }
+    }
+
+    /// The branch and sent-by of an RFC 3261 Via (its first `branch` parameter starts with the magic cookie), or
+    /// nil for any other: what `ViaValue(text)` would give as `branch` and `sentBy`, without the parameter list and
+    /// transport it also builds. Every message received and every response sent is keyed this way, so it runs
+    /// several times per message.
+    static func cookieBranch(_ text: Substring) -> (branch: String, sentBy: String)? {
+        guard let head = head(text) else { return nil }
+        var branch: Substring??
+        forEachParameter(text, from: head.parameters) { name, value in
+            guard asciiEqualsIgnoringCase(name.utf8, "branch".utf8) else { return true }
+            branch = .some(value)
+            return false
+        }
+        guard case .some(.some(let value)) = branch, value.hasPrefix(TransactionKey.magicCookie) else { return nil }
+        return (String(value), head.sentBy)
+    }
+
+    /// Byte scans over the UTF-8 view: every delimiter is ASCII, and this runs for every message received
+    /// (transaction matching) where Character-level splitting showed up in profiles. Returns the transport's
+    /// bytes, the sent-by (lower-cased, without whitespace) and where the parameters start (their first `;`).
+    private static func head(
+        _ text: Substring
+    ) -> (transport: Range<Substring.UTF8View.Index>, sentBy: String, parameters: Substring.UTF8View.Index)? {
         let u = text.utf8
         func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
         let semicolon = u.firstIndex(of: 0x3B) ?? u.endIndex
@@ -140,26 +169,32 @@ struct ViaValue: Sendable {
         let transportStart = i
         while i < semicolon, !isSpace(u[i]) { i = u.index(after: i) }
         guard i < semicolon, transportStart < i else { return nil }
-        transport = String(decoding: u[transportStart..<i], as: UTF8.self).uppercased()
-        var sentByBytes: [UInt8] = []
-        for b in u[i..<semicolon] where !isSpace(b) { sentByBytes.append(b >= 0x41 && b <= 0x5A ? b | 0x20 : b) }
-        guard !sentByBytes.isEmpty else { return nil }
-        sentBy = String(decoding: sentByBytes, as: UTF8.self)
-        parameters = []
-        var rest = semicolon
+        var sentBy: [UInt8] = []
+        for b in u[i..<semicolon] where !isSpace(b) { sentBy.append(asciiLower(b)) }
+        guard !sentBy.isEmpty else { return nil }
+        return (transportStart..<i, String(decoding: sentBy, as: UTF8.self), semicolon)
+    }
+
+    /// Calls `body` with each parameter's name and value (nil for a bare `;name`), trimmed of spaces and tabs,
+    /// from the `;` at `start` on, until `body` returns false. Empty parameters are skipped.
+    private static func forEachParameter(
+        _ text: Substring, from start: Substring.UTF8View.Index, _ body: (Substring, Substring?) -> Bool
+    ) {
+        let u = text.utf8
+        var rest = start
         while rest < u.endIndex {
-            let start = u.index(after: rest)
-            let end = u[start...].firstIndex(of: 0x3B) ?? u.endIndex
+            let partStart = u.index(after: rest)
+            let end = u[partStart...].firstIndex(of: 0x3B) ?? u.endIndex
             rest = end
-            let part = text[start..<end].trimmedSIPSpace()
+            let part = text[partStart..<end].trimmingSIPSpace()
             guard !part.isEmpty else { continue }
             guard let eq = part.utf8.firstIndex(of: 0x3D) else {
-                parameters.append((part.lowercased(), nil))
+                if !body(part, nil) { return }
                 continue
             }
-            let name = part[..<eq].trimmedSIPSpace().lowercased()
-            let value = part[part.utf8.index(after: eq)...].trimmedSIPSpace()
-            parameters.append((name, value))
+            let name = part[..<eq].trimmingSIPSpace()
+            let value = part[part.utf8.index(after: eq)...].trimmingSIPSpace()
+            if !body(name, value) { return }
         }
     }
 
@@ -175,12 +210,13 @@ struct ViaValue: Sendable {
 }
 
 extension Substring {
-    fileprivate func trimmedSIPSpace() -> String {
+    /// Without the spaces and tabs at either end (not CR or LF, which a folded header value no longer has).
+    fileprivate func trimmingSIPSpace() -> Substring {
         let u = utf8
         var a = u.startIndex
         var b = u.endIndex
         while a < b, u[a] == 0x20 || u[a] == 0x09 { a = u.index(after: a) }
         while b > a, u[u.index(before: b)] == 0x20 || u[u.index(before: b)] == 0x09 { b = u.index(before: b) }
-        return String(decoding: u[a..<b], as: UTF8.self)
+        return self[a..<b]
     }
 }

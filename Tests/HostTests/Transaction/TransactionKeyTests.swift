@@ -1,3 +1,4 @@
+import Foundation
 import Host
 import PluginAPI
 import Testing
@@ -76,5 +77,50 @@ import Testing
         let branches = Set((0..<100).map { _ in TransactionKey.makeBranch() })
         #expect(branches.count == 100)
         #expect(branches.allSatisfy { $0.hasPrefix("z9hG4bK") && $0.count > 7 + 8 })
+    }
+
+    /// The key reads the top Via on bytes and stops at the first `branch` parameter. A plain reading of RFC 3261's
+    /// Via grammar, written here with String and Character operations, must give the same branch and sent-by (or
+    /// the same absence of an RFC 3261 key) for every spelling the generator makes: spaces around every
+    /// delimiter, letter case, bare and valued parameters, a second branch, no branch, a cookie in the wrong case.
+    @Test func theTopViaIsReadAsThePlainGrammarReadsIt() throws {
+        var rng = SplitMix64(seed: 0x5EED_FA57_B4A7)
+        func pick<T>(_ options: [T]) -> T { options[Int(rng.next() % UInt64(options.count))] }
+        func sp() -> String { pick(["", "", " ", "  ", "\t"]) }
+        for n in 0..<5_000 {
+            let host = pick(["uac.example", "UAC.Example", "192.0.2.1", "[2001:DB8::1]", "pbx"])
+            let port = pick(["", ":5060", " : 5062", ":5061"])
+            var params: [String] = []
+            for _ in 0..<Int(rng.next() % 4) {
+                params.append(pick(["received=192.0.2.9", "rport", "rport=5070", "ttl=16", "maddr=192.0.2.7", "x"]))
+            }
+            let branchValue = pick(["z9hG4bK-\(n)", "z9hG4bKabc\(n)", "Z9HG4BK-\(n)", "legacy-\(n)", ""])
+            let branchName = pick(["branch", "Branch", "BRANCH"])
+            let branchParam = branchValue.isEmpty ? branchName : "\(branchName)\(sp())=\(sp())\(branchValue)"
+            if rng.next() % 5 != 0 { params.insert(branchParam, at: Int(rng.next() % UInt64(params.count + 1))) }
+            if rng.next() % 6 == 0 { params.append("branch=z9hG4bK-second-\(n)") }
+            let via = "SIP\(sp())/\(sp())2.0\(sp())/\(sp())\(pick(["UDP", "udp", "TCP"])) \(sp())\(host)\(port)"
+                + params.map { "\(sp());\(sp())\($0)" }.joined()
+            var invite = TransactionFixtures.invite()
+            invite.setValues("Via", [via, "SIP/2.0/UDP proxy.example;branch=z9hG4bK-below"])
+
+            // The plain reading.
+            let parts = via.split(separator: ";", omittingEmptySubsequences: false)
+            let sentBy = String(parts[0].split(separator: "/").last!.filter { $0 != " " && $0 != "\t" }
+                .dropFirst(3)).lowercased()  // "UDP" or "TCP", then host[:port]
+            let firstBranch = parts.dropFirst().lazy
+                .map { $0.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) } }
+                .first { $0[0].lowercased() == "branch" }
+            let expected = firstBranch.flatMap { $0.count == 2 && $0[1].hasPrefix("z9hG4bK") ? $0[1] : nil }
+
+            let key = try #require(TransactionKey(request: invite), "\(via)")
+            #expect(key.branch == expected, "\(via)")
+            if let expected {
+                #expect(key.description == "INVITE \(expected) \(sentBy)", "\(via)")
+                var response = TransactionFixtures.response(200, "OK", to: invite)
+                response.setValues("Via", [via])
+                #expect(TransactionKey(response: response) == key, "\(via)")
+            }
+        }
     }
 }

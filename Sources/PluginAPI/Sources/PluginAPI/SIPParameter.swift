@@ -52,13 +52,14 @@ extension String {
     }
 }
 
-@usableFromInline @inline(__always)
-func asciiLower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+/// The byte with an ASCII capital letter lower-cased; every other byte as it is.
+@inlinable @inline(__always)
+public func asciiLower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
 
 /// Equal bytes, ignoring the case of ASCII letters: how SIP tokens (header and parameter names, schemes) and SDP
 /// names compare, without lower-cased copies on the per-message path.
 @inlinable
-func asciiEqualsIgnoringCase<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
+public func asciiEqualsIgnoringCase<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
     a.count == b.count && a.elementsEqual(b) { asciiLower($0) == asciiLower($1) }
 }
 
