@@ -255,17 +255,18 @@ final class Shard: @unchecked Sendable {
     /// response goes back through NATs and to the right port.
     static func stampVia(_ message: inout SIPMessage, source: SocketAddress) {
         guard let index = message.headers.firstIndex(where: { $0.hasName("via") }), let top = message.topVia,
-            let via = ViaValue(top), let ip = source.ipAddress, let port = source.port
+            let via = ViaValue.stampFacts(top), let ip = source.ipAddress, let port = source.port
         else { return }
         let host = via.sentBy.hasPrefix("[")
-            ? String(via.sentBy.dropFirst().prefix { $0 != "]" }) : String(via.sentBy.prefix { $0 != ":" })
-        let addReceived = host != ip.lowercased() && !via.parameters.contains { $0.name == "received" }
-        let fillRport = via.parameters.contains { $0.name == "rport" && $0.value == nil }
-        guard addReceived || fillRport else { return }
+            ? via.sentBy.dropFirst().prefix { $0 != "]" } : via.sentBy.prefix { $0 != ":" }
+        let addReceived = !via.hasReceived && host != ip.lowercased()
+        guard addReceived || via.bareRportEnd != nil else { return }
         // Only the top entry changes; the rest of the field keeps its bytes.
-        var stamped = String(top)
-        if fillRport, let r = stamped.range(of: ";rport"), !stamped[r.upperBound...].hasPrefix("=") {
-            stamped.replaceSubrange(r, with: ";rport=\(port)")
+        var stamped: String
+        if let end = via.bareRportEnd {
+            stamped = top[..<end] + "=\(port)" + top[end...]
+        } else {
+            stamped = String(top)
         }
         if addReceived { stamped += ";received=\(ip)" }
         let value = message.headers[index].value

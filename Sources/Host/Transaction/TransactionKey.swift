@@ -151,6 +151,25 @@ struct ViaValue: Sendable {
         return (String(value), head.sentBy)
     }
 
+    /// What the received/rport stamp of RFC 3261 section 18.2.1 and RFC 3581 reads: the sent-by, whether a
+    /// `received` parameter is there already, and where the name of an `rport` without a value ends (an index
+    /// into `text`'s base string). Nil where `ViaValue` would be nil.
+    static func stampFacts(
+        _ text: Substring
+    ) -> (sentBy: String, hasReceived: Bool, bareRportEnd: String.Index?)? {
+        guard let head = head(text) else { return nil }
+        var hasReceived = false
+        var bareRportEnd: String.Index?
+        forEachParameter(text, from: head.parameters) { name, value in
+            if asciiEqualsIgnoringCase(name.utf8, "received".utf8) { hasReceived = true }
+            if value == nil, bareRportEnd == nil, asciiEqualsIgnoringCase(name.utf8, "rport".utf8) {
+                bareRportEnd = name.endIndex
+            }
+            return true
+        }
+        return (head.sentBy, hasReceived, bareRportEnd)
+    }
+
     /// Byte scans over the UTF-8 view: every delimiter is ASCII, and this runs for every message received
     /// (transaction matching) where Character-level splitting showed up in profiles. Returns the transport's
     /// bytes, the sent-by (lower-cased, without whitespace) and where the parameters start (their first `;`).

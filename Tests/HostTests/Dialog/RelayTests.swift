@@ -71,4 +71,24 @@ import Testing
         #expect(m.headers[0].value == " SIP/2.0/UDP [2001:DB8::5]:5070 ;branch=z9hG4bK-1;received=192.0.2.9,SIP/2.0/TCP  10.0.0.1 ;branch=z9hG4bK-0",
                 "the second entry keeps its bytes")
     }
+
+    /// RFC 3581: the port goes into the `rport` that came without a value, whatever its case and spacing; an
+    /// `rport` with a value and a `received` already there are left as they are.
+    @Test func rportIsFilledWhereverItStandsAndOnlyOnce() throws {
+        let source = try SocketAddress(ipAddress: "192.0.2.9", port: 5999)
+        func stamp(_ via: String) -> String? {
+            var m = Self.invite
+            m.setValues("Via", [via])
+            Shard.stampVia(&m, source: source)
+            return m.values("Via").first
+        }
+        #expect(stamp("SIP/2.0/UDP 192.0.2.9:5070;RPort;branch=z9hG4bK-1") == "SIP/2.0/UDP 192.0.2.9:5070;RPort=5999;branch=z9hG4bK-1")
+        #expect(stamp("SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bK-1 ; rport ") == "SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bK-1 ; rport=5999")
+        #expect(stamp("SIP/2.0/UDP 192.0.2.9:5070;rportx;branch=z9hG4bK-1") == "SIP/2.0/UDP 192.0.2.9:5070;rportx;branch=z9hG4bK-1",
+                "another parameter that starts with rport")
+        #expect(stamp("SIP/2.0/UDP 192.0.2.9:5070;rport=5070;branch=z9hG4bK-1") == "SIP/2.0/UDP 192.0.2.9:5070;rport=5070;branch=z9hG4bK-1")
+        #expect(stamp("SIP/2.0/UDP pbx.example;received=192.0.2.9;branch=z9hG4bK-1") == "SIP/2.0/UDP pbx.example;received=192.0.2.9;branch=z9hG4bK-1",
+                "received is there already")
+        #expect(stamp("SIP/2.0/UDP pbx.example;branch=z9hG4bK-1;rport") == "SIP/2.0/UDP pbx.example;branch=z9hG4bK-1;rport=5999;received=192.0.2.9")
+    }
 }
