@@ -53,7 +53,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            path: "Sources/patchbay"
+            path: "Sources/patchbay",
+            // gperftools' tcmalloc in place of glibc's malloc: every message allocates (Strings, arrays, closures)
+            // and hands some of it to another event loop to free, which glibc's per-thread arenas serve poorly.
+            // Under the bench load it took 7 % off the event loops' CPU per call, with the same memory per call
+            // (BENCHMARKS.md). Only the executable links it; the tests and benchmarks keep the system malloc.
+            linkerSettings: [.linkedLibrary("tcmalloc_minimal", .when(platforms: [.linux]))]
         ),
         // libosip2's parse and serialise beside Patchbay's, one input, one run (ratios only):
         //   swift run -c release ParseSerialise Tests/Fixtures/pbx-invite-national.sip
