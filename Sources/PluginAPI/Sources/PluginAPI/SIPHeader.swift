@@ -21,9 +21,21 @@ public struct SIPHeader: Sendable, Hashable {
 
     public static func canonical(_ name: String) -> String {
         if name.utf8.count == 1, let long = compactLong(name.utf8.first!) { return long }
-        // Already canonical (the names this host and the profiles pass in): no copy.
-        if !name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return name }
-        return name.lowercased()
+        // Already canonical: no copy.
+        let upper = name.utf8.contains { $0 >= 0x41 && $0 <= 0x5A }
+        if !upper { return name }
+        // Header names are tokens, so ASCII: lower-cased byte by byte into a new String (one that fits in a small
+        // string allocates nothing), not through String.lowercased()'s Unicode case mapping. Every lookup by a
+        // written name ("Call-ID", "CSeq", "From") comes here, several per message.
+        guard name.utf8.allSatisfy({ $0 < 0x80 }) else { return name.lowercased() }
+        return String(unsafeUninitializedCapacity: name.utf8.count) { buffer in
+            var i = 0
+            for b in name.utf8 {
+                buffer[i] = asciiLower(b)
+                i += 1
+            }
+            return i
+        }
     }
 
     /// Whether this field's name is `canonical` (a lower-case long form as `canonical(_:)` returns), without building

@@ -151,11 +151,33 @@ public struct SIPMessage: Sendable, Equatable {
         return entry.isEmpty ? nil : entry
     }
 
+    /// The CSeq's number and method: exactly two words separated by spaces or tabs, the first a 32-bit number.
     public var cseq: (number: UInt32, method: String)? {
+        // Read on bytes: transaction matching and relaying read it several times per message, and splitting the
+        // value into an array of Substrings each time showed in profiles.
         guard let v = header("CSeq") else { return nil }
-        let parts = v.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard parts.count == 2, let n = UInt32(parts[0]) else { return nil }
-        return (n, String(parts[1]))
+        let u = v.utf8
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+        var i = u.startIndex
+        while i < u.endIndex, isSpace(u[i]) { i = u.index(after: i) }
+        var number: UInt32 = 0
+        let digits = i
+        while i < u.endIndex, u[i] >= 0x30, u[i] <= 0x39 {
+            let (times10, o1) = number.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt32(u[i] - 0x30))
+            guard !o1, !o2 else { return nil }
+            number = sum
+            i = u.index(after: i)
+        }
+        guard i > digits, i < u.endIndex, isSpace(u[i]) else { return nil }
+        while i < u.endIndex, isSpace(u[i]) { i = u.index(after: i) }
+        let methodStart = i
+        while i < u.endIndex, !isSpace(u[i]) { i = u.index(after: i) }
+        guard i > methodStart else { return nil }
+        let methodEnd = i
+        while i < u.endIndex, isSpace(u[i]) { i = u.index(after: i) }
+        guard i == u.endIndex else { return nil }
+        return (number, String(v[methodStart..<methodEnd]))
     }
 
     public var contentType: String? { header("Content-Type") }

@@ -201,4 +201,39 @@ import Testing
         m.headers = [SIPHeader("To", "\"A;tag=no <x>\" <sip:a@b;tag=uri>;tag=abc")]
         #expect(m.toTag == "abc")
     }
+
+    /// `canonical` lower-cases written names byte by byte: for every long name, compact form and a few others, in
+    /// the cases they are written in, it must agree with String.lowercased() (compact forms aside).
+    @Test func canonicalNamesAreTheLowerCasedLongForm() {
+        var names = Array(SIPHeader.compactForms.values) + ["X-Custom-Header-With-A-Long-Name", "P-Asserted-Identity"]
+        names += names.map { $0.uppercased() } + names.map { String($0.prefix(1)).uppercased() + $0.dropFirst() }
+        for name in names {
+            #expect(SIPHeader.canonical(name) == name.lowercased(), "\(name)")
+        }
+        #expect(SIPHeader.canonical("I") == "call-id")
+        #expect(SIPHeader.canonical("Ü-Header") == "ü-header", "not a token, but lower-cased all the same")
+    }
+
+    /// The CSeq is read on bytes; on 5,000 generated values it must agree with the plain rule: two words separated
+    /// by spaces or tabs, the first all digits and within 32 bits.
+    @Test func cseqReadsAsThePlainRuleReadsIt() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["1", "7", "42", "4294967295", "4294967296", "99999999999", "+5", "-1", "INVITE", "BYE", "ACK",
+                      " ", "  ", "\t", "x1", "1x", ""]
+        for _ in 0..<5_000 {
+            let value = (0..<Int.random(in: 1...5, using: &generator))
+                .map { _ in pieces.randomElement(using: &generator)! }.joined()
+            var m = SIPMessage(startLine: .request(method: "INVITE", uri: "sip:a@b", version: "SIP/2.0"))
+            m.headers = [SIPHeader("CSeq", value)]
+            let words = value.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            let expected: (UInt32, String)? =
+                words.count == 2 && words[0].allSatisfy(\.isASCIIDigitForTest)
+                ? UInt32(words[0]).map { ($0, String(words[1])) } : nil
+            #expect(m.cseq?.number == expected?.0 && m.cseq?.method == expected?.1, "\(value.debugDescription)")
+        }
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigitForTest: Bool { ("0"..."9").contains(self) }
 }
