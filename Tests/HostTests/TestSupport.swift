@@ -1,6 +1,7 @@
 import Foundation
 import Host
 import PluginAPI
+import Synchronization
 
 /// Paths and helpers shared by the host tests.
 enum TestSupport {
@@ -18,9 +19,13 @@ enum TestSupport {
     /// Plugins load once per process (they are never unloaded), so every test shares this set.
     static let builtPlugins: PluginSet = PluginLoader.load(directory: buildDirectory)
 
-    static func temporaryDirectory() throws -> String {
-        let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("patchbay-test-\(UUID().uuidString)")
+    /// A new directory under the system's temporary directory, removed with everything in it when the test process
+    /// exits, so that test runs do not pile up in /tmp.
+    static func temporaryDirectory(suffix: String = "") throws -> String {
+        let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+            "patchbay-test-\(UUID().uuidString)\(suffix)")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        TemporaryDirectories.add(dir)
         return dir
     }
 
@@ -65,5 +70,25 @@ struct SplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// The directories `TestSupport.temporaryDirectory` made, for removal at exit. (Swift Testing has no hook after the
+/// last test; `atexit` runs when the test process ends normally, after every test and the processes they started.)
+enum TemporaryDirectories {
+    private static let paths = Mutex<[String]>([])
+    private static let registered = Mutex(false)
+
+    static func add(_ path: String) {
+        paths.withLock { $0.append(path) }
+        let first = registered.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        if first { atexit { TemporaryDirectories.removeAll() } }
+    }
+
+    private static func removeAll() {
+        for path in paths.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
     }
 }

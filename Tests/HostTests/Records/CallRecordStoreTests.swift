@@ -12,9 +12,7 @@ import Testing
     var path: String { directory.appendingPathComponent("calls.sqlite").path }
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "patchbay-records-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = URL(fileURLWithPath: try TestSupport.temporaryDirectory(suffix: "-records"))
     }
 
     func open(retentionDays: Int = 90, logs: LogRecorder = LogRecorder()) throws -> CallRecordStore {

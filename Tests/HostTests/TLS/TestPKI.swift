@@ -8,8 +8,7 @@ struct TestPKI {
     static var opensslIsInstalled: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") }
 
     init(_ name: String = #function) throws {
-        directory = try TestSupport.temporaryDirectory() + "-pki"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try TestSupport.temporaryDirectory(suffix: "-pki")
         try openssl([
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
             "-keyout", path("ca.key"), "-out", path("ca.pem"), "-subj", "/CN=Patchbay Test CA",
