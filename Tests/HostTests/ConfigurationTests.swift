@@ -55,6 +55,24 @@ import Testing
         ])
     }
 
+    /// A peer's `invite_timeout` is seconds within 0.1-300; anything else is refused with its position.
+    @Test func inviteTimeoutIsReadAndCheckedPerPeer() throws {
+        let good = Self.goodPeers.replacingOccurrences(
+            of: "    address: 127.0.0.1:5080", with: "    address: 127.0.0.1:5080\n    invite_timeout: 2.5")
+        let (site, d, _) = try Self.load(config: good, routes: "routes: []\n")
+        #expect(d.errors.isEmpty, "\(d.errors)")
+        #expect(site?.configuration.peer(named: "gw")?.inviteTimeout == 2.5)
+        #expect(site?.configuration.peer(named: "pbx")?.inviteTimeout == nil)
+
+        let bad = Self.goodPeers.replacingOccurrences(
+            of: "    address: 127.0.0.1:5080", with: "    address: 127.0.0.1:5080\n    invite_timeout: 0")
+        let (badSite, badD, dir) = try Self.load(config: bad, routes: "routes: []\n")
+        #expect(badSite == nil)
+        #expect(badD.errors.map(\.description) == [
+            "\(dir)/patchbay.yaml:11:21: error: 'invite_timeout' must be seconds between 0.1 and 300, found '0'",
+        ])
+    }
+
     @Test func unknownKeyGetsASuggestion() throws {
         let config = Self.goodPeers.replacingOccurrences(of: "    address: 127.0.0.1:5080", with: "    adress: 127.0.0.1:5080")
         let (_, d, dir) = try Self.load(config: config, routes: "routes: []\n")

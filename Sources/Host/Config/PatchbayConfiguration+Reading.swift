@@ -191,6 +191,7 @@ extension PatchbayConfiguration {
             tls = settings
         }
         let inboundAuth = m.map("inbound_auth", what: "inbound_auth").flatMap { readCredentials($0, file: file) }
+        let inviteTimeout = m.seconds("invite_timeout", range: 0.1...300)
         let hasAuth = m.has("auth")
         let credentials = m.map("auth", what: "auth").flatMap { readCredentials($0, file: file) }
         var registration: Registration?
@@ -229,7 +230,7 @@ extension PatchbayConfiguration {
             numbering: numbering, options: options,
             internalHeaders: internalHeaders ?? PatchbayConfiguration.defaultInternalHeaders(for: kind),
             healthCheck: healthCheck, credentials: credentials, registration: registration, tls: tls,
-            inboundAuth: inboundAuth,
+            inboundAuth: inboundAuth, inviteTimeout: inviteTimeout,
             position: m.position, pluginPosition: m.keyPosition("plugin"),
             profilePosition: m.keyPosition("profile"), optionPositions: optionPositions)
     }

@@ -161,6 +161,10 @@ public struct PatchbayConfiguration: Sendable {
         /// Credentials this peer must answer Patchbay's challenge with before an INVITE from it is routed (on top
         /// of coming from its address); `realm` defaults to "patchbay".
         public var inboundAuth: Credentials?
+        /// How long an INVITE to this peer may go without any response (not even 100 Trying) before the call moves
+        /// on to its next target: RFC 3261 Timer B for this peer, 64*T1 (32 s) when not set. A peer that is down
+        /// or unreachable otherwise holds every call for Timer B before failover.
+        public var inviteTimeout: Double?
         public var position: SourcePosition
         public var pluginPosition: SourcePosition
         public var profilePosition: SourcePosition

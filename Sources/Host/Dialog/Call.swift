@@ -55,6 +55,9 @@ final class Call {
     private var ackSentB: Bool { ackB != nil }
     /// Kept to answer the callee's 2xx retransmissions with the same ACK (with the SDP answer, if any).
     private var ackB: SIPMessage?
+    /// The ACK sent for each late 2xx from a target the call had given up on (by B-leg Call-ID), so that the
+    /// target's retransmissions of it get the ACK again and not another BYE.
+    private var abandonedAcks: [String: SIPMessage] = [:]
     var retransmit200: TimerQueue.Handle?
     var retransmitInterval: TimeAmount = .milliseconds(500)
     var retransmitDeadline: NIODeadline = .now()
@@ -391,15 +394,42 @@ final class Call {
         if let ok = answer200 { shard.sendStateless(ok, to: a.destination) }
     }
 
-    /// A 2xx retransmission from the target after its INVITE transaction ended: the ACK was lost, send it again.
+    /// A 2xx after its INVITE transaction ended: from the answering target, a retransmission whose ACK was lost
+    /// (send it again); from a target the call gave up on, a late answer (ACK it and hang up).
     func strayResponse(_ response: SIPMessage) {
+        guard let status = response.statusCode, (200..<300).contains(status), response.method == "INVITE",
+            let callID = response.callID
+        else { return }
+        if callID != b?.callID { return hangUpAbandoned(response, callID: callID) }
         // Before the caller's ACK (delayed offer) there is nothing to send yet: the callee keeps retransmitting
         // and gets the ACK with the answer when it comes.
-        if let status = response.statusCode, (200..<300).contains(status), response.method == "INVITE",
-            state == .confirmed, let ack = ackB, let bLeg = b
-        {
+        if state == .confirmed, let ack = ackB, let bLeg = b {
             shard.sendStateless(ack, to: bLeg.destination)
         }
+    }
+
+    /// A target whose INVITE timed out (Timer B, a peer's `invite_timeout`) answered after all. The call has moved
+    /// on, but RFC 3261 section 13.2.2.4 has every 2xx ACKed; the dialog it created is then ended with a BYE, so
+    /// the target does not hold a call nobody is on.
+    private func hangUpAbandoned(_ response: SIPMessage, callID: String) {
+        guard let attempt = record.attempts.last(where: { $0.bCallID == callID }),
+            let destination = shard.address(of: attempt.peer)
+        else { return }
+        if let ack = abandonedAcks[callID] { return shard.sendStateless(ack, to: destination) }
+        guard let from = response.from, let to = response.to, let cseq = response.cseq else { return }
+        var leg = CallLeg(
+            peer: attempt.peer, destination: destination, callID: callID, localTag: from.tag ?? "",
+            remoteTag: to.tag, localURI: from, remoteURI: to,
+            remoteTarget: response.nameAddresses("Contact").first?.uri ?? to.uri, localCSeq: cseq.number)
+        leg.routeSet = response.values("Record-Route").reversed()
+        let ack = leg.makeACK(cseq: cseq.number, via: shard.via(for: destination))
+        abandonedAcks[callID] = ack
+        shard.sendStateless(ack, to: destination)
+        let bye = leg.makeRequest("BYE", via: shard.via(for: destination), contact: shard.contact(user: nil, for: destination))
+        shard.sendRequest(bye, to: destination, peer: attempt.peer) { _ in }
+        logger.info("late answer from a target the call had given up on: hung up", metadata: [
+            "a": "\(a.callID)", "b": "\(callID)", "peer": "\(attempt.peer)", "status": "\(response.statusCode ?? 0)",
+        ])
     }
 
     private func cancelFromA(_ cancel: SIPMessage) {

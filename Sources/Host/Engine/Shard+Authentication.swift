@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import PluginAPI
 
 extension Shard {
@@ -12,7 +13,10 @@ extension Shard {
         _ request: SIPMessage, to destination: SIPDestination, peer: String,
         resent: @escaping (SIPMessage) -> Void = { _ in }, handler: @escaping (ClientEvent) -> Void
     ) {
-        sendRequest(request, to: destination) { [unowned self] event in
+        // The peer's invite_timeout bounds how long a silent target holds the call (Timer B).
+        let timerB = request.method == "INVITE"
+            ? site.configuration.peer(named: peer)?.inviteTimeout.map { TimeAmount.milliseconds(Int64($0 * 1000)) } : nil
+        sendRequest(request, to: destination, timerB: timerB) { [unowned self] event in
             guard case .response(let r) = event, let status = r.statusCode, status == 401 || status == 407,
                 let next = self.answerChallenge(r, to: request, peer: peer, destination: destination)
             else { return handler(event) }

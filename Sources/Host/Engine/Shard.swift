@@ -179,10 +179,13 @@ final class Shard: @unchecked Sendable {
 
     func respond(_ response: SIPMessage, to request: SIPMessage) { layer.respond(response, to: request) }
 
-    func sendRequest(_ request: SIPMessage, to destination: SIPDestination, handler: @escaping (ClientEvent) -> Void) {
+    func sendRequest(
+        _ request: SIPMessage, to destination: SIPDestination, timerB: TimeAmount? = nil,
+        handler: @escaping (ClientEvent) -> Void
+    ) {
         do {
             try layer.sendRequest(
-                request, to: destination, reliableTransport: destination.isReliable, onResponse: { handler(.response($0)) }, onFailure: { failure in
+                request, to: destination, reliableTransport: destination.isReliable, timerB: timerB, onResponse: { handler(.response($0)) }, onFailure: { failure in
                     handler(failure == .transportError ? .transportError : .timeout)
                 })
         } catch {

@@ -34,7 +34,7 @@ public struct InviteClientTransaction: ClientTransactionMachine, Sendable {
         started = true
         var actions: [TransactionAction] = [.send(request)]
         if !settings.reliableTransport { timers.start(.A, settings.t1, into: &actions) }
-        timers.start(.B, settings.transactionTimeout, into: &actions)
+        timers.start(.B, settings.inviteTimeout, into: &actions)
         return actions
     }
 

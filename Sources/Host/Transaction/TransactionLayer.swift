@@ -57,16 +57,19 @@ public final class TransactionLayer<Destination> {
     /// `onResponse` gets every provisional response and the final response once (an INVITE's 2xx included; later
     /// 2xx retransmissions come back from `receive` as unmatched). `onFailure` gets a timeout (Timer B or F: treat
     /// it as 408) or a transport error (treat it as 503), after which nothing more is called.
+    ///
+    /// `timerB` replaces 64*T1 as Timer B of an INVITE (a peer's `invite_timeout`); other methods ignore it.
     @discardableResult
     public func sendRequest(
-        _ request: SIPMessage, to destination: Destination, reliableTransport: Bool? = nil,
+        _ request: SIPMessage, to destination: Destination, reliableTransport: Bool? = nil, timerB: TimeAmount? = nil,
         onResponse: @escaping (SIPMessage) -> Void, onFailure: @escaping (TransactionFailure) -> Void
     ) throws(TransactionLayerError) -> TransactionKey {
         eventLoop.assertInEventLoop()
         guard request.method != "ACK" else { throw .ackIsNotATransaction }
         guard let key = TransactionKey(request: request), key.isRFC3261 else { throw .missingRFC3261Branch }
         guard clients[key] == nil else { throw .duplicateTransaction(key) }
-        let settings = self.settings.with(reliableTransport: reliableTransport ?? self.settings.reliableTransport)
+        var settings = self.settings.with(reliableTransport: reliableTransport ?? self.settings.reliableTransport)
+        if let timerB { settings.timerB = timerB }
         let machine: any ClientTransactionMachine =
             request.method == "INVITE"
             ? InviteClientTransaction(request: request, settings: settings)

@@ -17,6 +17,8 @@ public struct TransactionSettings: Sendable, Equatable {
     /// How long a message may stay in the network.
     public var t4: TimeAmount
     public var reliableTransport: Bool
+    /// Timer B of INVITE client transactions when not 64*T1: a peer's `invite_timeout`.
+    public var timerB: TimeAmount?
 
     public init(
         t1: TimeAmount = .milliseconds(500), t2: TimeAmount = .seconds(4), t4: TimeAmount = .seconds(5),
@@ -37,6 +39,9 @@ public struct TransactionSettings: Sendable, Equatable {
 
     /// 64*T1: the give-up time of Timers B, F and H, and Timer J on an unreliable transport.
     public var transactionTimeout: TimeAmount { 64 * t1 }
+
+    /// How long an INVITE client transaction waits for its first response.
+    public var inviteTimeout: TimeAmount { timerB ?? transactionTimeout }
 
     /// RFC 3261 says "at least 32 s" and does not tie it to T1: it covers the other side's Timer G retransmissions
     /// of a final response, which are paced by the other side's T1 and T2, not ours.

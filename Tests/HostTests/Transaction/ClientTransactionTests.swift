@@ -15,6 +15,16 @@ import Testing
         #expect(t.start() == [], "starting twice sends nothing")
     }
 
+    /// A peer's invite_timeout replaces 64*T1 as Timer B; Timer A and the other machines are untouched.
+    @Test func timerBTakesThePeersInviteTimeout() {
+        var settings = TransactionSettings()
+        settings.timerB = .milliseconds(1500)
+        var t = InviteClientTransaction(request: invite, settings: settings)
+        #expect(t.start() == [.send(invite), .startTimer(.A, .milliseconds(500)), .startTimer(.B, .milliseconds(1500))])
+        var bye = NonInviteClientTransaction(request: F.request(method: "BYE"), settings: settings)
+        #expect(bye.start().contains(.startTimer(.F, .seconds(32))), "Timer F stays 64*T1")
+    }
+
     @Test func timerADoublesWithoutTheT2Cap() {
         var t = InviteClientTransaction(request: invite)
         _ = t.start()
