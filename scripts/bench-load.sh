@@ -116,6 +116,11 @@ export FAIL_COOLDOWN=${FAIL_COOLDOWN:-40}
 # ------------------------------------------------------- B2BUA functional check ---
 # Patchbay, a UAS with examples/bench/uas_verify_b2bua.xml and 5 calls of the harness's UAC; every process is
 # started here and stopped by its own PID.
+# Each Patchbay run starts from an empty call-record file (examples/bench/calls.sqlite, the bench's own): the
+# writer's cost per call grows with the file (its Call-ID index takes random pages: 13-18 us per call at 14 MB,
+# 22-33 us at 560 MB), so a file kept from earlier runs would make runs disagree.
+fresh_records() { rm -f "$ROOT/examples/bench/calls.sqlite" "$ROOT/examples/bench/calls.sqlite-wal" "$ROOT/examples/bench/calls.sqlite-shm"; }
+
 verify_b2bua() {
 	local d=$OUT/verify-b2bua pb uas rc_uac rc_uas i
 	mkdir -p "$d"
@@ -162,12 +167,14 @@ if [ "$KAMAILIO" = 1 ]; then
 fi
 
 log "patchbay (default event loops): ${LOAD[*]}"
+fresh_records
 "$BENCH/run-proxy-bench.sh" --label patchbay --out "$OUT/patchbay" --no-verify "${LOAD[@]}" -- \
 	"$ROOT/$BIN" run "$ROOT/$SITE" --log-level warning | tee "$OUT/patchbay.txt"
 sleep 3
 
 if [ "$THREADS1" = 1 ]; then
 	log "patchbay --threads 1: ${LOAD[*]}"
+	fresh_records
 	"$BENCH/run-proxy-bench.sh" --label patchbay-1thread --out "$OUT/patchbay-1thread" --no-verify "${LOAD[@]}" -- \
 		"$ROOT/$BIN" run "$ROOT/$SITE" --log-level warning --threads 1 | tee "$OUT/patchbay-1thread.txt"
 fi

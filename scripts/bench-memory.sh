@@ -148,6 +148,8 @@ EOF
 }
 
 { echo "date=$(date -Is)"; echo "calls=$CALLS rate=$RATE hold_s=$HOLD_S"; } >"$OUT/run.env"
+# An empty call-record file, as in bench-load.sh (records are written at call end, after the reading, anyway).
+rm -f "$ROOT/examples/bench/calls.sqlite" "$ROOT/examples/bench/calls.sqlite-wal" "$ROOT/examples/bench/calls.sqlite-shm"
 measure patchbay rss "$ROOT/$BIN" run "$ROOT/$SITE" --log-level warning
 if [ "$KAMAILIO" = 1 ]; then
 	mkdir -p "$OUT/kamailio/run"

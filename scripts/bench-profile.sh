@@ -70,6 +70,8 @@ stop() {
 }
 trap stop EXIT
 
+# An empty call-record file each run (examples/bench's own): the writer's cost grows with the file.
+rm -f examples/bench/calls.sqlite examples/bench/calls.sqlite-wal examples/bench/calls.sqlite-shm
 "$BIN" run "$SITE" --log-level warning ${THREADS:+--threads "$THREADS"} >"$OUT/patchbay.log" 2>&1 &
 PB=$!
 (cd "$OUT" && exec sipp -sf "$BENCH/sipp/uas.xml" -i 127.0.0.1 -p 5080 -nostdin -buff_size 4194304) \
