@@ -131,19 +131,20 @@ struct EngineCallTests {
         #expect(pb.attempts == ["gw:408,itsp:200"])
     }
 
-    /// The gateway says nothing for 1.5 s. Its `invite_timeout: 0.3` ends the wait long before Timer B (3.2 s here), so
+    /// The gateway says nothing for 2.5 s. Its `invite_timeout: 0.3` ends the wait long before Timer B (3.2 s here), so
     /// the trunk gets the call. The gateway's 200 then arrives while the call is up on the trunk: Patchbay ACKs it
     /// and hangs it up with a BYE (the gateway's sipp exits 0 only after both). Without the timeout, the gateway's
     /// 200 would have come inside Timer B and the gateway would have got the call.
     @Test func inviteTimeoutFailsOverAndALateAnswerIsHungUp() async throws {
         let pb = try await PatchbayUnderTest.start(gatewayExtra: "    invite_timeout: 0.3")
         defer { pb.stop() }
-        let gw = try await pb.sipp("uas-answer-late", label: "gw", port: pb.ports.gateway, toPatchbay: false)
+        let gw = try await pb.sipp(
+            "uas-answer-late", label: "gw", port: pb.ports.gateway, toPatchbay: false, keys: ["answer_after_ms": "2500"])
         defer { _ = gw.stop() }
         let itsp = try await pb.sipp("uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false)
         defer { _ = itsp.stop() }
-        // The caller holds the call for 4 s, so it is still up when the gateway answers.
-        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(4))
+        // The caller holds the call for 6 s, so it is still up when the gateway answers.
+        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(6))
         defer { _ = pbx.stop() }
         #expect(await gw.wait(timeout: .seconds(10)) == .exited(0), "the late 200 was ACKed and hung up: \(gw.diagnostics)")
         #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
