@@ -60,19 +60,6 @@ enum TestSupport {
     }
 }
 
-/// A seeded generator (SplitMix64), so that a generated test input that fails comes back on the next run.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The directories `TestSupport.temporaryDirectory` made, for removal at exit. (Swift Testing has no hook after the
 /// last test; `atexit` runs when the test process ends normally, after every test and the processes they started.)
 enum TemporaryDirectories {

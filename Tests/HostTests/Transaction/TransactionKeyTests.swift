@@ -1,5 +1,6 @@
 import Foundation
-import Host
+// @testable for SplitMix64, the routing table's seeded generator: a failing generated Via comes back next run.
+@testable import Host
 import PluginAPI
 import Testing
 
