@@ -24,6 +24,8 @@
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/bench-lib.sh
+. "$ROOT/scripts/bench-lib.sh"
 BENCH=${BENCH_HARNESS:-$ROOT/../shared/bench}
 SITE=examples/bench/patchbay.yaml
 BIN=.build/release/patchbay
@@ -116,11 +118,6 @@ export FAIL_COOLDOWN=${FAIL_COOLDOWN:-40}
 # ------------------------------------------------------- B2BUA functional check ---
 # Patchbay, a UAS with examples/bench/uas_verify_b2bua.xml and 5 calls of the harness's UAC; every process is
 # started here and stopped by its own PID.
-# Each Patchbay run starts from an empty call-record file (examples/bench/calls.sqlite, the bench's own): the
-# writer's cost per call grows with the file (its Call-ID index takes random pages: 13-18 us per call at 14 MB,
-# 22-33 us at 560 MB), so a file kept from earlier runs would make runs disagree.
-fresh_records() { rm -f "$ROOT/examples/bench/calls.sqlite" "$ROOT/examples/bench/calls.sqlite-wal" "$ROOT/examples/bench/calls.sqlite-shm"; }
-
 verify_b2bua() {
 	local d=$OUT/verify-b2bua pb uas rc_uac rc_uas i
 	mkdir -p "$d"

@@ -13,6 +13,8 @@
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/bench-lib.sh
+. "$ROOT/scripts/bench-lib.sh"
 BENCH=${BENCH_HARNESS:-$ROOT/../shared/bench}
 SITE=examples/bench/patchbay.yaml
 BIN=.build/release/patchbay
@@ -148,8 +150,7 @@ EOF
 }
 
 { echo "date=$(date -Is)"; echo "calls=$CALLS rate=$RATE hold_s=$HOLD_S"; } >"$OUT/run.env"
-# An empty call-record file, as in bench-load.sh (records are written at call end, after the reading, anyway).
-rm -f "$ROOT/examples/bench/calls.sqlite" "$ROOT/examples/bench/calls.sqlite-wal" "$ROOT/examples/bench/calls.sqlite-shm"
+fresh_records  # records are written at call end, after the reading, but every run starts alike
 measure patchbay rss "$ROOT/$BIN" run "$ROOT/$SITE" --log-level warning
 if [ "$KAMAILIO" = 1 ]; then
 	mkdir -p "$OUT/kamailio/run"

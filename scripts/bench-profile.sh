@@ -13,6 +13,8 @@
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/bench-lib.sh
+. "$ROOT/scripts/bench-lib.sh"
 BENCH=${BENCH_HARNESS:-$ROOT/../shared/bench}
 SITE=examples/bench/patchbay.yaml
 BIN=.build/release/patchbay
@@ -70,8 +72,7 @@ stop() {
 }
 trap stop EXIT
 
-# An empty call-record file each run (examples/bench's own): the writer's cost grows with the file.
-rm -f examples/bench/calls.sqlite examples/bench/calls.sqlite-wal examples/bench/calls.sqlite-shm
+fresh_records
 "$BIN" run "$SITE" --log-level warning ${THREADS:+--threads "$THREADS"} >"$OUT/patchbay.log" 2>&1 &
 PB=$!
 (cd "$OUT" && exec sipp -sf "$BENCH/sipp/uas.xml" -i 127.0.0.1 -p 5080 -nostdin -buff_size 4194304) \
