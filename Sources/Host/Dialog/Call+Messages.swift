@@ -18,9 +18,18 @@ enum Relay {
     /// The relayable content of `message` (headers that are not leg headers, and the body with its type).
     static func content(of message: SIPMessage) -> SIPMessage {
         var m = message
-        m.headers.removeAll { legHeaders.contains($0.canonicalName) && !$0.hasName("content-type") }
+        m.headers.removeAll { isLegHeader($0) && !$0.hasName("content-type") }
         return m
     }
+
+    /// `legHeaders.contains(header.canonicalName)` without building the lower-cased name, which for a long name
+    /// (`P-Asserted-Identity`) is a heap String per header of every relayed message.
+    static func isLegHeader(_ header: SIPHeader) -> Bool {
+        let long = SIPHeader.longForm(header.name)
+        return legHeaderNames.contains { asciiEqualsIgnoringCase($0.utf8, long.utf8) }
+    }
+
+    private static let legHeaderNames = Array(legHeaders)
 
     /// Identities Patchbay now asserts to the next hop carry its host, not the caller's network address.
     static func hideTopology(_ m: inout SIPMessage, localHost: String, localPort: Int) {
@@ -51,9 +60,10 @@ enum Relay {
         var headers: [SIPHeader] = request.headers.filter { $0.hasName("via") }
         for name in ["From", "To", "Call-ID", "CSeq"] {
             guard var value = request.header(name) else { continue }
-            if name == "To", let toTag, var to = NameAddress(value), to.tag == nil {
-                to.tag = toTag
-                value = to.description
+            // The tag is appended to the To as the caller wrote it: parsing it to a NameAddress and writing it back
+            // only to add a parameter was most of building each response.
+            if name == "To", let toTag, request.toTag == nil {
+                value += ";tag=" + toTag
             }
             headers.append(SIPHeader(name, value))
         }

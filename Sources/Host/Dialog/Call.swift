@@ -39,8 +39,8 @@ final class Call {
     /// The INVITE in the house format, kept to route a redirect's new number.
     var house: SIPMessage? {
         didSet {
-            record.calledHouse = house?.requestURI?.user
-            record.callerHouse = house?.from?.uri.user
+            record.calledHouse = house?.requestURIUser.map(String.init)
+            record.callerHouse = house?.fromUser.map(String.init)
         }
     }
     private var redirectsFollowed = 0

@@ -54,8 +54,8 @@ public struct CallRecord: Sendable, Equatable {
     /// The record of a call starting with `invite` from `source`: its Call-ID and the numbers as sent.
     init(invite: SIPMessage, source: String, route: String?) {
         self.init(aCallID: invite.callID ?? "", source: source, route: route)
-        calledIn = invite.requestURI?.user
-        callerIn = invite.from?.uri.user
+        calledIn = invite.requestURIUser.map(String.init)
+        callerIn = invite.fromUser.map(String.init)
     }
 
     /// The B leg's Call-ID of the last target tried.

@@ -385,8 +385,8 @@ final class Shard: @unchecked Sendable {
             // A call the routing table refused is still a call attempt an operator looks for (barred numbers,
             // unknown DIDs): it gets a record, with no target tried.
             var record = CallRecord(invite: invite, source: peer, route: route)
-            record.calledHouse = result.house?.requestURI?.user
-            record.callerHouse = result.house?.from?.uri.user
+            record.calledHouse = result.house?.requestURIUser.map(String.init)
+            record.callerHouse = result.house?.fromUser.map(String.init)
             record.result = status
             record.endTime = record.setupTime
             record.endedBy = "route"

@@ -105,8 +105,8 @@ public struct RequestProcessor: Sendable {
     }
 
     private func route(_ house: SIPMessage, from source: String, seed: UInt64, into result: inout Result) {
-        let called = house.requestURI.flatMap(Self.number(in:)) ?? ""
-        let caller = house.from.flatMap { Self.number(in: $0.uri) }
+        let called = house.requestURIUser.flatMap(Self.number(inUser:)) ?? ""
+        let caller = house.fromUser.flatMap(Self.number(inUser:))
         switch site.routes.decide(source: source, called: called, caller: caller, message: house) {
         case .noMatch:
             result.outcome = .rejected(route: nil, status: 404, reason: "Not Found")
@@ -163,8 +163,8 @@ public struct RequestProcessor: Sendable {
         Self.removeInternalHeaders(&out, targetPeer.internalHeaders)
         let changes = AdapterPipeline.toPeer(&out, adapter: adapter)
         var leg = Leg(
-            peer: target, message: out, calledNumber: out.requestURI.flatMap(Self.number(in:)),
-            callerNumber: out.from.flatMap { Self.number(in: $0.uri) })
+            peer: target, message: out, calledNumber: out.requestURIUser.flatMap(Self.number(inUser:)),
+            callerNumber: out.fromUser.flatMap(Self.number(inUser:)))
         leg.numberChanges = changes
         return leg
     }
@@ -173,8 +173,10 @@ public struct RequestProcessor: Sendable {
         if !names.isEmpty { m.removeHeaders { names.matchesHeader($0) } }
     }
 
-    static func number(in uri: SIPURI) -> String? {
-        guard let user = uri.user else { return nil }
-        return user.split(separator: ";", maxSplits: 1).first.map(String.init)
+    /// The number in a URI user part: what comes before any `;` parameter.
+    static func number(inUser user: Substring) -> String? {
+        // As `user.split(separator: ";").first`, which builds an array of Substrings to read one.
+        let end = user.utf8.firstIndex(of: UInt8(ascii: ";")) ?? user.endIndex
+        return end == user.startIndex ? nil : String(user[..<end])
     }
 }

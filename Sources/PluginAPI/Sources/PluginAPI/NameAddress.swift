@@ -53,6 +53,10 @@ public struct NameAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Where the URI's user part is in one value, read exactly as `init(_:)` reads it, without building anything:
+    /// nil when that initialiser would fail or the URI has no user. Number translation reads and rewrites only this.
+    static func userRange(in text: Substring) -> Range<Substring.Index>? { UserPartScan.inNameAddress(text) }
+
     /// The `tag` parameter of a name-addr value, without parsing its URI: dialog matching reads the To tag of every
     /// request and response.
     static func tag(in text: String) -> String? {

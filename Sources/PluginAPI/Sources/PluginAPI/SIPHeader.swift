@@ -38,13 +38,24 @@ public struct SIPHeader: Sendable, Hashable {
         }
     }
 
-    /// Whether this field's name is `canonical` (a lower-case long form as `canonical(_:)` returns), without building
-    /// the lower-cased copy: header lookups run several times per message on the call path.
+    /// The long name a written name stands for, in any case: a compact letter becomes its (lower-case) long name,
+    /// any other name is returned as it is, without a copy. What lookups pass to `hasName(_:)`: unlike
+    /// `canonical(_:)` it never allocates (a lower-cased name of more than 15 bytes, such as
+    /// `p-asserted-identity`, is a heap String, built several times per message when lookups went through it).
     @inlinable
-    public func hasName(_ canonical: String) -> Bool {
+    public static func longForm(_ name: String) -> String {
         let n = name.utf8
-        if n.count == 1, let long = SIPHeader.compactLong(n.first!) { return long == canonical }
-        return asciiEqualsIgnoringCase(n, canonical.utf8)
+        if n.count == 1, let long = compactLong(n.first!) { return long }
+        return name
+    }
+
+    /// Whether this field's name is the header `long` (a long name in any case, as `longForm(_:)` or
+    /// `canonical(_:)` return), compact forms understood, without building a lower-cased copy.
+    @inlinable
+    public func hasName(_ long: String) -> Bool {
+        let n = name.utf8
+        if n.count == 1, let l = SIPHeader.compactLong(n.first!) { return asciiEqualsIgnoringCase(l.utf8, long.utf8) }
+        return asciiEqualsIgnoringCase(n, long.utf8)
     }
 
     /// `compactForms` by letter, so that reading a compact name is an array index, not a dictionary lookup of a new
@@ -71,4 +82,11 @@ public struct SIPHeader: Sendable, Hashable {
         "history-info", "allow", "supported", "require", "proxy-require", "unsupported", "allow-events",
         "accept", "accept-encoding", "accept-language", "remote-party-id", "path", "service-route",
     ]
+
+    /// Whether `long` (a long name in any case) is one of `listHeaders`, without a lower-cased copy.
+    static func isListHeader(_ long: String) -> Bool {
+        listHeaderNames.contains { asciiEqualsIgnoringCase($0.utf8, long.utf8) }
+    }
+
+    private static let listHeaderNames = Array(listHeaders)
 }

@@ -51,16 +51,16 @@ public struct SIPMessage: Sendable, Equatable {
 
     /// The first field with this name, as written.
     public func header(_ name: String) -> String? {
-        let c = SIPHeader.canonical(name)
+        let c = SIPHeader.longForm(name)
         return headers.first { $0.hasName(c) }?.value
     }
 
     /// All values of a header. For list headers (Via, Contact, Diversion, ...) comma-separated entries are split,
     /// so `Diversion: a, b` and two Diversion lines read the same.
     public func values(_ name: String) -> [String] {
-        let c = SIPHeader.canonical(name)
+        let c = SIPHeader.longForm(name)
         let fields = headers.filter { $0.hasName(c) }.map(\.value)
-        guard SIPHeader.listHeaders.contains(c) else { return fields }
+        guard SIPHeader.isListHeader(c) else { return fields }
         return fields.flatMap { splitOutsideQuotes(Substring($0), separator: ",") }
             .map { String($0.trimmingSIPWhitespace()) }
             .filter { !$0.isEmpty }
@@ -70,7 +70,7 @@ public struct SIPMessage: Sendable, Equatable {
 
     /// Replaces every field of this name by one field at the position of the first (or at the end).
     public mutating func setHeader(_ name: String, _ value: String) {
-        let c = SIPHeader.canonical(name)
+        let c = SIPHeader.longForm(name)
         if let i = headers.firstIndex(where: { $0.hasName(c) }) {
             headers[i] = SIPHeader(name, value)
             var j = headers.index(after: i)
@@ -85,7 +85,7 @@ public struct SIPMessage: Sendable, Equatable {
     /// Appends a field after the last one of the same name (keeping same-name order, which SIP says is
     /// significant), or at the end.
     public mutating func addHeader(_ name: String, _ value: String) {
-        let c = SIPHeader.canonical(name)
+        let c = SIPHeader.longForm(name)
         if let i = headers.lastIndex(where: { $0.hasName(c) }) {
             headers.insert(SIPHeader(name, value), at: i + 1)
         } else {
@@ -95,7 +95,7 @@ public struct SIPMessage: Sendable, Equatable {
 
     /// Replaces a list header by one field per value, in order; an empty list removes it.
     public mutating func setValues(_ name: String, _ values: [String]) {
-        let c = SIPHeader.canonical(name)
+        let c = SIPHeader.longForm(name)
         guard let first = headers.firstIndex(where: { $0.hasName(c) }) else {
             for v in values { headers.append(SIPHeader(name, v)) }
             return
@@ -106,7 +106,7 @@ public struct SIPMessage: Sendable, Equatable {
     }
 
     public mutating func removeHeader(_ name: String) {
-        let c = SIPHeader.canonical(name)
+        let c = SIPHeader.longForm(name)
         headers.removeAll { $0.hasName(c) }
     }
 
@@ -131,6 +131,20 @@ public struct SIPMessage: Sendable, Equatable {
     public var to: NameAddress? {
         get { header("To").flatMap(NameAddress.init) }
         set { if let newValue { setHeader("To", newValue.description) } else { removeHeader("To") } }
+    }
+
+    /// `requestURI?.user` without parsing the URI: routing reads the called number of every new call.
+    public var requestURIUser: Substring? {
+        guard case .request(_, let uri, _) = startLine else { return nil }
+        let text = Substring(uri)
+        return SIPURI.userRange(in: text).map { text[$0] }
+    }
+
+    /// `from?.uri.user` without parsing From: routing reads the calling number of every new call.
+    public var fromUser: Substring? {
+        guard let value = header("From") else { return nil }
+        let text = Substring(value)
+        return NameAddress.userRange(in: text).map { text[$0] }
     }
 
     public var callID: String? { header("Call-ID") }

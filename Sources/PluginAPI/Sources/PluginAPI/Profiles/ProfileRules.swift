@@ -145,14 +145,14 @@ extension Array where Element == String {
     /// Header-name matching for strip lists: case-insensitive, `*` at the end is a prefix.
     public func matchesHeader(_ header: SIPHeader) -> Bool {
         // Compared byte by byte without case: this runs for every header of every message against every entry.
-        let name = header.canonicalName.utf8
+        let name = SIPHeader.longForm(header.name).utf8
         return contains { entry in
             let e = entry.utf8
             if e.last == UInt8(ascii: "*") {
                 let stem = e.dropLast()
                 return name.count >= stem.count && asciiEqualsIgnoringCase(name.prefix(stem.count), stem)
             }
-            if e.count == 1 { return SIPHeader.canonical(entry).utf8.elementsEqual(name) }
+            if e.count == 1 { return asciiEqualsIgnoringCase(SIPHeader.longForm(entry).utf8, name) }
             return asciiEqualsIgnoringCase(name, e)
         }
     }
