@@ -47,7 +47,7 @@ extension SIPMessage {
             lineStart = j + 1
         }
         guard let first = lines.first else { throw SIPFramingError("empty message") }
-        startLine = try Self.parseStartLine(Substring(String(decoding: bytes[first], as: UTF8.self)))
+        startLine = try Self.parseStartLine(bytes[first])
         var headers: [SIPHeader] = []
         headers.reserveCapacity(lines.count)
         var contentLength: Int?
@@ -104,18 +104,27 @@ extension SIPMessage {
         return zip(name, "content-length".utf8).allSatisfy { $0 | 0x20 == $1 || ($0 == $1) }
     }
 
-    static func parseStartLine(_ line: Substring) throws -> StartLine {
-        let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-        if line.hasPrefix("SIP/") {
-            guard parts.count >= 2, let status = Int(parts[1]), (100...699).contains(status) else {
-                throw SIPFramingError("bad status line: \(line.prefix(60))")
+    /// The start line, split at its first two spaces on bytes (each part becomes a String once; the line as a
+    /// whole only for an error message).
+    static func parseStartLine(_ line: ArraySlice<UInt8>) throws -> StartLine {
+        func text(_ part: ArraySlice<UInt8>) -> String { String(decoding: part, as: UTF8.self) }
+        func hasSIPPrefix(_ part: ArraySlice<UInt8>) -> Bool { part.starts(with: "SIP/".utf8) }
+        let space1 = line.firstIndex(of: 0x20)
+        let space2 = space1.flatMap { line[($0 + 1)...].firstIndex(of: 0x20) }
+        if hasSIPPrefix(line) {
+            guard let space1, let status = Int(text(line[(space1 + 1)..<(space2 ?? line.endIndex)])),
+                (100...699).contains(status)
+            else {
+                throw SIPFramingError("bad status line: \(text(line.prefix(60)))")
             }
             return .response(
-                version: String(parts[0]), status: status, reason: parts.count > 2 ? String(parts[2]) : "")
+                version: text(line[..<space1]), status: status, reason: space2.map { text(line[($0 + 1)...]) } ?? "")
         }
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, parts[2].hasPrefix("SIP/") else {
-            throw SIPFramingError("bad request line: \(line.prefix(60))")
+        guard let space1, let space2, space1 > line.startIndex, space2 > space1 + 1, hasSIPPrefix(line[(space2 + 1)...])
+        else {
+            throw SIPFramingError("bad request line: \(text(line.prefix(60)))")
         }
-        return .request(method: String(parts[0]), uri: String(parts[1]), version: String(parts[2]))
+        return .request(
+            method: text(line[..<space1]), uri: text(line[(space1 + 1)..<space2]), version: text(line[(space2 + 1)...]))
     }
 }
