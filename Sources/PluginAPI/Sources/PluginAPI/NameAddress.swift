@@ -75,22 +75,7 @@ public struct NameAddress: Sendable, Hashable, CustomStringConvertible {
     /// Position of the `<` that opens the URI, ignoring any inside a quoted display name.
     private static func indexOfAngle(_ t: Substring) -> Substring.Index? {
         // Bytes, not Characters: the delimiters are ASCII (see splitOutsideQuotes).
-        var inQuotes = false
-        let u = t.utf8
-        var i = u.startIndex
-        while i < u.endIndex {
-            let c = u[i]
-            if inQuotes, c == 0x5C {
-                i = u.index(after: i)
-                if i == u.endIndex { return nil }
-            } else if c == 0x22 {
-                inQuotes.toggle()
-            } else if c == 0x3C, !inQuotes {
-                return i
-            }
-            i = u.index(after: i)
-        }
-        return nil
+        UserPartScan.offsetIndex(in: t) { UserPartScan.angle($0, 0, $0.count) }
     }
 
     public var description: String {

@@ -95,16 +95,20 @@ func firstOutsideQuotes(_ text: Substring, _ separator: UInt8) -> Substring.Inde
     // On UTF-8 bytes, not Characters: every delimiter here is ASCII, and a byte of a multi-byte character
     // (0x80 and up) never equals one, so the split points are the same at a fraction of the cost (Character
     // iteration runs grapheme breaking on every step, and this runs for every name-addr and URI read).
-    let u = text.utf8
+    UserPartScan.offsetIndex(in: text) { firstOutsideQuotes($0, separator, 0, $0.count) }
+}
+
+/// `firstOutsideQuotes` over `b[from..<to]`, as an offset into `b`.
+func firstOutsideQuotes(_ b: UnsafeBufferPointer<UInt8>, _ separator: UInt8, _ from: Int, _ to: Int) -> Int? {
     var inQuotes = false
     var angle = 0
-    var i = u.startIndex
-    while i < u.endIndex {
-        let c = u[i]
+    var i = from
+    while i < to {
+        let c = b[i]
         if inQuotes {
             if c == 0x5C {
-                i = u.index(after: i)
-                if i == u.endIndex { break }
+                i += 1
+                if i == to { break }
             } else if c == 0x22 {
                 inQuotes = false
             }
@@ -117,7 +121,7 @@ func firstOutsideQuotes(_ text: Substring, _ separator: UInt8) -> Substring.Inde
         } else if c == separator && angle == 0 {
             return i
         }
-        i = u.index(after: i)
+        i += 1
     }
     return nil
 }

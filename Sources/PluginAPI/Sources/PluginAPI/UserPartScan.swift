@@ -32,6 +32,13 @@ enum UserPartScan {
         return lower..<u.index(lower, offsetBy: found.count)
     }
 
+    /// `body`'s answer, an offset into `text`'s bytes, as an index of `text`.
+    static func offsetIndex(in text: Substring, _ body: (UnsafeBufferPointer<UInt8>) -> Int?) -> Substring.Index? {
+        let u = text.utf8
+        let found = u.withContiguousStorageIfAvailable(body) ?? Array(u).withUnsafeBufferPointer(body)
+        return found.map { u.index(u.startIndex, offsetBy: $0) }
+    }
+
     /// As `SIPURI.init(parsing:)`: scheme, `?headers` cut off, `tel:` number up to `;`, otherwise the user before
     /// the last `@` (up to a `:` password), with a host that is not empty and a port, if any, of 0...65535.
     private static func inURI(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Range<Int>? {
@@ -108,8 +115,8 @@ enum UserPartScan {
         return nil
     }
 
-    /// `NameAddress`'s `indexOfAngle`: the `<` that opens the URI, outside a quoted display name.
-    private static func angle(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int? {
+    /// The `<` that opens a name-addr's URI, outside a quoted display name (`NameAddress.indexOfAngle`).
+    static func angle(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int? {
         var inQuotes = false
         var i = from
         while i < to {
@@ -120,36 +127,6 @@ enum UserPartScan {
             } else if c == 0x22 {
                 inQuotes.toggle()
             } else if c == 0x3C, !inQuotes {
-                return i
-            }
-            i += 1
-        }
-        return nil
-    }
-
-    /// The module's `firstOutsideQuotes`: outside double quotes and angle brackets.
-    private static func firstOutsideQuotes(_ b: UnsafeBufferPointer<UInt8>, _ separator: UInt8, _ from: Int, _ to: Int)
-        -> Int?
-    {
-        var inQuotes = false
-        var depth = 0
-        var i = from
-        while i < to {
-            let c = b[i]
-            if inQuotes {
-                if c == 0x5C {
-                    i += 1
-                    if i == to { break }
-                } else if c == 0x22 {
-                    inQuotes = false
-                }
-            } else if c == 0x22 {
-                inQuotes = true
-            } else if c == 0x3C {
-                depth += 1
-            } else if c == 0x3E {
-                depth = max(0, depth - 1)
-            } else if c == separator, depth == 0 {
                 return i
             }
             i += 1
