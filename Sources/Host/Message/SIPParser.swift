@@ -40,11 +40,11 @@ public struct SIPParser: Sendable {
     }
 
     public func parse(_ bytes: [UInt8]) throws -> SIPMessage {
-        try precheck(bytes)
+        let framing = try precheck(bytes)
         var raw: UnsafeMutablePointer<osip_message_t>?
         guard osip_message_init(&raw) == 0, let msg = raw else { throw SIPParseError("out of memory", status: 500) }
         defer { osip_message_free(msg) }
-        let rc = Self.forOsip(bytes).withUnsafeBufferPointer { buf in
+        let rc = Self.forOsip(bytes, framing).withUnsafeBufferPointer { buf in
             buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) {
                 osip_message_parse(msg, $0, buf.count)
             }
@@ -74,46 +74,28 @@ public struct SIPParser: Sendable {
     ///   a quoted string, RFC 4475 intmeth) ends its view of the message early and it refuses a valid message. osip
     ///   gets those NULs replaced by DEL, another octet that is legal only in the same place; the model is built
     ///   from the original bytes.
-    static func forOsip(_ bytes: [UInt8]) -> [UInt8] {
-        var lineStart = 0
-        var end = bytes.count
-        var lengthValues: [Range<Int>] = []
-        for i in 0..<bytes.count where bytes[i] == 0x0A {
-            let lineEnd = i > lineStart && bytes[i - 1] == 0x0D ? i - 1 : i
-            if lineEnd == lineStart {
-                end = i + 1
-                break
-            }
-            let line = bytes[lineStart..<lineEnd]
-            if let first = line.first, first | 0x20 == 0x63 || first | 0x20 == 0x6C,
-                let colon = line.firstIndex(of: 0x3A), isContentLengthName(bytes[lineStart..<colon]), colon + 1 < lineEnd
-            {
-                lengthValues.append((colon + 1)..<lineEnd)
-            }
-            lineStart = i + 1
-        }
-        var copy = Array(bytes[0..<end])
+    static func forOsip(_ bytes: [UInt8], _ framing: Framing) -> [UInt8] {
+        var copy = Array(bytes[0..<(framing.bodyStart ?? bytes.count)])
         for i in copy.indices where copy[i] == 0 { copy[i] = 0x7F }
-        for value in lengthValues {
+        if let value = framing.contentLength {
             for i in value { copy[i] = 0x20 }
             copy[value.upperBound - 1] = UInt8(ascii: "0")
         }
         return copy
     }
 
-    static func headerSectionEnd(_ bytes: [UInt8]) -> Int? {
-        var i = 0
-        while i + 3 < bytes.count {
-            if bytes[i] == 0x0D, bytes[i + 1] == 0x0A, bytes[i + 2] == 0x0D, bytes[i + 3] == 0x0A { return i }
-            i += 1
-        }
-        return nil
+    /// What precheck found out about the message's framing, for `forOsip`.
+    struct Framing: Equatable {
+        /// After the blank line that ends the header section; nil when there is none.
+        var bodyStart: Int?
+        /// The one Content-Length's value, from after its colon to the end of its line.
+        var contentLength: Range<Int>?
     }
 
     /// Cheap checks on the raw bytes before osip sees them (osip has a history of crashes on malformed input, and
     /// it silently accepts a Content-Length shorter than the body and truncates): size, line lengths, the shape of
     /// the start line, and Content-Length against the bytes that are really there.
-    func precheck(_ bytes: [UInt8]) throws {
+    func precheck(_ bytes: [UInt8]) throws -> Framing {
         guard bytes.count >= 16 else { throw SIPParseError("message too short (\(bytes.count) bytes)", status: nil) }
         guard bytes.count <= maxMessageSize else {
             throw SIPParseError("message larger than \(maxMessageSize) bytes", status: 513)
@@ -137,7 +119,8 @@ public struct SIPParser: Sendable {
         }
         guard let first = lines.first else { throw SIPParseError("no start line", status: nil) }
         try Self.checkStartLine(bytes[first])
-        try Self.checkContentLength(bytes, lines: lines.dropFirst(), bodyStart: bodyStart)
+        let contentLength = try Self.checkContentLength(bytes, lines: lines.dropFirst(), bodyStart: bodyStart)
+        return Framing(bodyStart: bodyStart, contentLength: contentLength)
     }
 
     static let knownMethods: Set<String> = [
@@ -191,8 +174,12 @@ public struct SIPParser: Sendable {
     /// One Content-Length at most, a decimal number, and no larger than the body that arrived (RFC 3261 section
     /// 18.3: over UDP a longer one is a 400; RFC 4475 clerr, ncl and mcl01). A shorter one is fine: the octets
     /// after it are ignored (dblreq).
-    static func checkContentLength(_ bytes: [UInt8], lines: ArraySlice<Range<Int>>, bodyStart: Int?) throws {
+    /// Returns where the value is (after the colon, to the end of the line), or nil when there is no Content-Length.
+    static func checkContentLength(
+        _ bytes: [UInt8], lines: ArraySlice<Range<Int>>, bodyStart: Int?
+    ) throws -> Range<Int>? {
         var values: [String] = []
+        var found: Range<Int>?
         for r in lines {
             // Only `Content-Length` and its compact form `l` matter; every other line is passed over on its first
             // byte, without building a String (this runs for every message). Continuation lines start with
@@ -200,12 +187,13 @@ public struct SIPParser: Sendable {
             guard let first = bytes[r].first, first | 0x20 == 0x63 || first | 0x20 == 0x6C,
                 let colon = bytes[r].firstIndex(of: 0x3A), Self.isContentLengthName(bytes[r.lowerBound..<colon])
             else { continue }
+            found = (colon + 1)..<r.upperBound
             var value = bytes[(colon + 1)..<r.upperBound]
             while let b = value.first, b == 0x20 || b == 0x09 { value = value.dropFirst() }
             while let b = value.last, b == 0x20 || b == 0x09 { value = value.dropLast() }
             values.append(String(decoding: value, as: UTF8.self))
         }
-        guard !values.isEmpty else { return }
+        guard !values.isEmpty else { return nil }
         guard values.count == 1 else { throw SIPParseError("more than one Content-Length") }
         guard !values[0].isEmpty, values[0].utf8.count <= 9, values[0].allSatisfy(\.isASCIIDigit), let length = Int(values[0]) else {
             throw SIPParseError("Content-Length '\(values[0].prefix(20))' is not a length")
@@ -214,6 +202,7 @@ public struct SIPParser: Sendable {
         if length > available {
             throw SIPParseError("Content-Length \(length) is larger than the \(available) body bytes received")
         }
+        return found
     }
 
     private static let contentLength = Array("content-length".utf8)
