@@ -24,10 +24,7 @@ enum Relay {
 
     /// `legHeaders.contains(header.canonicalName)` without building the lower-cased name, which for a long name
     /// (`P-Asserted-Identity`) is a heap String per header of every relayed message.
-    static func isLegHeader(_ header: SIPHeader) -> Bool {
-        let long = SIPHeader.longForm(header.name)
-        return legHeaderNames.contains { asciiEqualsIgnoringCase($0.utf8, long.utf8) }
-    }
+    static func isLegHeader(_ header: SIPHeader) -> Bool { SIPHeader.isNamed(header.name, oneOf: legHeaderNames) }
 
     private static let legHeaderNames = Array(legHeaders)
 

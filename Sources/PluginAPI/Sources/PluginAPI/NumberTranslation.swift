@@ -87,8 +87,8 @@ public enum NumberTranslation {
         }
         let identity = ("P-Asserted-Identity", message.isRequest ? NumberRole.calling : .connected)
         for (name, role) in CollectionOfOne(identity) + nameAddrHeaders {
+            let list = SIPHeader.isListHeader(name)
             for i in message.headers.indices where message.headers[i].hasName(name) {
-                let list = SIPHeader.isListHeader(name)
                 if let new = rewritten(message.headers[i].value, list: list, place: name, role: role) {
                     message.headers[i].value = new
                 }

@@ -84,8 +84,13 @@ public struct SIPHeader: Sendable, Hashable {
     ]
 
     /// Whether `long` (a long name in any case) is one of `listHeaders`, without a lower-cased copy.
-    static func isListHeader(_ long: String) -> Bool {
-        listHeaderNames.contains { asciiEqualsIgnoringCase($0.utf8, long.utf8) }
+    static func isListHeader(_ long: String) -> Bool { isNamed(long, oneOf: listHeaderNames) }
+
+    /// Whether a written name (any case, compact forms understood) is one of `names`, lower-case long names, without
+    /// building a lower-cased copy: for membership tests that run per header of every message.
+    public static func isNamed(_ name: String, oneOf names: [String]) -> Bool {
+        let long = longForm(name)
+        return names.contains { asciiEqualsIgnoringCase($0.utf8, long.utf8) }
     }
 
     private static let listHeaderNames = Array(listHeaders)

@@ -101,7 +101,7 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
     /// nil when that initialiser would fail or find no user. For `tel:` it is the number (possibly empty).
     static func userRange(in text: Substring) -> Range<Substring.Index>? { UserPartScan.inURI(text) }
 
-    private static func isSchemeByte(_ b: UInt8) -> Bool {
+    static func isSchemeByte(_ b: UInt8) -> Bool {
         // RFC 3986 scheme characters: ASCII letters, digits, + - .
         (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2B || b == 0x2D
             || b == 0x2E

@@ -22,12 +22,12 @@ enum UserPartScan {
         scan(text) { b in inURI(b, 0, b.count) }
     }
 
+    /// `body`'s answer, a range of offsets into `text`'s bytes, as a range of indices of `text`.
     private static func scan(
         _ text: Substring, _ body: (UnsafeBufferPointer<UInt8>) -> Range<Int>?
     ) -> Range<Substring.Index>? {
+        guard let found = withBytes(of: text, body) else { return nil }
         let u = text.utf8
-        let found = u.withContiguousStorageIfAvailable(body) ?? Array(u).withUnsafeBufferPointer(body)
-        guard let found else { return nil }
         let lower = u.index(u.startIndex, offsetBy: found.lowerBound)
         return lower..<u.index(lower, offsetBy: found.count)
     }
@@ -35,8 +35,12 @@ enum UserPartScan {
     /// `body`'s answer, an offset into `text`'s bytes, as an index of `text`.
     static func offsetIndex(in text: Substring, _ body: (UnsafeBufferPointer<UInt8>) -> Int?) -> Substring.Index? {
         let u = text.utf8
-        let found = u.withContiguousStorageIfAvailable(body) ?? Array(u).withUnsafeBufferPointer(body)
-        return found.map { u.index(u.startIndex, offsetBy: $0) }
+        return withBytes(of: text, body).map { u.index(u.startIndex, offsetBy: $0) }
+    }
+
+    /// `text`'s UTF-8 bytes in place (a copy only for a string without contiguous storage, such as a bridged one).
+    private static func withBytes<R>(of text: Substring, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        text.utf8.withContiguousStorageIfAvailable(body) ?? Array(text.utf8).withUnsafeBufferPointer(body)
     }
 
     /// As `SIPURI.init(parsing:)`: scheme, `?headers` cut off, `tel:` number up to `;`, otherwise the user before
@@ -44,7 +48,7 @@ enum UserPartScan {
     private static func inURI(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Range<Int>? {
         let (lo, hi) = trimmed(b, from, to)
         guard let colon = first(b, UInt8(ascii: ":"), lo, hi), colon > lo else { return nil }
-        for i in lo..<colon where !isSchemeByte(b[i]) { return nil }
+        for i in lo..<colon where !SIPURI.isSchemeByte(b[i]) { return nil }
         let restStart = colon + 1
         let restEnd = first(b, UInt8(ascii: "?"), restStart, hi) ?? hi
         if colon - lo == 3, asciiLower(b[lo]) == 0x74, asciiLower(b[lo + 1]) == 0x65, asciiLower(b[lo + 2]) == 0x6C {
@@ -80,11 +84,6 @@ enum UserPartScan {
             i += 1
         }
         return !negative || value == 0
-    }
-
-    private static func isSchemeByte(_ c: UInt8) -> Bool {
-        (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2B || c == 0x2D
-            || c == 0x2E
     }
 
     /// `trimmingSIPWhitespace()`: space, tab, CR and LF at both ends.
