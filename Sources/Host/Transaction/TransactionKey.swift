@@ -17,6 +17,7 @@ import PluginAPI
 /// `init?(response:)` has no fallback: it fails when the top Via has no cookie branch.
 public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
     public static let magicCookie = "z9hG4bK"
+    static let magicCookieBytes = Array(magicCookie.utf8)
 
     enum Identity: Hashable, Sendable {
         case branch(branch: String, sentBy: String)
@@ -125,14 +126,18 @@ struct ViaValue: Sendable {
     var parameters: [(name: String, value: String?)]
 
     init?(_ text: Substring) {
-        guard let head = Self.head(text) else { return nil }
-        transport = String(decoding: text.utf8[head.transport], as: UTF8.self).uppercased()
-        sentBy = head.sentBy
-        parameters = []
-        Self.forEachParameter(text, from: head.parameters) { name, value in
-            parameters.append((String(name).lowercased(), value.map(String.init)))
-            return true
-        }
+        let parsed: (transport: String, sentBy: String, parameters: [(name: String, value: String?)])? =
+            Self.withBytes(text) { b in
+                guard let head = Self.head(b) else { return nil }
+                var parameters: [(name: String, value: String?)] = []
+                Self.forEachParameter(b, from: head.parameters) { name, value in
+                    parameters.append((Self.string(b, name).lowercased(), value.map { Self.string(b, $0) }))
+                    return true
+                }
+                return (Self.string(b, head.transport).uppercased(), head.sentBy, parameters)
+            }
+        guard let parsed else { return nil }
+        (transport, sentBy, parameters) = parsed
     }
 
     /// The branch and sent-by of an RFC 3261 Via (its first `branch` parameter starts with the magic cookie), or
@@ -140,18 +145,20 @@ struct ViaValue: Sendable {
     /// transport it also builds. Every message received and every response sent is keyed this way, so it runs
     /// several times per message.
     static func cookieBranch(_ text: Substring) -> (branch: String, sentBy: String)? {
-        guard let head = head(text) else { return nil }
-        var branch: Substring??
-        forEachParameter(text, from: head.parameters) { name, value in
-            guard asciiEqualsIgnoringCase(name.utf8, "branch".utf8) else { return true }
-            branch = .some(value)
-            return false
+        withBytes(text) { b in
+            guard let head = head(b) else { return nil }
+            var branch: Range<Int>??
+            forEachParameter(b, from: head.parameters) { name, value in
+                guard equalsIgnoringCase(b, name, "branch") else { return true }
+                branch = .some(value)
+                return false
+            }
+            let cookie = TransactionKey.magicCookieBytes
+            guard case .some(.some(let value)) = branch, value.count >= cookie.count,
+                cookie.indices.allSatisfy({ b[value.lowerBound + $0] == cookie[$0] })
+            else { return nil }
+            return (string(b, value), head.sentBy)
         }
-        // On bytes: Substring.hasPrefix compares Characters, and showed as 1 % of the router's CPU under load.
-        guard case .some(.some(let value)) = branch, value.utf8.starts(with: TransactionKey.magicCookie.utf8) else {
-            return nil
-        }
-        return (String(value), head.sentBy)
     }
 
     /// What the received/rport stamp of RFC 3261 section 18.2.1 and RFC 3581 reads: the sent-by, whether a
@@ -160,43 +167,74 @@ struct ViaValue: Sendable {
     static func stampFacts(
         _ text: Substring
     ) -> (sentBy: String, hasReceived: Bool, bareRportEnd: String.Index?)? {
-        guard let head = head(text) else { return nil }
-        var hasReceived = false
-        var bareRportEnd: String.Index?
-        forEachParameter(text, from: head.parameters) { name, value in
-            if asciiEqualsIgnoringCase(name.utf8, "received".utf8) { hasReceived = true }
-            if value == nil, bareRportEnd == nil, asciiEqualsIgnoringCase(name.utf8, "rport".utf8) {
-                bareRportEnd = name.endIndex
+        let facts: (sentBy: String, hasReceived: Bool, bareRportEnd: Int?)? = withBytes(text) { b in
+            guard let head = head(b) else { return nil }
+            var hasReceived = false
+            var bareRportEnd: Int?
+            forEachParameter(b, from: head.parameters) { name, value in
+                if equalsIgnoringCase(b, name, "received") { hasReceived = true }
+                if value == nil, bareRportEnd == nil, equalsIgnoringCase(b, name, "rport") {
+                    bareRportEnd = name.upperBound
+                }
+                return true
             }
-            return true
+            return (head.sentBy, hasReceived, bareRportEnd)
         }
-        return (head.sentBy, hasReceived, bareRportEnd)
+        guard let facts else { return nil }
+        let u = text.utf8
+        return (facts.sentBy, facts.hasReceived, facts.bareRportEnd.map { u.index(u.startIndex, offsetBy: $0) })
     }
 
-    /// Byte scans over the UTF-8 view: every delimiter is ASCII, and this runs for every message received
-    /// (transaction matching) where Character-level splitting showed up in profiles. Returns the transport's
-    /// bytes, the sent-by (lower-cased, without whitespace) and where the parameters start (their first `;`).
-    private static func head(
-        _ text: Substring
-    ) -> (transport: Range<Substring.UTF8View.Index>, sentBy: String, parameters: Substring.UTF8View.Index)? {
-        let u = text.utf8
-        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
-        let semicolon = u.firstIndex(of: 0x3B) ?? u.endIndex
+    // The scans below run on the value's UTF-8 bytes with integer offsets: every delimiter is ASCII, and this runs
+    // for every message received (transaction matching) and every response sent, where Substring index arithmetic,
+    // which validates each step, cost more than the scanning itself.
+
+    private static func withBytes<R>(_ text: Substring, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        text.utf8.withContiguousStorageIfAvailable(body) ?? Array(text.utf8).withUnsafeBufferPointer(body)
+    }
+
+    private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+
+    private static func string(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)
+    }
+
+    private static func equalsIgnoringCase(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ lower: StaticString)
+        -> Bool
+    {
+        guard r.count == lower.utf8CodeUnitCount else { return false }
+        let l = lower.utf8Start
+        for i in 0..<r.count where asciiLower(b[r.lowerBound + i]) != l[i] { return false }
+        return true
+    }
+
+    private static func first(_ byte: UInt8, in b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int? {
+        var i = from
+        while i < to {
+            if b[i] == byte { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Returns the transport's bytes, the sent-by (lower-cased, without whitespace) and where the parameters start
+    /// (their first `;`).
+    private static func head(_ b: UnsafeBufferPointer<UInt8>) -> (transport: Range<Int>, sentBy: String, parameters: Int)? {
+        let semicolon = first(0x3B, in: b, 0, b.count) ?? b.count
         // sent-protocol "SIP / 2.0 / transport": the transport follows the second slash.
-        guard let slash1 = u[..<semicolon].firstIndex(of: 0x2F),
-            let slash2 = u[u.index(after: slash1)..<semicolon].firstIndex(of: 0x2F)
+        guard let slash1 = first(0x2F, in: b, 0, semicolon), let slash2 = first(0x2F, in: b, slash1 + 1, semicolon)
         else { return nil }
-        var i = u.index(after: slash2)
-        while i < semicolon, isSpace(u[i]) { i = u.index(after: i) }
+        var i = slash2 + 1
+        while i < semicolon, isSpace(b[i]) { i += 1 }
         let transportStart = i
-        while i < semicolon, !isSpace(u[i]) { i = u.index(after: i) }
+        while i < semicolon, !isSpace(b[i]) { i += 1 }
         guard i < semicolon, transportStart < i else { return nil }
         // Written straight into the String (no intermediate byte array): this runs for every message received.
-        let rest = u[i..<semicolon]
+        let rest = UnsafeBufferPointer(rebasing: b[i..<semicolon])
         let sentBy = String(unsafeUninitializedCapacity: rest.count) { buffer in
             var n = 0
-            for b in rest where !isSpace(b) {
-                buffer[n] = asciiLower(b)
+            for c in rest where !isSpace(c) {
+                buffer[n] = asciiLower(c)
                 n += 1
             }
             return n
@@ -208,23 +246,27 @@ struct ViaValue: Sendable {
     /// Calls `body` with each parameter's name and value (nil for a bare `;name`), trimmed of spaces and tabs,
     /// from the `;` at `start` on, until `body` returns false. Empty parameters are skipped.
     private static func forEachParameter(
-        _ text: Substring, from start: Substring.UTF8View.Index, _ body: (Substring, Substring?) -> Bool
+        _ b: UnsafeBufferPointer<UInt8>, from start: Int, _ body: (Range<Int>, Range<Int>?) -> Bool
     ) {
-        let u = text.utf8
+        func trimmed(_ lo: Int, _ hi: Int) -> Range<Int> {
+            var lo = lo
+            var hi = hi
+            while lo < hi, isSpace(b[lo]) { lo += 1 }
+            while hi > lo, isSpace(b[hi - 1]) { hi -= 1 }
+            return lo..<hi
+        }
         var rest = start
-        while rest < u.endIndex {
-            let partStart = u.index(after: rest)
-            let end = u[partStart...].firstIndex(of: 0x3B) ?? u.endIndex
+        while rest < b.count {
+            let partStart = rest + 1
+            let end = first(0x3B, in: b, partStart, b.count) ?? b.count
             rest = end
-            let part = text[partStart..<end].trimmingSIPSpace()
+            let part = trimmed(partStart, end)
             guard !part.isEmpty else { continue }
-            guard let eq = part.utf8.firstIndex(of: 0x3D) else {
+            guard let eq = first(0x3D, in: b, part.lowerBound, part.upperBound) else {
                 if !body(part, nil) { return }
                 continue
             }
-            let name = part[..<eq].trimmingSIPSpace()
-            let value = part[part.utf8.index(after: eq)...].trimmingSIPSpace()
-            if !body(name, value) { return }
+            if !body(trimmed(part.lowerBound, eq), trimmed(eq + 1, part.upperBound)) { return }
         }
     }
 
@@ -236,17 +278,5 @@ struct ViaValue: Sendable {
         var text = "SIP/2.0/\(transport) \(sentBy)"
         for p in parameters { text += ";" + p.name + (p.value.map { "=" + $0 } ?? "") }
         return text
-    }
-}
-
-extension Substring {
-    /// Without the spaces and tabs at either end (not CR or LF, which a folded header value no longer has).
-    fileprivate func trimmingSIPSpace() -> Substring {
-        let u = utf8
-        var a = u.startIndex
-        var b = u.endIndex
-        while a < b, u[a] == 0x20 || u[a] == 0x09 { a = u.index(after: a) }
-        while b > a, u[u.index(before: b)] == 0x20 || u[u.index(before: b)] == 0x09 { b = u.index(before: b) }
-        return self[a..<b]
     }
 }
