@@ -39,7 +39,7 @@ enum UserPartScan {
     }
 
     /// `text`'s UTF-8 bytes in place (a copy only for a string without contiguous storage, such as a bridged one).
-    private static func withBytes<R>(of text: Substring, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    static func withBytes<R>(of text: Substring, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         text.utf8.withContiguousStorageIfAvailable(body) ?? Array(text.utf8).withUnsafeBufferPointer(body)
     }
 
@@ -87,7 +87,7 @@ enum UserPartScan {
     }
 
     /// `trimmingSIPWhitespace()`: space, tab, CR and LF at both ends.
-    private static func trimmed(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> (Int, Int) {
+    static func trimmed(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> (Int, Int) {
         func ws(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A }
         var lo = from
         var hi = to
@@ -96,7 +96,7 @@ enum UserPartScan {
         return (lo, hi)
     }
 
-    private static func first(_ b: UnsafeBufferPointer<UInt8>, _ c: UInt8, _ from: Int, _ to: Int) -> Int? {
+    static func first(_ b: UnsafeBufferPointer<UInt8>, _ c: UInt8, _ from: Int, _ to: Int) -> Int? {
         var i = from
         while i < to {
             if b[i] == c { return i }
