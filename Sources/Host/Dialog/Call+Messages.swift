@@ -24,9 +24,9 @@ enum Relay {
 
     /// `legHeaders.contains(header.canonicalName)` without building the lower-cased name, which for a long name
     /// (`P-Asserted-Identity`) is a heap String per header of every relayed message.
-    static func isLegHeader(_ header: SIPHeader) -> Bool { SIPHeader.isNamed(header.name, oneOf: legHeaderNames) }
+    static func isLegHeader(_ header: SIPHeader) -> Bool { legHeaderNames.contains(header.name) }
 
-    private static let legHeaderNames = Array(legHeaders)
+    private static let legHeaderNames = SIPHeader.NameSet(legHeaders)
 
     /// Identities Patchbay now asserts to the next hop carry its host, not the caller's network address.
     static func hideTopology(_ m: inout SIPMessage, localHost: String, localPort: Int) {

@@ -84,14 +84,36 @@ public struct SIPHeader: Sendable, Hashable {
     ]
 
     /// Whether `long` (a long name in any case) is one of `listHeaders`, without a lower-cased copy.
-    static func isListHeader(_ long: String) -> Bool { isNamed(long, oneOf: listHeaderNames) }
+    static func isListHeader(_ long: String) -> Bool { listHeaderNames.contains(long) }
 
-    /// Whether a written name (any case, compact forms understood) is one of `names`, lower-case long names, without
-    /// building a lower-cased copy: for membership tests that run per header of every message.
-    public static func isNamed(_ name: String, oneOf names: [String]) -> Bool {
-        let long = longForm(name)
-        return names.contains { asciiEqualsIgnoringCase($0.utf8, long.utf8) }
+    private static let listHeaderNames = NameSet(listHeaders)
+
+    /// Lower-case long header names, for membership tests that run per header of every message (is this a list
+    /// header, a leg header): a written name (any case, compact forms understood) is compared on its bytes only
+    /// with the names of its length, without building a lower-cased copy.
+    public struct NameSet: Sendable {
+        private var byLength: [[[UInt8]]] = []
+
+        /// - Parameter names: long names in lower case.
+        public init(_ names: some Sequence<String>) {
+            for name in names {
+                let bytes = Array(name.utf8)
+                while byLength.count <= bytes.count { byLength.append([]) }
+                byLength[bytes.count].append(bytes)
+            }
+        }
+
+        public func contains(_ name: String) -> Bool {
+            var long = SIPHeader.longForm(name)
+            return long.withUTF8 { b in
+                guard b.count < byLength.count else { return false }
+                for candidate in byLength[b.count] {
+                    var i = 0
+                    while i < b.count, asciiLower(b[i]) == candidate[i] { i += 1 }
+                    if i == b.count { return true }
+                }
+                return false
+            }
+        }
     }
-
-    private static let listHeaderNames = Array(listHeaders)
 }

@@ -202,6 +202,23 @@ import Testing
         #expect(m.toTag == "abc")
     }
 
+    /// A name set answers as a Set of lower-cased long names answers for the canonical name, for every long name
+    /// and compact form in three cases, and for near misses (a letter more or less, a different letter).
+    @Test func nameSetsAnswerAsTheSetOfCanonicalNames() {
+        let members: Set<String> = ["via", "contact", "p-asserted-identity", "to", "content-type", "x"]
+        let set = SIPHeader.NameSet(members)
+        var names = Array(SIPHeader.compactForms.keys) + Array(SIPHeader.compactForms.values) + Array(members)
+        names += ["vias", "vi", "vib", "p-asserted-identitx", "tO", "", "X", "content_type", "Contact "]
+        names += names.map { $0.uppercased() } + names.map { String($0.prefix(1)).uppercased() + $0.dropFirst() }
+        var hits = 0
+        for name in names {
+            let expected = members.contains(SIPHeader.canonical(name))
+            #expect(set.contains(name) == expected, "\(name)")
+            if expected { hits += 1 }
+        }
+        #expect(hits > 20 && hits < names.count - 20)
+    }
+
     /// `canonical` lower-cases written names byte by byte: for every long name, compact form and a few others, in
     /// the cases they are written in, it must agree with String.lowercased() (compact forms aside).
     @Test func canonicalNamesAreTheLowerCasedLongForm() {
