@@ -37,19 +37,29 @@ public enum NumberPattern: Sendable, CustomStringConvertible {
     }
 }
 
-/// An anchored regular expression. NSRegularExpression is immutable once made and documented as safe to use from
-/// several threads, which is what a routing snapshot shared by all event loops needs.
+/// A regular expression, compiled once when the routes file is loaded. NSRegularExpression is immutable once made and
+/// documented as safe to use from several threads, which is what a routing snapshot shared by all event loops needs.
+/// Anchored patterns (numbers) that `NumberRegex` can run are matched by it; ICU answers everything else.
 public struct CompiledRegex: @unchecked Sendable {
     public let pattern: String
     let regex: NSRegularExpression
+    let automaton: NumberRegex?
 
     /// - Parameter anchored: numbers match as a whole (`^(?:...)$`); header conditions search within the value.
     public init(_ pattern: String, anchored: Bool = true) throws {
         self.pattern = pattern
         regex = try NSRegularExpression(pattern: anchored ? "^(?:\(pattern))$" : pattern)
+        // Only after ICU accepted it: a pattern ICU refuses is an error in the routes file, whatever the subset says.
+        automaton = anchored ? NumberRegex(pattern) : nil
     }
 
     public func matches(_ s: String) -> Bool {
+        var s = s
+        if let automaton, let answer = s.withUTF8({ automaton.matches($0) }) { return answer }
+        return matchesWithICU(s)
+    }
+
+    func matchesWithICU(_ s: String) -> Bool {
         regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
     }
 }
