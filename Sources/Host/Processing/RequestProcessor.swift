@@ -156,7 +156,8 @@ public struct RequestProcessor: Sendable {
         guard let targetPeer = site.peer(target), let adapter = site.adapters[target] else { return nil }
         var out = house
         if var ruri = out.requestURI, let address = targetPeer.addresses.first {
-            ruri.host = address.host.contains(":") ? "[\(address.host)]" : address.host
+            // An IPv6 literal goes in brackets. On bytes: String.contains(String) is a Foundation substring search.
+            ruri.host = address.host.utf8.contains(UInt8(ascii: ":")) ? "[\(address.host)]" : address.host
             ruri.port = address.port
             out.requestURI = ruri
         }
