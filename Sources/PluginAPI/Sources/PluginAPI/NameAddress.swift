@@ -23,34 +23,36 @@ public struct NameAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses one value; nil when it holds no URI that can be parsed.
     public init?(_ text: String) {
-        let t = Substring(text).trimmingSIPWhitespace()
-        if t == "*" {
-            displayName = nil
-            uri = SIPURI(scheme: "sip", host: "*")
-            parameters = []
-            isWildcard = true
-            return
+        guard let parsed = UserPartScan.withBytes(of: Substring(text), Self.parse) else { return nil }
+        self = parsed
+    }
+
+    /// On bytes with integer offsets, as `SIPURI.parse`: From, To, Contact and the identity headers are parsed
+    /// several times per call.
+    private static func parse(_ b: UnsafeBufferPointer<UInt8>) -> NameAddress? {
+        let (lo, hi) = UserPartScan.trimmed(b, 0, b.count)
+        if hi - lo == 1, b[lo] == UInt8(ascii: "*") {
+            var wildcard = NameAddress(uri: SIPURI(scheme: "sip", host: "*"))
+            wildcard.isWildcard = true
+            return wildcard
         }
-        if let lt = Self.indexOfAngle(t) {
-            guard let gt = t[lt...].utf8.firstIndex(of: 0x3E) else { return nil }
-            let name = t[..<lt].trimmingSIPWhitespace()
-            let n = name.utf8
-            if n.count >= 2, n.first == 0x22, n.last == 0x22 {
-                displayName = String(name[n.index(after: n.startIndex)..<n.index(before: n.endIndex)])
-            } else {
-                displayName = name.isEmpty ? nil : String(name)
+        if let lt = UserPartScan.angle(b, lo, hi) {
+            guard let gt = UserPartScan.first(b, UInt8(ascii: ">"), lt, hi),
+                let uri = SIPURI.parse(b, lt + 1, gt)
+            else { return nil }
+            let (nameLo, nameHi) = UserPartScan.trimmed(b, lo, lt)
+            var displayName: String?
+            if nameHi - nameLo >= 2, b[nameLo] == UInt8(ascii: "\""), b[nameHi - 1] == UInt8(ascii: "\"") {
+                displayName = UserPartScan.string(b, nameLo + 1, nameHi - 1)
+            } else if nameLo < nameHi {
+                displayName = UserPartScan.string(b, nameLo, nameHi)
             }
-            guard let uri = SIPURI(parsing: t[t.utf8.index(after: lt)..<gt]) else { return nil }
-            self.uri = uri
-            parameters = [SIPParameter].parse(t[t.utf8.index(after: gt)...])
-        } else {
-            // addr-spec form: parameters after the URI belong to the header (RFC 3261 section 20.10).
-            let parts = splitOutsideQuotes(t, separator: ";")
-            guard let uri = SIPURI(parsing: parts[0]) else { return nil }
-            displayName = nil
-            self.uri = uri
-            parameters = parts.count > 1 ? [SIPParameter].parse(t[parts[1].startIndex...]) : []
+            return NameAddress(displayName: displayName, uri: uri, parameters: [SIPParameter].parse(b, gt + 1, hi))
         }
+        // addr-spec form: parameters after the URI belong to the header (RFC 3261 section 20.10).
+        let semi = firstOutsideQuotes(b, UInt8(ascii: ";"), lo, hi)
+        guard let uri = SIPURI.parse(b, lo, semi ?? hi) else { return nil }
+        return NameAddress(uri: uri, parameters: semi.map { [SIPParameter].parse(b, $0 + 1, hi) } ?? [])
     }
 
     /// Where the URI's user part is in one value, read exactly as `init(_:)` reads it, without building anything:
@@ -62,7 +64,7 @@ public struct NameAddress: Sendable, Hashable, CustomStringConvertible {
     /// differential test in SIPMessageTests holds it to that), on bytes, without building the parameter list.
     static func tag(in text: String) -> String? {
         UserPartScan.withBytes(of: Substring(text)) { b in
-            tagValue(b).map { String(decoding: UnsafeBufferPointer(rebasing: b[$0]), as: UTF8.self) }
+            tagValue(b).map { UserPartScan.string(b, $0.lowerBound, $0.upperBound) }
         }
     }
 

@@ -31,16 +31,29 @@ extension Array where Element == SIPParameter {
 
     /// Parses `;a=b;c` (leading `;` optional); quoted values keep their quotes.
     static func parse(_ text: Substring) -> [SIPParameter] {
-        splitOutsideQuotes(text, separator: ";").compactMap { part -> SIPParameter? in
-            let p = part.trimmingSIPWhitespace()
-            guard !p.isEmpty else { return nil }
-            if let eq = p.utf8.firstIndex(of: 0x3D) {
-                return SIPParameter(
-                    String(p[..<eq].trimmingSIPWhitespace()),
-                    String(p[p.utf8.index(after: eq)...].trimmingSIPWhitespace()))
+        UserPartScan.withBytes(of: text) { parse($0, 0, $0.count) }
+    }
+
+    /// `parse` of `b[from..<to]`, on bytes: split on `;` outside quotes and angle brackets, each part trimmed of
+    /// SIP whitespace, empty parts skipped, the name before the first `=` and the value after it, both trimmed.
+    static func parse(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> [SIPParameter] {
+        var out: [SIPParameter] = []
+        var partStart = from
+        while partStart <= to {
+            let end = firstOutsideQuotes(b, UInt8(ascii: ";"), partStart, to) ?? to
+            let (lo, hi) = UserPartScan.trimmed(b, partStart, end)
+            if lo < hi {
+                if let eq = UserPartScan.first(b, UInt8(ascii: "="), lo, hi) {
+                    let (nameLo, nameHi) = UserPartScan.trimmed(b, lo, eq)
+                    let (valueLo, valueHi) = UserPartScan.trimmed(b, eq + 1, hi)
+                    out.append(SIPParameter(UserPartScan.string(b, nameLo, nameHi), UserPartScan.string(b, valueLo, valueHi)))
+                } else {
+                    out.append(SIPParameter(UserPartScan.string(b, lo, hi), nil))
+                }
             }
-            return SIPParameter(String(p), nil)
+            partStart = end + 1
         }
+        return out
     }
 }
 

@@ -34,67 +34,82 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a URI inside a larger value (a name-addr's `<...>`) without copying it out first.
     init?(parsing text: Substring) {
-        let t = text.trimmingSIPWhitespace()
-        guard let colon = t.utf8.firstIndex(of: 0x3A) else { return nil }
-        // Bytes, not Characters, throughout: the delimiters are ASCII (see splitOutsideQuotes).
-        let schemeBytes = t.utf8[..<colon]
-        guard !schemeBytes.isEmpty, schemeBytes.allSatisfy({ Self.isSchemeByte($0) }) else { return nil }
-        let scheme = String(t[..<colon])
-        self.scheme = scheme
-        var rest = t[t.utf8.index(after: colon)...]
-        if let q = rest.utf8.firstIndex(of: 0x3F) {
-            headers = String(rest[rest.utf8.index(after: q)...])
-            rest = rest[..<q]
-        } else {
-            headers = nil
+        guard let uri = UserPartScan.withBytes(of: text, { Self.parse($0, 0, $0.count) }) else { return nil }
+        self = uri
+    }
+
+    /// The URI in `b[from..<to]`. On bytes with integer offsets, as the scans of UserPartScan: every delimiter is
+    /// ASCII, and URIs are parsed several times per call (Request-URI, From, To, Contact, identities), where
+    /// Substring index arithmetic cost more than the parsing. Only the parts kept are built as Strings.
+    static func parse(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> SIPURI? {
+        let (lo, hi) = UserPartScan.trimmed(b, from, to)
+        guard let colon = UserPartScan.first(b, UInt8(ascii: ":"), lo, hi), colon > lo else { return nil }
+        for i in lo..<colon where !isSchemeByte(b[i]) { return nil }
+        var uri = SIPURI(scheme: UserPartScan.string(b, lo, colon), host: "")
+        let restStart = colon + 1
+        var restEnd = hi
+        if let q = UserPartScan.first(b, UInt8(ascii: "?"), restStart, hi) {
+            uri.headers = UserPartScan.string(b, q + 1, hi)
+            restEnd = q
         }
-        if Self.isTel(scheme) {
-            let parts = splitOutsideQuotes(rest, separator: ";")
-            user = String(parts[0])
-            password = nil
-            host = ""
-            port = nil
-            parameters = parts.count > 1 ? [SIPParameter].parse(rest[parts[1].startIndex...]) : []
-            return
+        if uri.isTel {
+            let semi = firstOutsideQuotes(b, UInt8(ascii: ";"), restStart, restEnd)
+            uri.user = UserPartScan.string(b, restStart, semi ?? restEnd)
+            if let semi { uri.parameters = [SIPParameter].parse(b, semi + 1, restEnd) }
+            return uri
         }
         // The user part may itself hold ';' (RFC 4475 semiuri), so split user from host at the last '@' first.
-        var hostPart = rest
-        if let at = rest.utf8.lastIndex(of: 0x40) {
-            let userInfo = rest[..<at]
-            hostPart = rest[rest.utf8.index(after: at)...]
-            if let pc = userInfo.utf8.firstIndex(of: 0x3A) {
-                user = String(userInfo[..<pc])
-                password = String(userInfo[userInfo.utf8.index(after: pc)...])
+        var hostStart = restStart
+        if let at = UserPartScan.last(b, UInt8(ascii: "@"), restStart, restEnd) {
+            if let pc = UserPartScan.first(b, UInt8(ascii: ":"), restStart, at) {
+                uri.user = UserPartScan.string(b, restStart, pc)
+                uri.password = UserPartScan.string(b, pc + 1, at)
             } else {
-                user = String(userInfo)
-                password = nil
+                uri.user = UserPartScan.string(b, restStart, at)
             }
-        } else {
-            user = nil
-            password = nil
+            hostStart = at + 1
         }
-        var hostPort = hostPart
-        if let semi = hostPart.utf8.firstIndex(of: 0x3B) {
-            hostPort = hostPart[..<semi]
-            parameters = [SIPParameter].parse(hostPart[hostPart.utf8.index(after: semi)...])
-        } else {
-            parameters = []
+        var hostEnd = restEnd
+        if let semi = UserPartScan.first(b, UInt8(ascii: ";"), hostStart, restEnd) {
+            hostEnd = semi
+            uri.parameters = [SIPParameter].parse(b, semi + 1, restEnd)
         }
         // IPv6 references keep their brackets in `host`.
-        if hostPort.utf8.first == 0x5B, let close = hostPort.utf8.firstIndex(of: 0x5D) {
-            let afterClose = hostPort.utf8.index(after: close)
-            host = String(hostPort[..<afterClose])
-            let after = hostPort[afterClose...]
-            port = after.utf8.first == 0x3A ? Int(after[after.utf8.index(after: after.startIndex)...]) : nil
-        } else if let pc = hostPort.utf8.lastIndex(of: 0x3A) {
-            host = String(hostPort[..<pc])
-            guard let p = Int(hostPort[hostPort.utf8.index(after: pc)...]), (0...65535).contains(p) else { return nil }
-            port = p
+        if hostStart < hostEnd, b[hostStart] == UInt8(ascii: "["),
+            let close = UserPartScan.first(b, UInt8(ascii: "]"), hostStart, hostEnd)
+        {
+            uri.host = UserPartScan.string(b, hostStart, close + 1)
+            if close + 1 < hostEnd, b[close + 1] == UInt8(ascii: ":") { uri.port = integer(b, close + 2, hostEnd) }
+        } else if let pc = UserPartScan.last(b, UInt8(ascii: ":"), hostStart, hostEnd) {
+            uri.host = UserPartScan.string(b, hostStart, pc)
+            guard let p = integer(b, pc + 1, hostEnd), (0...65535).contains(p) else { return nil }
+            uri.port = p
         } else {
-            host = String(hostPort)
-            port = nil
+            uri.host = UserPartScan.string(b, hostStart, hostEnd)
         }
-        if host.isEmpty { return nil }
+        return uri.host.isEmpty ? nil : uri
+    }
+
+    /// `Int(text)` of `b[from..<to]`: an optional sign, then at least one digit, nil on overflow.
+    private static func integer(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int? {
+        var i = from
+        var negative = false
+        if i < to, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+            negative = b[i] == UInt8(ascii: "-")
+            i += 1
+        }
+        guard i < to else { return nil }
+        var value = 0
+        while i < to {
+            guard b[i] >= 0x30, b[i] <= 0x39 else { return nil }
+            let digit = Int(b[i] - 0x30)
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
+            guard !o1, !o2 else { return nil }
+            value = next
+            i += 1
+        }
+        return value
     }
 
     /// Where the user part is in `text`, read exactly as `init(parsing:)` reads it, but without building the URI:

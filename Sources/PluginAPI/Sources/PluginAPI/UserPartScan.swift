@@ -43,6 +43,12 @@ enum UserPartScan {
         text.utf8.withContiguousStorageIfAvailable(body) ?? Array(text.utf8).withUnsafeBufferPointer(body)
     }
 
+    /// `b[from..<to]` as a String. The bytes come from a String and are cut at ASCII delimiters only, so they are
+    /// valid UTF-8.
+    static func string(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: b[from..<to]), as: UTF8.self)
+    }
+
     /// As `SIPURI.init(parsing:)`: scheme, `?headers` cut off, `tel:` number up to `;`, otherwise the user before
     /// the last `@` (up to a `:` password), with a host that is not empty and a port, if any, of 0...65535.
     private static func inURI(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Range<Int>? {
@@ -105,7 +111,7 @@ enum UserPartScan {
         return nil
     }
 
-    private static func last(_ b: UnsafeBufferPointer<UInt8>, _ c: UInt8, _ from: Int, _ to: Int) -> Int? {
+    static func last(_ b: UnsafeBufferPointer<UInt8>, _ c: UInt8, _ from: Int, _ to: Int) -> Int? {
         var i = to
         while i > from {
             i -= 1
