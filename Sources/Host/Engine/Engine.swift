@@ -183,6 +183,10 @@ public final class Engine: @unchecked Sendable {
 
     private func transmit(_ message: SIPMessage, to destination: SIPDestination, from index: Int) {
         metrics.sent(destination.transport)
+        if destination.transport == .udp, !udp.isEmpty {
+            udp[min(destination.listener, udp.count - 1)].send(message, to: destination.address, from: index)
+            return
+        }
         if !send(message.serialized(), to: destination, from: index, onFailure: message) {
             let shard = shards[index]
             shard.loop.execute { shard.transportFailed(sending: message) }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import PluginAPI
 
 /// One UDP listener spread over every event loop: each loop binds its own socket to the same address with
 /// SO_REUSEPORT, so the kernel spreads datagrams over the cores and no socket is shared between threads. A datagram
@@ -60,10 +61,23 @@ final class UDPTransport: Sendable {
     /// them produces) is written now and flushed when the socket has nothing more to read, so that NIO hands the
     /// kernel the datagrams of one read burst in one `sendmmsg`. Any other send is flushed at once.
     func send(_ bytes: [UInt8], to destination: SocketAddress, from loopIndex: Int) {
+        send(to: destination, from: loopIndex, capacity: bytes.count) { $0.writeBytes(bytes) }
+    }
+
+    /// Sends `message`, serialised straight into the datagram's buffer.
+    func send(_ message: SIPMessage, to destination: SocketAddress, from loopIndex: Int) {
+        send(to: destination, from: loopIndex, capacity: message.serializedByteCount) { buffer in
+            message.serialize(text: { buffer.writeString($0) }, body: { buffer.writeBytes($0) })
+        }
+    }
+
+    private func send(
+        to destination: SocketAddress, from loopIndex: Int, capacity: Int, _ write: (inout ByteBuffer) -> Void
+    ) {
         let index = loopIndex % channels.count
         let channel = channels[index]
-        var buffer = channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
+        var buffer = channel.allocator.buffer(capacity: capacity)
+        write(&buffer)
         let envelope = AddressedEnvelope(remoteAddress: destination, data: buffer)
         if channel.eventLoop.inEventLoop, handlers[index].deferFlushWhileReading() {
             channel.write(envelope, promise: nil)

@@ -218,22 +218,51 @@ public struct SIPMessage: Sendable, Equatable {
     /// The message as bytes, with a Content-Length computed from the body as the last header.
     public func serialized() -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256 + headers.count * 48 + body.count)
+        out.reserveCapacity(serializedByteCount)
+        serialize(text: { out.append(contentsOf: $0.utf8) }, body: { out.append(contentsOf: $0) })
+        return out
+    }
+
+    /// The message's bytes in order, as text pieces and then the body: what `serialized()` joins, for a caller
+    /// that writes them straight into a buffer of its own (the host's datagram buffers), without an intermediate
+    /// byte array per message sent.
+    public func serialize(text: (String) -> Void, body writeBody: ([UInt8]) -> Void) {
         switch startLine {
         case .request(let m, let uri, let v):
-            out.append(contentsOf: "\(m) \(uri) \(v)\r\n".utf8)
+            text(m)
+            text(" ")
+            text(uri)
+            text(" ")
+            text(v)
         case .response(let v, let s, let r):
-            out.append(contentsOf: "\(v) \(s) \(r)\r\n".utf8)
+            text(v)
+            text(" ")
+            text(String(s))
+            text(" ")
+            text(r)
         }
+        text("\r\n")
         for h in headers {
-            out.append(contentsOf: h.name.utf8)
-            out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: h.value.utf8)
-            out.append(contentsOf: "\r\n".utf8)
+            text(h.name)
+            text(": ")
+            text(h.value)
+            text("\r\n")
         }
-        out.append(contentsOf: "Content-Length: \(body.count)\r\n\r\n".utf8)
-        out.append(contentsOf: body)
-        return out
+        text("Content-Length: ")
+        text(String(body.count))
+        text("\r\n\r\n")
+        writeBody(body)
+    }
+
+    /// How many bytes `serialize` writes.
+    public var serializedByteCount: Int {
+        var n = 0
+        switch startLine {
+        case .request(let m, let uri, let v): n += m.utf8.count + uri.utf8.count + v.utf8.count + 4
+        case .response(let v, let s, let r): n += v.utf8.count + String(s).utf8.count + r.utf8.count + 4
+        }
+        for h in headers { n += h.name.utf8.count + h.value.utf8.count + 4 }
+        return n + "Content-Length: ".utf8.count + String(body.count).utf8.count + 4 + body.count
     }
 
     public var text: String { String(decoding: serialized(), as: UTF8.self) }

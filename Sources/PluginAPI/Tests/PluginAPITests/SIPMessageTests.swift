@@ -100,6 +100,42 @@ import Testing
         #expect(!m.isRequest)
         #expect(m.text.hasPrefix("SIP/2.0 183 Session Progress\r\n"))
     }
+
+    /// A sender sizes its buffer by `serializedByteCount`; it must be exactly what `serialized()` gives, for requests
+    /// and responses, with and without a body, with non-ASCII text.
+    @Test func theSerialisedSizeIsKnownBeforeSerialising() throws {
+        var messages = [try SIPMessage(parsing: Self.invite)]
+        var response = SIPMessage(startLine: .response(version: "SIP/2.0", status: 486, reason: "Besetzt – später"))
+        response.headers = [SIPHeader("To", "\"Jürgen\" <sip:j@b>;tag=1"), SIPHeader("X-Empty", "")]
+        messages.append(response)
+        response.body = Array("v=0\r\ns=Größe\r\n".utf8)
+        messages.append(response)
+        messages.append(SIPMessage(startLine: .request(method: "OPTIONS", uri: "sip:a@b", version: "SIP/2.0")))
+        for m in messages {
+            let bytes = m.serialized()
+            #expect(m.serializedByteCount == bytes.count, "\(m.startLine)")
+            let tail = "Content-Length: \(m.body.count)\r\n\r\n" + String(decoding: m.body, as: UTF8.self)
+            #expect(String(decoding: bytes, as: UTF8.self).hasSuffix(tail))
+        }
+        #expect(String(decoding: messages[3].serialized(), as: UTF8.self) == "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 0\r\n\r\n")
+    }
+
+    /// A name set answers as a Set of lower-cased long names answers for the canonical name, for every long name
+    /// and compact form in three cases, and for near misses (a letter more or less, a different letter).
+    @Test func nameSetsAnswerAsTheSetOfCanonicalNames() {
+        let members: Set<String> = ["via", "contact", "p-asserted-identity", "to", "content-type", "x"]
+        let set = SIPHeader.NameSet(members)
+        var names = Array(SIPHeader.compactForms.keys) + Array(SIPHeader.compactForms.values) + Array(members)
+        names += ["vias", "vi", "vib", "p-asserted-identitx", "tO", "", "X", "content_type", "Contact "]
+        names += names.map { $0.uppercased() } + names.map { String($0.prefix(1)).uppercased() + $0.dropFirst() }
+        var hits = 0
+        for name in names {
+            let expected = members.contains(SIPHeader.canonical(name))
+            #expect(set.contains(name) == expected, "\(name)")
+            if expected { hits += 1 }
+        }
+        #expect(hits > 20 && hits < names.count - 20)
+    }
 }
 
 @Suite struct URITests {
@@ -200,23 +236,6 @@ import Testing
         var m = SIPMessage(startLine: .response(version: "SIP/2.0", status: 200, reason: "OK"))
         m.headers = [SIPHeader("To", "\"A;tag=no <x>\" <sip:a@b;tag=uri>;tag=abc")]
         #expect(m.toTag == "abc")
-    }
-
-    /// A name set answers as a Set of lower-cased long names answers for the canonical name, for every long name
-    /// and compact form in three cases, and for near misses (a letter more or less, a different letter).
-    @Test func nameSetsAnswerAsTheSetOfCanonicalNames() {
-        let members: Set<String> = ["via", "contact", "p-asserted-identity", "to", "content-type", "x"]
-        let set = SIPHeader.NameSet(members)
-        var names = Array(SIPHeader.compactForms.keys) + Array(SIPHeader.compactForms.values) + Array(members)
-        names += ["vias", "vi", "vib", "p-asserted-identitx", "tO", "", "X", "content_type", "Contact "]
-        names += names.map { $0.uppercased() } + names.map { String($0.prefix(1)).uppercased() + $0.dropFirst() }
-        var hits = 0
-        for name in names {
-            let expected = members.contains(SIPHeader.canonical(name))
-            #expect(set.contains(name) == expected, "\(name)")
-            if expected { hits += 1 }
-        }
-        #expect(hits > 20 && hits < names.count - 20)
     }
 
     /// `canonical` lower-cases written names byte by byte: for every long name, compact form and a few others, in
