@@ -79,37 +79,15 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
             let close = UserPartScan.first(b, UInt8(ascii: "]"), hostStart, hostEnd)
         {
             uri.host = UserPartScan.string(b, hostStart, close + 1)
-            if close + 1 < hostEnd, b[close + 1] == UInt8(ascii: ":") { uri.port = integer(b, close + 2, hostEnd) }
+            if close + 1 < hostEnd, b[close + 1] == UInt8(ascii: ":") { uri.port = UserPartScan.integer(b, close + 2, hostEnd) }
         } else if let pc = UserPartScan.last(b, UInt8(ascii: ":"), hostStart, hostEnd) {
             uri.host = UserPartScan.string(b, hostStart, pc)
-            guard let p = integer(b, pc + 1, hostEnd), (0...65535).contains(p) else { return nil }
+            guard let p = UserPartScan.integer(b, pc + 1, hostEnd), (0...65535).contains(p) else { return nil }
             uri.port = p
         } else {
             uri.host = UserPartScan.string(b, hostStart, hostEnd)
         }
         return uri.host.isEmpty ? nil : uri
-    }
-
-    /// `Int(text)` of `b[from..<to]`: an optional sign, then at least one digit, nil on overflow.
-    private static func integer(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int? {
-        var i = from
-        var negative = false
-        if i < to, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
-            negative = b[i] == UInt8(ascii: "-")
-            i += 1
-        }
-        guard i < to else { return nil }
-        var value = 0
-        while i < to {
-            guard b[i] >= 0x30, b[i] <= 0x39 else { return nil }
-            let digit = Int(b[i] - 0x30)
-            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
-            let (next, o2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
-            guard !o1, !o2 else { return nil }
-            value = next
-            i += 1
-        }
-        return value
     }
 
     /// Where the user part is in `text`, read exactly as `init(parsing:)` reads it, but without building the URI:

@@ -73,23 +73,31 @@ enum UserPartScan {
         return hostEnd > hostStart ? user : nil
     }
 
-    /// `Int(text)` in 0...65535: an optional sign, then at least one digit (`-0` is 0, as Int reads it).
+    /// `Int(text)` in 0...65535, as `SIPURI.parse` checks a port.
     private static func isPort(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Bool {
+        integer(b, from, to).map { (0...65535).contains($0) } ?? false
+    }
+
+    /// `Int(text)` of `b[from..<to]`: an optional sign, then at least one digit, nil on overflow.
+    static func integer(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int? {
         var i = from
         var negative = false
         if i < to, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
             negative = b[i] == UInt8(ascii: "-")
             i += 1
         }
-        guard i < to else { return false }
+        guard i < to else { return nil }
         var value = 0
         while i < to {
-            guard b[i] >= 0x30, b[i] <= 0x39 else { return false }
-            value = value * 10 + Int(b[i] - 0x30)
-            if value > 65535 { return false }
+            guard b[i] >= 0x30, b[i] <= 0x39 else { return nil }
+            let digit = Int(b[i] - 0x30)
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
+            guard !o1, !o2 else { return nil }
+            value = next
             i += 1
         }
-        return !negative || value == 0
+        return value
     }
 
     /// `trimmingSIPWhitespace()`: space, tab, CR and LF at both ends.
