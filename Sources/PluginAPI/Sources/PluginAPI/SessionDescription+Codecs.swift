@@ -358,10 +358,29 @@ extension MediaDescription {
     /// their order among themselves); the others follow in their original order. Only the `m=` line changes.
     public mutating func orderCodecs(_ preference: [String]) {
         var table = formatTable()
+        order(preference.map(CodecSelector.init), &table)
+    }
+
+    /// `keepCodecs(selectors)` then `orderCodecs(selectors)`, with the selectors compiled once (per adapter) and
+    /// one format table: what a codec policy (`ProfileRules.codecs`) does to every offer and answer. Building the
+    /// table twice and the selectors per message was a fifth of an INVITE's adapter time.
+    mutating func keepAndOrderCodecs(_ selectors: [CodecSelector]) {
+        var table = formatTable()
+        for j in formats.indices {
+            table[j].marked = !selectors.contains { matches($0, j, table) }
+        }
+        removeMarkedFormats(&table)
+        // What is left is described as before (the lines removed were those of removed formats), and the order
+        // step reads only the entries' codecs and keys. When a section lost every format and keeps its first, the
+        // entries left are that format's, once per time it was listed, and the first stands for it.
+        var rest = table.filter { !$0.marked }
+        order(selectors, &rest)
+    }
+
+    private mutating func order(_ preference: [CodecSelector], _ table: inout [FormatEntry]) {
         var ordered: [String] = []
         ordered.reserveCapacity(formats.count)
         for selector in preference {
-            let selector = CodecSelector(selector)
             for j in formats.indices where !table[j].marked && matches(selector, j, table) {
                 ordered.append(formats[j])
                 mark(j, &table)
@@ -647,6 +666,11 @@ extension SessionDescription {
     /// (`"PCMU"`, `"telephone-event"`, `"18"`, `"opus/48000/2"`).
     public mutating func keepCodecs(_ selectors: [String], mediaType: String? = nil) {
         forEachMedia(mediaType) { $0.keepCodecs(selectors) }
+    }
+
+    /// `MediaDescription.keepAndOrderCodecs(_:)` on every section.
+    mutating func keepAndOrderCodecs(_ selectors: [CodecSelector]) {
+        forEachMedia(nil) { $0.keepAndOrderCodecs(selectors) }
     }
 
     /// `MediaDescription.removeCodecs(_:)` on each selected section, including its rejection of a section left

@@ -134,6 +134,57 @@ private let staticOffer = """
 
     """
 
+/// A profile's codec policy (`codecs:`) keeps and orders in one pass, with selectors compiled when the adapter is
+/// made. It must leave every offer exactly as `keepCodecs` followed by `orderCodecs` with the same list does, for
+/// every list of up to three selectors from the ones below (in every order), including lists that remove every
+/// codec of a section.
+@Suite struct CodecPolicyTests {
+    static let duplicateOffer = """
+        v=0
+        o=- 1 1 IN IP4 192.0.2.1
+        s=-
+        c=IN IP4 192.0.2.1
+        t=0 0
+        m=audio 4000 RTP/AVP 0 0 101 96
+        a=rtpmap:101 telephone-event/8000
+        a=fmtp:101 0-15
+        a=rtpmap:96 opus/48000/2
+
+        """
+
+    @Test(arguments: [cucmOffer, cubeOffer, asteriskOffer, browserOffer, staticOffer, duplicateOffer])
+    func oneEqualsKeepThenOrder(_ fixture: String) throws {
+        let offer = try parse(fixture)
+        let names = ["PCMU", "pcma", "G729", "telephone-event", "opus/48000/2", "8", "101", "red", "rtx", "H264", "VP8"]
+        var lists: [[String]] = [[]]
+        for a in names {
+            lists.append([a])
+            for b in names where b != a {
+                lists.append([a, b])
+                for c in names where c != a && c != b && (a.count + b.count + c.count) % 3 == 0 { lists.append([a, b, c]) }
+            }
+        }
+        var changed = 0
+        for list in lists {
+            var rules = ProfileRules(name: "t", summary: "t")
+            rules.codecs = list
+            let adapter = RuleAdapter(
+                rules: rules,
+                peer: PeerConfiguration(
+                    name: "p", kind: .internal, profile: "t", host: "192.0.2.9", numbering: NumberingContext(areaCode: "30")))
+            var one = offer
+            adapter.sdpToPeer(&one, in: SIPMessage(startLine: .request(method: "INVITE", uri: "sip:a@b", version: "SIP/2.0")))
+            var two = offer
+            two.keepCodecs(list)
+            two.orderCodecs(list)
+            #expect(one == two, "\(list)")
+            #expect(one.description == two.description, "\(list)")
+            if one != offer { changed += 1 }
+        }
+        #expect(changed > lists.count / 2, "most lists change the offer")
+    }
+}
+
 @Suite struct SessionDescriptionParsingTests {
     @Test(arguments: [cucmOffer, cubeOffer, asteriskOffer, browserOffer, staticOffer])
     func unchangedDescriptionRoundTripsByteForByte(_ fixture: String) throws {

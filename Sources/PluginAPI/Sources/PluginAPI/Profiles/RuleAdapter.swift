@@ -4,10 +4,13 @@ open class RuleAdapter: PeerAdapter, @unchecked Sendable {
     // @unchecked: every stored property is a `let` of a Sendable type; subclasses must keep it that way.
     public let rules: ProfileRules
     public let peer: PeerConfiguration
+    /// `rules.codecs`, compiled once rather than per message.
+    private let codecSelectors: [CodecSelector]?
 
     public init(rules: ProfileRules, peer: PeerConfiguration) {
         self.rules = rules
         self.peer = peer
+        codecSelectors = rules.codecs?.map(CodecSelector.init)
     }
 
     open func headersFromPeer(_ message: inout SIPMessage) {
@@ -38,10 +41,7 @@ open class RuleAdapter: PeerAdapter, @unchecked Sendable {
     }
 
     open func sdpToPeer(_ sdp: inout SessionDescription, in message: SIPMessage) {
-        if let codecs = rules.codecs {
-            sdp.keepCodecs(codecs)
-            sdp.orderCodecs(codecs)
-        }
+        if let codecSelectors { sdp.keepAndOrderCodecs(codecSelectors) }
         if let te = rules.telephoneEvent { _ = sdp.remapTelephoneEvent(to: te) }
         if let p = rules.ptime { sdp.setPacketTime(p) }
         for p in rules.formatParametersToPeer { sdp.setFormatParameter(codec: p.codec, name: p.name, value: p.value) }
