@@ -183,8 +183,8 @@ public final class Engine: @unchecked Sendable {
 
     private func transmit(_ message: SIPMessage, to destination: SIPDestination, from index: Int) {
         metrics.sent(destination.transport)
-        if destination.transport == .udp, !udp.isEmpty {
-            udp[min(destination.listener, udp.count - 1)].send(message, to: destination.address, from: index)
+        if destination.transport == .udp, let listener = udpListener(destination) {
+            listener.send(message, to: destination.address, from: index)
             return
         }
         if !send(message.serialized(), to: destination, from: index, onFailure: message) {
@@ -201,8 +201,8 @@ public final class Engine: @unchecked Sendable {
     ) -> Bool {
         switch destination.transport {
         case .udp:
-            guard !udp.isEmpty else { return false }
-            udp[min(destination.listener, udp.count - 1)].send(bytes, to: destination.address, from: index)
+            guard let listener = udpListener(destination) else { return false }
+            listener.send(bytes, to: destination.address, from: index)
             return true
         case .tcp, .tls:
             let streams = destination.transport == .tcp ? tcp : tls
@@ -217,6 +217,11 @@ public final class Engine: @unchecked Sendable {
             }
             return true
         }
+    }
+
+    /// The UDP listener a destination names (the last one for an index beyond them), or nil without any.
+    private func udpListener(_ destination: SIPDestination) -> UDPTransport? {
+        udp.isEmpty ? nil : udp[min(destination.listener, udp.count - 1)]
     }
 
     /// Our Call-IDs start `pb<shard>-`; any other Call-ID is spread by hash.

@@ -11,7 +11,7 @@
 ///
 /// It reads printable ASCII only: for a number holding any other byte `matches` answers nil, and the caller asks
 /// ICU, whose `.`, `\d` and line-end rules differ from these outside printable ASCII. The differential test in
-/// RouteTableTests holds the two to the same answers.
+/// NumberRegexTests holds the two to the same answers.
 struct NumberRegex: Sendable {
     /// A set of up to 128 positions, or of printable ASCII bytes.
     struct Bits: Sendable, Equatable {
@@ -19,6 +19,7 @@ struct NumberRegex: Sendable {
         var hi: UInt64 = 0
 
         static let printable: Bits = { var b = Bits(); for c in 0x20...0x7E { b.insert(c) }; return b }()
+        static let digits: Bits = { var b = Bits(); for c in 0x30...0x39 { b.insert(c) }; return b }()
 
         mutating func insert(_ i: Int) {
             if i < 64 { lo |= 1 << UInt64(i) } else { hi |= 1 << UInt64(i - 64) }
@@ -237,22 +238,16 @@ struct NumberRegex: Sendable {
         private mutating func escape() -> Bits? {
             guard let c = peek else { return nil }
             i += 1
-            var digits = Bits()
-            for d in 0x30...0x39 { digits.insert(d) }
             switch c {
-            case UInt8(ascii: "d"): return digits
-            case UInt8(ascii: "D"): return digits.negatedPrintable
+            case UInt8(ascii: "d"): return Bits.digits
+            case UInt8(ascii: "D"): return Bits.digits.negatedPrintable
             default:
-                let punctuation = c >= 0x21 && c <= 0x7E && !(c >= 0x30 && c <= 0x39)
-                    && !(asciiLowerByte(c) >= 0x61 && asciiLowerByte(c) <= 0x7A)
-                guard punctuation else { return nil }
+                guard c >= 0x21, c <= 0x7E, !isRangeEnd(c) else { return nil }
                 var b = Bits()
                 b.insert(Int(c))
                 return b
             }
         }
-
-        private func asciiLowerByte(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
 
         /// `[...]` or `[^...]` of letters, digits, `+`, `*`, `#`, ranges between letters or digits, `\d`, `\D` and
         /// escaped punctuation. ICU's set syntax goes further (nested sets, `&&`, POSIX classes, a leading `]` or
@@ -288,6 +283,7 @@ struct NumberRegex: Sendable {
             return .set(negated ? set.negatedPrintable : set)
         }
 
+        /// An ASCII letter or digit.
         private func isRangeEnd(_ c: UInt8) -> Bool {
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
         }

@@ -61,7 +61,7 @@ public struct NameAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// The `tag` parameter of a name-addr value, without parsing its URI: dialog matching reads the To tag of every
     /// request and response. Read as `[SIPParameter].parse(...)[parameter: "tag"]` reads the header parameters (the
-    /// differential test in SIPMessageTests holds it to that), on bytes, without building the parameter list.
+    /// differential test in TagScanTests holds it to that), on bytes, without building the parameter list.
     static func tag(in text: String) -> String? {
         UserPartScan.withBytes(of: Substring(text)) { b in
             tagValue(b).map { UserPartScan.string(b, $0.lowerBound, $0.upperBound) }
@@ -71,31 +71,24 @@ public struct NameAddress: Sendable, Hashable, CustomStringConvertible {
     /// The first `tag` header parameter's value in `b`, as offsets (nil also for a bare `;tag`, as the first
     /// parameter named tag decides).
     private static func tagValue(_ b: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
-        var partStart: Int
+        let parametersStart: Int
         if let lt = UserPartScan.angle(b, 0, b.count) {
             guard let gt = UserPartScan.first(b, UInt8(ascii: ">"), lt, b.count) else { return nil }
-            partStart = gt + 1
+            parametersStart = gt + 1
         } else {
             guard let semi = firstOutsideQuotes(b, UInt8(ascii: ";"), 0, b.count) else { return nil }
-            partStart = semi
+            parametersStart = semi
         }
-        while partStart <= b.count {
-            let end = firstOutsideQuotes(b, UInt8(ascii: ";"), partStart, b.count) ?? b.count
-            let (lo, hi) = UserPartScan.trimmed(b, partStart, end)
-            if lo < hi {
-                let eq = UserPartScan.first(b, UInt8(ascii: "="), lo, hi)
-                let (nameLo, nameHi) = UserPartScan.trimmed(b, lo, eq ?? hi)
-                if nameHi - nameLo == 3, asciiLower(b[nameLo]) == UInt8(ascii: "t"),
-                    asciiLower(b[nameLo + 1]) == UInt8(ascii: "a"), asciiLower(b[nameLo + 2]) == UInt8(ascii: "g")
-                {
-                    guard let eq else { return nil }
-                    let (valueLo, valueHi) = UserPartScan.trimmed(b, eq + 1, hi)
-                    return valueLo..<valueHi
-                }
-            }
-            partStart = end + 1
+        var tag: Range<Int>?
+        [SIPParameter].forEach(b, parametersStart, b.count) { name, value in
+            guard name.count == 3, asciiLower(b[name.lowerBound]) == UInt8(ascii: "t"),
+                asciiLower(b[name.lowerBound + 1]) == UInt8(ascii: "a"),
+                asciiLower(b[name.lowerBound + 2]) == UInt8(ascii: "g")
+            else { return true }
+            tag = value
+            return false
         }
-        return nil
+        return tag
     }
 
     /// Position of the `<` that opens the URI, ignoring any inside a quoted display name.

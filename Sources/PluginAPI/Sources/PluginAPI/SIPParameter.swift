@@ -34,26 +34,43 @@ extension Array where Element == SIPParameter {
         UserPartScan.withBytes(of: text) { parse($0, 0, $0.count) }
     }
 
-    /// `parse` of `b[from..<to]`, on bytes: split on `;` outside quotes and angle brackets, each part trimmed of
-    /// SIP whitespace, empty parts skipped, the name before the first `=` and the value after it, both trimmed.
+    /// `parse` of `b[from..<to]`, on bytes.
     static func parse(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> [SIPParameter] {
         var out: [SIPParameter] = []
+        forEach(b, from, to) { name, value in
+            out.append(
+                SIPParameter(
+                    UserPartScan.string(b, name.lowerBound, name.upperBound),
+                    value.map { UserPartScan.string(b, $0.lowerBound, $0.upperBound) }))
+            return true
+        }
+        return out
+    }
+
+    /// Calls `body` with each parameter of `b[from..<to]` as offsets, until it returns false: split on `;` outside
+    /// quotes and angle brackets, each part trimmed of SIP whitespace, empty parts skipped, the name before the
+    /// first `=` and the value (nil without one) after it, both trimmed. What `parse` builds and what a scan for one
+    /// parameter (the To tag) reads, without building the others.
+    static func forEach(
+        _ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, _ body: (Range<Int>, Range<Int>?) -> Bool
+    ) {
         var partStart = from
         while partStart <= to {
             let end = firstOutsideQuotes(b, UInt8(ascii: ";"), partStart, to) ?? to
             let (lo, hi) = UserPartScan.trimmed(b, partStart, end)
             if lo < hi {
+                let proceed: Bool
                 if let eq = UserPartScan.first(b, UInt8(ascii: "="), lo, hi) {
                     let (nameLo, nameHi) = UserPartScan.trimmed(b, lo, eq)
                     let (valueLo, valueHi) = UserPartScan.trimmed(b, eq + 1, hi)
-                    out.append(SIPParameter(UserPartScan.string(b, nameLo, nameHi), UserPartScan.string(b, valueLo, valueHi)))
+                    proceed = body(nameLo..<nameHi, valueLo..<valueHi)
                 } else {
-                    out.append(SIPParameter(UserPartScan.string(b, lo, hi), nil))
+                    proceed = body(lo..<hi, nil)
                 }
+                if !proceed { return }
             }
             partStart = end + 1
         }
-        return out
     }
 }
 
