@@ -148,7 +148,8 @@ public final class Engine: @unchecked Sendable {
         logger.info("listening", metadata: metadata)
     }
 
-    /// Parses on the receiving loop, then hands the message to the shard that owns its call.
+    /// Hands the bytes to the shard that owns their call, which parses them on its own loop. Only a message whose
+    /// Call-ID the raw scan cannot be sure of is parsed where it arrived and handed over parsed.
     private func dispatch(_ bytes: [UInt8], from source: SIPDestination, receivedOn loopIndex: Int, parser: SIPParser) {
         // Datagrams can arrive between the bind and the shards' creation; an atomic flag (not a lock) guards that.
         guard ready.load(ordering: .acquiring) else { return }
@@ -158,6 +159,25 @@ public final class Engine: @unchecked Sendable {
         // Rate limiting before parsing: a flood costs a table lookup per datagram, not a parse.
         guard shards[loopIndex].admit(source.address) else { return }
         let receivedAt = NIODeadline.now()
+        // Handing over the parsed message instead (as before) sent all its Strings and arrays to the other core to be
+        // read and freed there; the bytes are one buffer (BENCHMARKS.md, seventh round).
+        if let callID = SIPParser.callIDRange(in: bytes) {
+            let owner = shards[shardIndex(forCallID: bytes[callID])]
+            if !owner.loop.inEventLoop {
+                owner.loop.execute { [self] in
+                    parseAndReceive(bytes, from: source, on: owner.index, parser: parser, receivedAt: receivedAt)
+                }
+                return
+            }
+        }
+        parseAndReceive(bytes, from: source, on: loopIndex, parser: parser, receivedAt: receivedAt)
+    }
+
+    /// Parses on the loop of shard `loopIndex` and hands the message to the shard that owns its call: this one, unless
+    /// the Call-ID scan gave up (`dispatch`).
+    private func parseAndReceive(
+        _ bytes: [UInt8], from source: SIPDestination, on loopIndex: Int, parser: SIPParser, receivedAt: NIODeadline
+    ) {
         let message: SIPMessage
         do {
             message = try parser.parse(bytes)
@@ -226,18 +246,42 @@ public final class Engine: @unchecked Sendable {
 
     /// Our Call-IDs start `pb<shard>-`; any other Call-ID is spread by hash.
     func shardIndex(for callID: String) -> Int {
-        if callID.hasPrefix("pb"), let dash = callID.firstIndex(of: "-"),
-            let n = Int(callID[callID.index(callID.startIndex, offsetBy: 2)..<dash]), n < shards.count
-        {
-            return n
-        }
+        shardIndex(forCallID: callID.utf8)
+    }
+
+    /// `shardIndex(for:)` on the Call-ID's bytes: one definition for the raw scan and the parsed message, so both
+    /// always pick the same shard.
+    func shardIndex<C: Collection<UInt8>>(forCallID callID: C) -> Int {
+        if let n = Self.generatedShard(callID), n < shards.count { return n }
         return Int(Self.hash(callID) % UInt64(shards.count))
+    }
+
+    /// The shard number in a Call-ID Patchbay generated (`pb<digits>-...`), or nil for any other.
+    static func generatedShard<C: Collection<UInt8>>(_ callID: C) -> Int? {
+        var i = callID.startIndex
+        for letter in [UInt8(ascii: "p"), UInt8(ascii: "b")] {
+            guard i != callID.endIndex, callID[i] == letter else { return nil }
+            callID.formIndex(after: &i)
+        }
+        var n = 0
+        var digits = 0
+        while i != callID.endIndex, callID[i] >= 0x30, callID[i] <= 0x39, digits < 6 {
+            n = n * 10 + Int(callID[i] - 0x30)
+            digits += 1
+            callID.formIndex(after: &i)
+        }
+        guard digits > 0, i != callID.endIndex, callID[i] == UInt8(ascii: "-") else { return nil }
+        return n
     }
 
     /// FNV-1a: stable across runs, unlike Swift's seeded Hasher, so shard choice and target order are reproducible.
     static func hash(_ s: String) -> UInt64 {
+        hash(s.utf8)
+    }
+
+    static func hash<C: Collection<UInt8>>(_ bytes: C) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 {
+        for b in bytes {
             h ^= UInt64(b)
             h = h &* 0x100_0000_01b3
         }
