@@ -278,7 +278,7 @@ final class Call {
         guard attemptOpen, !record.attempts.isEmpty else { return }
         record.attempts[record.attempts.count - 1].status = status
         attemptOpen = false
-        shard.metrics?.attempt(peer: record.attempts[record.attempts.count - 1].peer, status: status)
+        shard.callCounters?.attempt(peer: record.attempts[record.attempts.count - 1].peer, status: status)
     }
 
     private func startRingTimer(_ after: TimeAmount) {

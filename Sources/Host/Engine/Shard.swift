@@ -40,7 +40,10 @@ final class Shard: @unchecked Sendable {
     /// Peers an operator drained through the API: no new calls are sent to them.
     var drainedPeers: Set<String> = []
     private(set) var routeStats: [String: RouteStats] = [:]
-    var metrics: PatchbayMetrics?
+    var metrics: PatchbayMetrics? {
+        didSet { callCounters = metrics.map(CallCounters.init) }
+    }
+    private(set) var callCounters: CallCounters?
     private(set) var processing = ProcessingHistogram()
     private var counter: UInt64 = 0
     /// Where ended calls' records go (the call records store), if anywhere.
@@ -212,7 +215,7 @@ final class Shard: @unchecked Sendable {
         if let route = record.route {
             if record.answered { routeStats[route, default: RouteStats()].answered += 1 } else { routeStats[route, default: RouteStats()].failed += 1 }
         }
-        metrics?.callEnded(route: record.route, source: record.source, outcome: record.answered ? "answered" : "failed")
+        callCounters?.callEnded(route: record.route, source: record.source, outcome: record.answered ? "answered" : "failed")
         recordSink?.submit(record)
     }
 
@@ -379,7 +382,7 @@ final class Shard: @unchecked Sendable {
         switch result.outcome {
         case .rejected(let route, let status, let reason):
             if let route { routeStats[route, default: RouteStats()].attempted += 1 }
-            metrics?.callEnded(route: route, source: peer, outcome: "rejected")
+            callCounters?.callEnded(route: route, source: peer, outcome: "rejected")
             logger.info("call rejected", metadata: ["a": "\(invite.callID ?? "")", "from": "\(peer)", "route": "\(route ?? "-")", "result": "\(status)"])
             respond(Relay.response(status, reason, to: invite, toTag: newTag(), contact: nil), to: invite)
             // A call the routing table refused is still a call attempt an operator looks for (barred numbers,

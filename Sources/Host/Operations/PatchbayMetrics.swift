@@ -6,7 +6,7 @@ import Prometheus
 /// instance per engine (not the global MetricsSystem), so tests can run several engines in one process.
 ///
 /// Per-message counters are created once and kept (an increment is an atomic add); per-call counters with a route
-/// or peer label are looked up by the registry, which returns the existing series.
+/// or peer label are made on first use and kept by each shard (`CallCounters`).
 public final class PatchbayMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
@@ -38,18 +38,19 @@ public final class PatchbayMetrics: Sendable {
     /// A message refused before routing: `parse_error`, `unknown_source`, `rate_limit`, `overload`, `auth`.
     func rejected(_ reason: String) { rejectedByReason[reason]?.increment() }
 
-    /// A call ended: `outcome` is answered, failed (no target answered) or rejected (by a route).
-    func callEnded(route: String?, source: String, outcome: String) {
+    /// The series of calls ended with this route, source and outcome (each shard keeps the ones it used in its
+    /// `CallCounters`).
+    func callsCounter(route: String?, source: String, outcome: String) -> CoreMetrics.Counter {
         CoreMetrics.Counter(
             label: "patchbay_calls_total", dimensions: [("route", route ?? "-"), ("source", source), ("outcome", outcome)],
-            factory: factory
-        ).increment()
+            factory: factory)
     }
 
-    /// One target tried for a call and what it answered (0: skipped because it was down).
-    func attempt(peer: String, status: Int) {
-        CoreMetrics.Counter(label: "patchbay_target_attempts_total", dimensions: [("peer", peer), ("status", String(status))], factory: factory)
-            .increment()
+    /// The series of target attempts at this peer with this status (0: skipped because it was down).
+    func attemptsCounter(peer: String, status: Int) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(
+            label: "patchbay_target_attempts_total", dimensions: [("peer", peer), ("status", String(status))],
+            factory: factory)
     }
 
     func reload(ok: Bool) {
