@@ -9,7 +9,7 @@
 # `perf report -i DIR/perf.data`. Every process is started here and stopped by its own PID.
 # The profile (perf record -g, cpu-clock) costs the router some 10 % of its CPU per call; compare runs with runs.
 #
-# Usage: scripts/bench-profile.sh [--rate CPS] [--seconds S] [--threads N] [--no-perf] [--no-build] [--out DIR]
+# Usage: scripts/bench-profile.sh [--rate CPS] [--seconds S] [--threads N] [--no-perf] [--no-build] [--out DIR] [--site FILE]
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--no-perf) PERF=0; shift ;;
 	--no-build) BUILD=0; shift ;;
 	--out) OUT=$2; shift 2 ;;
+	--site) SITE=$2; shift 2 ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
