@@ -90,7 +90,17 @@ public func asciiLower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 
 /// names compare, without lower-cased copies on the per-message path.
 @inlinable
 public func asciiEqualsIgnoringCase<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
-    a.count == b.count && a.elementsEqual(b) { asciiLower($0) == asciiLower($1) }
+    guard a.count == b.count else { return false }
+    // Native Strings, Substrings and arrays lend their bytes: one loop over two buffers instead of two collection
+    // iterators stepped together (`elementsEqual` was 2.7 % of the INVITE micro-benchmark's samples).
+    let lent = a.withContiguousStorageIfAvailable { x in
+        b.withContiguousStorageIfAvailable { y in
+            for i in 0..<x.count where asciiLower(x[i]) != asciiLower(y[i]) { return false }
+            return true
+        }
+    }
+    if let lent, let equal = lent { return equal }
+    return a.elementsEqual(b) { asciiLower($0) == asciiLower($1) }
 }
 
 extension Substring {
