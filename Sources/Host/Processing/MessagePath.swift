@@ -4,7 +4,8 @@ import PluginAPI
 /// answer to a refused request, and for a request the inbound adapter, routing and every target's outbound
 /// adapter (from each configured peer in turn), for a response the adapters of every pair of peers, and the SDP
 /// codec operations, then serialisation of whatever came out. The fuzzer drives it with random bytes and the
-/// test suite with the fixtures and every input the fuzzer ever crashed on; nothing here may trap.
+/// test suite with the fixtures and every input the fuzzer ever crashed on; nothing here may trap, except the one
+/// check below that the engine's Call-ID scan agrees with the parser, which is what the fuzzer is to find.
 public struct MessagePath: Sendable {
     public let site: Site
     private let parser = SIPParser()
@@ -14,9 +15,17 @@ public struct MessagePath: Sendable {
     /// Returns how many messages the path produced (so the work cannot be optimised away).
     @discardableResult
     public func run(_ bytes: [UInt8]) -> Int {
+        // The engine picks a message's shard from this scan before anything parses it (`Engine.dispatch`): an answer
+        // other than the parsed message's Call-ID would split a call over two shards.
+        let scanned = SIPParser.callIDRange(in: bytes)
         let message: SIPMessage
         do {
             message = try parser.parse(bytes)
+            if let scanned {
+                precondition(
+                    String(decoding: bytes[scanned], as: UTF8.self) == message.callID,
+                    "the Call-ID scan disagrees with the parser")
+            }
         } catch let e as SIPParseError {
             guard let status = e.responseStatus, let answer = Engine.errorResponse(status, e.reason, bytes) else { return 0 }
             return answer.serialized().count > 0 ? 1 : 0
