@@ -159,8 +159,9 @@ public final class Engine: @unchecked Sendable {
         // Rate limiting before parsing: a flood costs a table lookup per datagram, not a parse.
         guard shards[loopIndex].admit(source.address) else { return }
         let receivedAt = NIODeadline.now()
-        // Handing over the parsed message instead (as before) sent all its Strings and arrays to the other core to be
-        // read and freed there; the bytes are one buffer (BENCHMARKS.md, seventh round).
+        // The kernel gives every datagram from one peer address to the same loop, so parsing where a datagram
+        // arrives put all of a busy peer's parsing on one core. Parsed by the owner, it is spread by call like the
+        // rest of the work (BENCHMARKS.md, seventh round: the loops' shares went from 60/40 to 53/47).
         if let callID = SIPParser.callIDRange(in: bytes) {
             let owner = shards[shardIndex(forCallID: bytes[callID])]
             if !owner.loop.inEventLoop {
