@@ -46,6 +46,7 @@ final class Shard: @unchecked Sendable {
     private(set) var callCounters: CallCounters?
     private(set) var processing = ProcessingHistogram()
     private var counter: UInt64 = 0
+    private var random = RandomWords()
     /// Where ended calls' records go (the call records store), if anywhere.
     var recordSink: (any CallRecordSink)?
     /// Set on SIGTERM: new calls are refused with 503 and a Retry-After, calls in progress go on.
@@ -167,7 +168,7 @@ final class Shard: @unchecked Sendable {
 
     private func randomToken() -> String {
         counter &+= 1
-        return String(UInt64.random(in: 0...UInt64.max) ^ counter, radix: 36)
+        return String(random.next() ^ counter, radix: 36)
     }
 
     func address(of peer: String) -> SIPDestination? { routing.addresses[peer] }
