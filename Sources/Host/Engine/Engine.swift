@@ -259,11 +259,8 @@ public final class Engine: @unchecked Sendable {
 
     /// The shard number in a Call-ID Patchbay generated (`pb<digits>-...`), or nil for any other.
     static func generatedShard<C: Collection<UInt8>>(_ callID: C) -> Int? {
-        var i = callID.startIndex
-        for letter in [UInt8(ascii: "p"), UInt8(ascii: "b")] {
-            guard i != callID.endIndex, callID[i] == letter else { return nil }
-            callID.formIndex(after: &i)
-        }
+        guard callID.starts(with: "pb".utf8) else { return nil }
+        var i = callID.index(callID.startIndex, offsetBy: 2)
         var n = 0
         var digits = 0
         while i != callID.endIndex, callID[i] >= 0x30, callID[i] <= 0x39, digits < 6 {

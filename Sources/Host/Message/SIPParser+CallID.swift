@@ -16,12 +16,11 @@ extension SIPParser {
             var lineStart = 0
             var isStartLine = true
             while lineStart < n {
-                var lf = lineStart
-                while lf < n, b[lf] != 0x0A { lf += 1 }
+                let lf = ByteScan.first(0x0A, in: b, lineStart, n) ?? n
                 let end = lf > lineStart && b[lf - 1] == 0x0D ? lf - 1 : lf
                 // A blank line ends the header section (the model's CRLFCRLF or LFLF).
                 if end == lineStart { break }
-                let isContinuation = b[lineStart] == 0x20 || b[lineStart] == 0x09
+                let isContinuation = ByteScan.isSpace(b[lineStart])
                 if let found { return isContinuation ? nil : found }
                 if isContinuation { return nil }
                 if !isStartLine, let value = callIDValue(b, lineStart, end) {
@@ -41,27 +40,9 @@ extension SIPParser {
         // Only lines starting with c or i can match; most are passed over on their first byte.
         let first = b[start] | 0x20
         guard first == 0x63 || first == 0x69 else { return nil }
-        var colon = start
-        while colon < end, b[colon] != 0x3A { colon += 1 }
-        guard colon < end else { return nil }
-        var nameEnd = colon
-        while nameEnd > start, b[nameEnd - 1] == 0x20 || b[nameEnd - 1] == 0x09 { nameEnd -= 1 }
-        let long: StaticString = "call-id"
-        switch nameEnd - start {
-        case 1:
-            guard first == 0x69 else { return nil }
-        case long.utf8CodeUnitCount:
-            for k in 0..<long.utf8CodeUnitCount {
-                let c = b[start + k]
-                guard (c >= 0x41 && c <= 0x5A ? c | 0x20 : c) == long.utf8Start[k] else { return nil }
-            }
-        default:
-            return nil
-        }
-        var lo = colon + 1
-        var hi = end
-        while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
-        while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 { hi -= 1 }
-        return lo..<hi
+        guard let colon = ByteScan.first(0x3A, in: b, start, end) else { return nil }
+        let name = ByteScan.trimmed(b, start, colon)
+        guard name.count == 1 ? first == 0x69 : ByteScan.equalsIgnoringCase(b, name, "call-id") else { return nil }
+        return ByteScan.trimmed(b, colon + 1, end)
     }
 }

@@ -28,19 +28,25 @@ final class CallCounters {
 
     /// A call ended: `outcome` is answered, failed (no target answered) or rejected (by a route).
     func callEnded(route: String?, source: String, outcome: String) {
-        let key = Ended(route: route, source: source, outcome: outcome)
-        if let counter = ended[key] { return counter.increment() }
-        let counter = metrics.callsCounter(route: route, source: source, outcome: outcome)
-        ended[key] = counter
-        counter.increment()
+        Self.increment(&ended, Ended(route: route, source: source, outcome: outcome)) {
+            metrics.callsCounter(route: route, source: source, outcome: outcome)
+        }
     }
 
     /// One target tried for a call and what it answered (0: skipped because it was down).
     func attempt(peer: String, status: Int) {
-        let key = Attempt(peer: peer, status: status)
-        if let counter = attempts[key] { return counter.increment() }
-        let counter = metrics.attemptsCounter(peer: peer, status: status)
-        attempts[key] = counter
+        Self.increment(&attempts, Attempt(peer: peer, status: status)) {
+            metrics.attemptsCounter(peer: peer, status: status)
+        }
+    }
+
+    /// Increments the series kept under `key`, asking `make` for it the first time.
+    private static func increment<Key>(
+        _ table: inout [Key: CoreMetrics.Counter], _ key: Key, make: () -> CoreMetrics.Counter
+    ) {
+        if let counter = table[key] { return counter.increment() }
+        let counter = make()
+        table[key] = counter
         counter.increment()
     }
 }

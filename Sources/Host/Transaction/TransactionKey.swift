@@ -127,14 +127,14 @@ struct ViaValue: Sendable {
 
     init?(_ text: Substring) {
         let parsed: (transport: String, sentBy: String, parameters: [(name: String, value: String?)])? =
-            Self.withBytes(text) { b in
+            ByteScan.withBytes(text) { b in
                 guard let head = Self.head(b) else { return nil }
                 var parameters: [(name: String, value: String?)] = []
                 Self.forEachParameter(b, from: head.parameters) { name, value in
-                    parameters.append((Self.string(b, name).lowercased(), value.map { Self.string(b, $0) }))
+                    parameters.append((ByteScan.string(b, name).lowercased(), value.map { ByteScan.string(b, $0) }))
                     return true
                 }
-                return (Self.string(b, head.transport).uppercased(), head.sentBy, parameters)
+                return (ByteScan.string(b, head.transport).uppercased(), head.sentBy, parameters)
             }
         guard let parsed else { return nil }
         (transport, sentBy, parameters) = parsed
@@ -145,11 +145,11 @@ struct ViaValue: Sendable {
     /// transport it also builds. Every message received and every response sent is keyed this way, so it runs
     /// several times per message.
     static func cookieBranch(_ text: Substring) -> (branch: String, sentBy: String)? {
-        withBytes(text) { b in
+        ByteScan.withBytes(text) { b in
             guard let head = head(b) else { return nil }
             var branch: Range<Int>??
             forEachParameter(b, from: head.parameters) { name, value in
-                guard equalsIgnoringCase(b, name, "branch") else { return true }
+                guard ByteScan.equalsIgnoringCase(b, name, "branch") else { return true }
                 branch = .some(value)
                 return false
             }
@@ -157,7 +157,7 @@ struct ViaValue: Sendable {
             guard case .some(.some(let value)) = branch, value.count >= cookie.count,
                 cookie.indices.allSatisfy({ b[value.lowerBound + $0] == cookie[$0] })
             else { return nil }
-            return (string(b, value), head.sentBy)
+            return (ByteScan.string(b, value), head.sentBy)
         }
     }
 
@@ -167,13 +167,13 @@ struct ViaValue: Sendable {
     static func stampFacts(
         _ text: Substring
     ) -> (sentBy: String, hasReceived: Bool, bareRportEnd: String.Index?)? {
-        let facts: (sentBy: String, hasReceived: Bool, bareRportEnd: Int?)? = withBytes(text) { b in
+        let facts: (sentBy: String, hasReceived: Bool, bareRportEnd: Int?)? = ByteScan.withBytes(text) { b in
             guard let head = head(b) else { return nil }
             var hasReceived = false
             var bareRportEnd: Int?
             forEachParameter(b, from: head.parameters) { name, value in
-                if equalsIgnoringCase(b, name, "received") { hasReceived = true }
-                if value == nil, bareRportEnd == nil, equalsIgnoringCase(b, name, "rport") {
+                if ByteScan.equalsIgnoringCase(b, name, "received") { hasReceived = true }
+                if value == nil, bareRportEnd == nil, ByteScan.equalsIgnoringCase(b, name, "rport") {
                     bareRportEnd = name.upperBound
                 }
                 return true
@@ -185,55 +185,25 @@ struct ViaValue: Sendable {
         return (facts.sentBy, facts.hasReceived, facts.bareRportEnd.map { u.index(u.startIndex, offsetBy: $0) })
     }
 
-    // The scans below run on the value's UTF-8 bytes with integer offsets: every delimiter is ASCII, and this runs
-    // for every message received (transaction matching) and every response sent, where Substring index arithmetic,
-    // which validates each step, cost more than the scanning itself.
-
-    private static func withBytes<R>(_ text: Substring, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        text.utf8.withContiguousStorageIfAvailable(body) ?? Array(text.utf8).withUnsafeBufferPointer(body)
-    }
-
-    private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
-
-    private static func string(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String {
-        String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)
-    }
-
-    private static func equalsIgnoringCase(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ lower: StaticString)
-        -> Bool
-    {
-        guard r.count == lower.utf8CodeUnitCount else { return false }
-        let l = lower.utf8Start
-        for i in 0..<r.count where asciiLower(b[r.lowerBound + i]) != l[i] { return false }
-        return true
-    }
-
-    private static func first(_ byte: UInt8, in b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int? {
-        var i = from
-        while i < to {
-            if b[i] == byte { return i }
-            i += 1
-        }
-        return nil
-    }
+    // The scans below are `ByteScan`'s: on the value's bytes with integer offsets.
 
     /// Returns the transport's bytes, the sent-by (lower-cased, without whitespace) and where the parameters start
     /// (their first `;`).
     private static func head(_ b: UnsafeBufferPointer<UInt8>) -> (transport: Range<Int>, sentBy: String, parameters: Int)? {
-        let semicolon = first(0x3B, in: b, 0, b.count) ?? b.count
+        let semicolon = ByteScan.first(0x3B, in: b, 0, b.count) ?? b.count
         // sent-protocol "SIP / 2.0 / transport": the transport follows the second slash.
-        guard let slash1 = first(0x2F, in: b, 0, semicolon), let slash2 = first(0x2F, in: b, slash1 + 1, semicolon)
+        guard let slash1 = ByteScan.first(0x2F, in: b, 0, semicolon), let slash2 = ByteScan.first(0x2F, in: b, slash1 + 1, semicolon)
         else { return nil }
         var i = slash2 + 1
-        while i < semicolon, isSpace(b[i]) { i += 1 }
+        while i < semicolon, ByteScan.isSpace(b[i]) { i += 1 }
         let transportStart = i
-        while i < semicolon, !isSpace(b[i]) { i += 1 }
+        while i < semicolon, !ByteScan.isSpace(b[i]) { i += 1 }
         guard i < semicolon, transportStart < i else { return nil }
         // Written straight into the String (no intermediate byte array): this runs for every message received.
         let rest = UnsafeBufferPointer(rebasing: b[i..<semicolon])
         let sentBy = String(unsafeUninitializedCapacity: rest.count) { buffer in
             var n = 0
-            for c in rest where !isSpace(c) {
+            for c in rest where !ByteScan.isSpace(c) {
                 buffer[n] = asciiLower(c)
                 n += 1
             }
@@ -248,25 +218,18 @@ struct ViaValue: Sendable {
     private static func forEachParameter(
         _ b: UnsafeBufferPointer<UInt8>, from start: Int, _ body: (Range<Int>, Range<Int>?) -> Bool
     ) {
-        func trimmed(_ lo: Int, _ hi: Int) -> Range<Int> {
-            var lo = lo
-            var hi = hi
-            while lo < hi, isSpace(b[lo]) { lo += 1 }
-            while hi > lo, isSpace(b[hi - 1]) { hi -= 1 }
-            return lo..<hi
-        }
         var rest = start
         while rest < b.count {
             let partStart = rest + 1
-            let end = first(0x3B, in: b, partStart, b.count) ?? b.count
+            let end = ByteScan.first(0x3B, in: b, partStart, b.count) ?? b.count
             rest = end
-            let part = trimmed(partStart, end)
+            let part = ByteScan.trimmed(b, partStart, end)
             guard !part.isEmpty else { continue }
-            guard let eq = first(0x3D, in: b, part.lowerBound, part.upperBound) else {
+            guard let eq = ByteScan.first(0x3D, in: b, part.lowerBound, part.upperBound) else {
                 if !body(part, nil) { return }
                 continue
             }
-            if !body(trimmed(part.lowerBound, eq), trimmed(eq + 1, part.upperBound)) { return }
+            if !body(ByteScan.trimmed(b, part.lowerBound, eq), ByteScan.trimmed(b, eq + 1, part.upperBound)) { return }
         }
     }
 

@@ -1,0 +1,41 @@
+import PluginAPI
+
+/// Small scans over a header value's UTF-8 bytes with integer offsets, for the scans that run on every message
+/// (the top Via in `ViaValue`, the Call-ID in `SIPParser.callIDRange`). Every delimiter they look for is ASCII, and
+/// Substring index arithmetic, which validates each step, cost more than the scanning itself.
+enum ByteScan {
+    /// `text`'s bytes, lent when the Substring has them contiguous (a native String's always are).
+    static func withBytes<R>(_ text: Substring, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        text.utf8.withContiguousStorageIfAvailable(body) ?? Array(text.utf8).withUnsafeBufferPointer(body)
+    }
+
+    /// SIP's linear white space within a line: space or tab.
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+
+    static func string(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)
+    }
+
+    static func equalsIgnoringCase(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ name: String) -> Bool {
+        asciiEqualsIgnoringCase(UnsafeBufferPointer(rebasing: b[r]), name.utf8)
+    }
+
+    /// The first `byte` in `from..<to`, or nil.
+    static func first(_ byte: UInt8, in b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int? {
+        var i = from
+        while i < to {
+            if b[i] == byte { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// `lo..<hi` without the spaces and tabs at either end.
+    static func trimmed(_ b: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int) -> Range<Int> {
+        var lo = lo
+        var hi = hi
+        while lo < hi, isSpace(b[lo]) { lo += 1 }
+        while hi > lo, isSpace(b[hi - 1]) { hi -= 1 }
+        return lo..<hi
+    }
+}
