@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN = .build/debug/patchbay
 SITE = examples/berlin/patchbay.yaml
 
-.PHONY: deps build demo test test-api test-host example-plugin fuzz bench bench-deps bench-micro bench-load bench-memory bench-profile clean
+.PHONY: deps build demo test test-api test-host example-plugin fuzz bench bench-deps bench-micro bench-callgrind bench-load bench-memory bench-profile clean
 
 deps:
 	./scripts/install-deps.sh
@@ -69,6 +69,11 @@ bench-memory: bench-deps
 # Not part of `bench`: perf samples of Patchbay under the load of bench-load at one rate (PROFILE_OPTS: --rate N).
 bench-profile: bench-deps
 	./scripts/bench-profile.sh $(PROFILE_OPTS)
+
+# Instructions per message on the hot path under callgrind (exact, unlike time on a shared VM): the yardstick for a
+# change worth a few per cent. Not part of `make bench`.
+bench-callgrind: bench-deps
+	./scripts/bench-callgrind.sh
 
 clean:
 	rm -rf .build .build-fuzz Sources/PluginAPI/.build Examples/HelloPlugin/.build Benchmarks/.build

@@ -31,6 +31,18 @@ let package = Package(
             ],
             path: "HotPath",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        // The same paths as a plain loop, run under callgrind by scripts/bench-callgrind.sh: instructions per
+        // message, exact on a noisy machine.
+        .executableTarget(
+            name: "HotPathCount",
+            dependencies: [
+                .product(name: "Host", package: root),
+                .product(name: "PluginAPI", package: "PluginAPI"),
+                .product(name: "IPPBX", package: root),
+                .product(name: "ITSPTrunk", package: root),
+            ],
+            path: "HotPathCount"
+        ),
     ]
 )
