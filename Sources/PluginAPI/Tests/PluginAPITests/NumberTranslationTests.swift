@@ -118,6 +118,47 @@ import Testing
         let connected = NumberTranslation.apply(to: &response) { n, _ in "+49" + n }
         #expect(connected == [.init(place: "P-Asserted-Identity", role: .connected, before: "4711", after: "+494711")])
     }
+
+    /// Changes are reported in place order (Request-URI, To, From, then each identity and redirection header),
+    /// whatever order the fields arrive in; only the first To and From count; compact names and any case are
+    /// understood, and names that only resemble one are not.
+    @Test func placesAreReportedInTheirOrderWhateverTheFieldOrder() {
+        var m = SIPMessage(startLine: .request(method: "INVITE", uri: "sip:1@gw", version: "SIP/2.0"))
+        m.headers = [
+            SIPHeader("b", "<sip:2@pbx>"), SIPHeader("HISTORY-INFO", "<sip:3@pbx>;index=1"),
+            SIPHeader("Remote-Party-Id", "<sip:4@pbx>;party=calling"), SIPHeader("diversion", "<sip:5@pbx>"),
+            SIPHeader("P-Preferred-Identity", "<sip:6@pbx>"), SIPHeader("p-asserted-identity", "<sip:7@pbx>"),
+            SIPHeader("f", "<sip:8@pbx>;tag=a"), SIPHeader("t", "<sip:9@gw>"), SIPHeader("To", "<sip:10@gw>"),
+            SIPHeader("FROM", "<sip:11@pbx>"), SIPHeader("Tox", "<sip:12@gw>"), SIPHeader("X-Diversion", "<sip:13@pbx>"),
+            SIPHeader("Referred-Byx", "<sip:14@pbx>"), SIPHeader("Toe", "<sip:15@gw>"),
+        ]
+        let changes = NumberTranslation.apply(to: &m) { n, _ in "+" + n }
+        #expect(changes.map(\.place) == [
+            "Request-URI", "To", "From", "P-Asserted-Identity", "P-Preferred-Identity", "Remote-Party-ID", "Diversion",
+            "History-Info", "Referred-By",
+        ])
+        #expect(changes.map(\.before) == ["1", "9", "8", "7", "6", "4", "5", "3", "2"])
+        #expect(changes.map(\.role) == [
+            .called, .called, .calling, .calling, .calling, .calling, .redirecting, .redirecting, .calling,
+        ])
+        // The second To and From, and the lookalikes, are as they were.
+        #expect(m.headers[8...].map(\.value) == [
+            "<sip:10@gw>", "<sip:11@pbx>", "<sip:12@gw>", "<sip:13@pbx>", "<sip:14@pbx>", "<sip:15@gw>",
+        ])
+    }
+
+    /// The field classification agrees with the header model's own name comparison for every name of a kind, in
+    /// three cases and compact form, and for names of the same lengths that are not one.
+    @Test func fieldKindsAgreeWithTheNameComparison() {
+        let kinds = NumberTranslation.NumberHeader.allCases
+        var names = kinds.flatMap { [$0.name, $0.name.lowercased(), $0.name.uppercased()] }
+        names += ["t", "T", "f", "F", "b", "B", "i", "v", "Tx", "Fram", "Diversio_", "Referred-Bz", "History-Inf0"]
+        names += ["Remote-Party-IE", "P-Asserted-Identitz", "P-Preferred-Identitz", "", "Via", "Call-ID"]
+        for name in names {
+            let expected = kinds.first { SIPHeader(name, "").hasName($0.name.lowercased()) }
+            #expect(NumberTranslation.NumberHeader.kind(of: name) == expected, "\(name)")
+        }
+    }
 }
 
 /// `PhoneNumber.dialable` and `isValidE164` work on bytes; they must answer as the Character rules they replaced.
