@@ -228,7 +228,8 @@ extension PatchbayConfiguration {
         return Peer(
             name: name, plugin: plugin, profile: profile, kind: kind, transport: transport, addresses: addresses,
             numbering: numbering, options: options,
-            internalHeaders: internalHeaders ?? PatchbayConfiguration.defaultInternalHeaders(for: kind),
+            internalHeaderList: HeaderNameList(
+                internalHeaders ?? PatchbayConfiguration.defaultInternalHeaders(for: kind)),
             healthCheck: healthCheck, credentials: credentials, registration: registration, tls: tls,
             inboundAuth: inboundAuth, inviteTimeout: inviteTimeout,
             position: m.position, pluginPosition: m.keyPosition("plugin"),

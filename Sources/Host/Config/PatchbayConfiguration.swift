@@ -153,7 +153,12 @@ public struct PatchbayConfiguration: Sendable {
         /// Headers that never cross between this peer and the house: removed from what it sends after its adapter
         /// ran, and from the house message before its adapter writes what it sends (so the adapter can still add a
         /// header of its own that matches). Names, or `X-*` prefixes.
-        public var internalHeaders: [String]
+        public var internalHeaders: [String] {
+            get { internalHeaderList.entries }
+            set { internalHeaderList = HeaderNameList(newValue) }
+        }
+        /// `internalHeaders`, compiled once per configuration: every initial request is checked against it.
+        public private(set) var internalHeaderList: HeaderNameList
         public var healthCheck: HealthCheck?
         public var credentials: Credentials?
         public var registration: Registration?

@@ -82,7 +82,7 @@ public struct RequestProcessor: Sendable {
 
         var house = message
         let numberChanges = AdapterPipeline.fromPeer(&house, adapter: inbound)
-        Self.removeInternalHeaders(&house, peer.internalHeaders)
+        house.removeHeaders(peer.internalHeaderList)
         if explain {
             result.steps.append(
                 Step(
@@ -161,17 +161,13 @@ public struct RequestProcessor: Sendable {
             ruri.port = address.port
             out.requestURI = ruri
         }
-        Self.removeInternalHeaders(&out, targetPeer.internalHeaders)
+        out.removeHeaders(targetPeer.internalHeaderList)
         let changes = AdapterPipeline.toPeer(&out, adapter: adapter)
         var leg = Leg(
             peer: target, message: out, calledNumber: out.requestURIUser.flatMap(Self.number(inUser:)),
             callerNumber: out.fromUser.flatMap(Self.number(inUser:)))
         leg.numberChanges = changes
         return leg
-    }
-
-    static func removeInternalHeaders(_ m: inout SIPMessage, _ names: [String]) {
-        if !names.isEmpty { m.removeHeaders { names.matchesHeader($0) } }
     }
 
     /// The number in a URI user part: what comes before any `;` parameter.

@@ -37,7 +37,7 @@ public enum PluginABI {
     /// into the plugin's own image (`@_alwaysEmitIntoClient`), so the value the host reads from a plugin is the one
     /// the plugin was compiled with, not the host's.
     @_alwaysEmitIntoClient
-    public static var version: Int32 { 2 }
+    public static var version: Int32 { 3 }
 
     /// The version the host was built with, for messages: "found version X, expecting version Y".
     public static let hostVersion: Int32 = version

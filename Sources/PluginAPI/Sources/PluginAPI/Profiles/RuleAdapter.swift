@@ -6,17 +6,20 @@ open class RuleAdapter: PeerAdapter, @unchecked Sendable {
     public let peer: PeerConfiguration
     /// `rules.codecs`, compiled once rather than per message.
     private let codecSelectors: [CodecSelector]?
+    /// `rules.stripHeadersFromPeer` and `.stripHeadersToPeer`, compiled once.
+    private let stripFromPeer: HeaderNameList
+    private let stripToPeer: HeaderNameList
 
     public init(rules: ProfileRules, peer: PeerConfiguration) {
         self.rules = rules
         self.peer = peer
         codecSelectors = rules.codecs?.map(CodecSelector.init)
+        stripFromPeer = HeaderNameList(rules.stripHeadersFromPeer)
+        stripToPeer = HeaderNameList(rules.stripHeadersToPeer)
     }
 
     open func headersFromPeer(_ message: inout SIPMessage) {
-        if !rules.stripHeadersFromPeer.isEmpty {
-            message.removeHeaders { rules.stripHeadersFromPeer.matchesHeader($0) }
-        }
+        message.removeHeaders(stripFromPeer)
     }
 
     open func numberFromPeer(_ number: String, role: NumberRole) -> PhoneNumber {
@@ -34,9 +37,7 @@ open class RuleAdapter: PeerAdapter, @unchecked Sendable {
     }
 
     open func headersToPeer(_ message: inout SIPMessage) {
-        if !rules.stripHeadersToPeer.isEmpty {
-            message.removeHeaders { rules.stripHeadersToPeer.matchesHeader($0) }
-        }
+        message.removeHeaders(stripToPeer)
         for h in rules.addHeadersToPeer { message.setHeader(h.name, h.value) }
     }
 
