@@ -43,8 +43,9 @@ enum Relay {
     /// `content` translated from the peer `from` into the house format and on to the peer `to`.
     static func translate(_ content: SIPMessage, from: any PeerAdapter, to: any PeerAdapter) -> SIPMessage {
         var m = content
-        AdapterPipeline.fromPeer(&m, adapter: from)
-        AdapterPipeline.toPeer(&m, adapter: to)
+        var parsed: ParsedSDP?
+        AdapterPipeline.fromPeer(&m, adapter: from, parsed: &parsed)
+        AdapterPipeline.toPeer(&m, adapter: to, parsed: parsed)
         return m
     }
 

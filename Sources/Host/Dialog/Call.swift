@@ -43,6 +43,9 @@ final class Call {
             record.callerHouse = house?.fromUser.map(String.init)
         }
     }
+    /// `house`'s SDP as parsed on arrival, for the targets still to try; dropped with the last one, so an
+    /// established call does not hold it (a redirect after that parses the body again).
+    var houseSDP: ParsedSDP?
     private var redirectsFollowed = 0
     private var ringTimer: TimerQueue.Handle?
     /// The target rang too long and was cancelled by Patchbay: its 487 means "try the next one".
@@ -99,7 +102,10 @@ final class Call {
             return finishFailed(status, reason)
         }
         let name = pending.removeFirst()
-        guard let house, let leg = RequestProcessor(site: site, explain: false).leg(for: name, house: house) else {
+        let parsed = houseSDP
+        if pending.isEmpty { houseSDP = nil }
+        guard let house, let leg = RequestProcessor(site: site, explain: false).leg(for: name, house: house, parsed: parsed)
+        else {
             lastFailure = (503, "Service Unavailable")
             record.attempts.append(.init(peer: name, status: 503))
             return tryNextTarget()

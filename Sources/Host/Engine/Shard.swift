@@ -400,6 +400,7 @@ final class Shard: @unchecked Sendable {
             let call = Call(shard: self, site: site, invite: invite, source: peer, from: source, route: route, targets: result.targets)
             call.ringTimeout = result.ringTimeout.map { .milliseconds(Int64($0 * 1000)) }
             call.house = result.house
+            call.houseSDP = result.houseSDP
             calls[call.a.callID] = call
             call.tryNextTarget()
         }

@@ -40,7 +40,7 @@ public struct HotPath: Sendable {
         let processor = RequestProcessor(site: site, explain: false)
         let result = try processor.process(message, from: source, seed: Engine.hash(message.callID ?? ""))
         guard let house = result.house, let first = result.targets.first else { return [] }
-        return processor.leg(for: first, house: house)?.message.serialized() ?? []
+        return processor.leg(for: first, house: house, parsed: result.houseSDP)?.message.serialized() ?? []
     }
 
     /// A response from `target` to the request `request` received from `source`, as `Call.bResponse` relays a

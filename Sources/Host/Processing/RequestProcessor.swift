@@ -48,6 +48,8 @@ public struct RequestProcessor: Sendable {
         public var steps: [Step] = []
         public var outcome: Outcome = .rejected(route: nil, status: 500, reason: "Server Internal Error")
         public var house: SIPMessage?
+        /// `house`'s SDP as the inbound adapter left it, for `leg(for:house:parsed:)`: parsed once per call.
+        public var houseSDP: ParsedSDP?
         /// The matched route's ring timeout, for the engine.
         public var ringTimeout: Double?
         /// One per target in the order they would be tried (with `explain`; otherwise empty, see `targets`).
@@ -81,7 +83,7 @@ public struct RequestProcessor: Sendable {
         }
 
         var house = message
-        let numberChanges = AdapterPipeline.fromPeer(&house, adapter: inbound)
+        let numberChanges = AdapterPipeline.fromPeer(&house, adapter: inbound, parsed: &result.houseSDP)
         house.removeHeaders(peer.internalHeaderList)
         if explain {
             result.steps.append(
@@ -140,7 +142,8 @@ public struct RequestProcessor: Sendable {
                             "targets in order: " + targets.map(\.peer).joined(separator: ", "),
                         ], diff: nil))
                 for target in targets {
-                    guard let targetPeer = site.peer(target.peer), let leg = leg(for: target.peer, house: house) else { continue }
+                    guard let targetPeer = site.peer(target.peer), let leg = leg(for: target.peer, house: house, parsed: result.houseSDP)
+                    else { continue }
                     result.steps.append(
                         Step(
                             title: "outbound adapter \(targetPeer.plugin)/\(targetPeer.profile): house format -> \(target.peer) dialect",
@@ -152,7 +155,8 @@ public struct RequestProcessor: Sendable {
     }
 
     /// The request for one target: the house-format request addressed to the target and through its adapter.
-    public func leg(for target: String, house: SIPMessage) -> Leg? {
+    /// `parsed` is `Result.houseSDP`.
+    public func leg(for target: String, house: SIPMessage, parsed: ParsedSDP? = nil) -> Leg? {
         guard let targetPeer = site.peer(target), let adapter = site.adapters[target] else { return nil }
         var out = house
         if var ruri = out.requestURI, let address = targetPeer.addresses.first {
@@ -162,7 +166,7 @@ public struct RequestProcessor: Sendable {
             out.requestURI = ruri
         }
         out.removeHeaders(targetPeer.internalHeaderList)
-        let changes = AdapterPipeline.toPeer(&out, adapter: adapter)
+        let changes = AdapterPipeline.toPeer(&out, adapter: adapter, parsed: parsed)
         var leg = Leg(
             peer: target, message: out, calledNumber: out.requestURIUser.flatMap(Self.number(inUser:)),
             callerNumber: out.fromUser.flatMap(Self.number(inUser:)))

@@ -186,28 +186,56 @@ public enum AdapterPipeline {
     /// Peer -> house: headers, numbers, SDP.
     @discardableResult
     public static func fromPeer(_ m: inout SIPMessage, adapter: any PeerAdapter) -> [NumberTranslation.Change] {
+        var parsed: ParsedSDP?
+        return fromPeer(&m, adapter: adapter, parsed: &parsed)
+    }
+
+    /// `fromPeer(_:adapter:)`, also returning in `parsed` the house SDP when the adapter left it as it was, for the
+    /// `toPeer` calls that follow.
+    @discardableResult
+    public static func fromPeer(_ m: inout SIPMessage, adapter: any PeerAdapter, parsed: inout ParsedSDP?)
+        -> [NumberTranslation.Change]
+    {
+        parsed = nil
         adapter.headersFromPeer(&m)
         let changes = NumberTranslation.apply(to: &m) { adapter.numberFromPeer($0, role: $1).digits }
         if var sdp = m.sdp {
             let before = sdp
             adapter.sdpFromPeer(&sdp, in: m)
-            if sdp != before { m.sdp = sdp }
+            // A changed description is written to the body and parsed again by the next step: what it reads is
+            // then the bytes that are sent, exactly as without the memo.
+            if sdp != before { m.sdp = sdp } else { parsed = ParsedSDP(body: m.body, sdp: sdp) }
         }
         return changes
     }
 
-    /// House -> peer: numbers, headers, SDP.
+    /// House -> peer: numbers, headers, SDP. `parsed` (from `fromPeer`) saves parsing the body again when it is
+    /// still the body it was parsed from.
     @discardableResult
-    public static func toPeer(_ m: inout SIPMessage, adapter: any PeerAdapter) -> [NumberTranslation.Change] {
+    public static func toPeer(_ m: inout SIPMessage, adapter: any PeerAdapter, parsed: ParsedSDP? = nil)
+        -> [NumberTranslation.Change]
+    {
         let changes = NumberTranslation.apply(to: &m) {
             adapter.numberToPeer(PhoneNumber(asReceived: $0), role: $1)
         }
         adapter.headersToPeer(&m)
-        if var sdp = m.sdp {
+        let described: SessionDescription?
+        if let parsed, m.hasSDPBody, parsed.body == m.body { described = parsed.sdp } else { described = m.sdp }
+        if var sdp = described {
             let before = sdp
             adapter.sdpToPeer(&sdp, in: m)
             if sdp != before { m.sdp = sdp }
         }
         return changes
     }
+}
+
+/// A house message's body as `AdapterPipeline.fromPeer` parsed it, for the `toPeer` steps that follow (one per
+/// target tried, or the other leg's adapter for a response): an offer or answer is parsed once per message instead
+/// of once per pipeline, which was a tenth of the 200 OK path's instructions. It stands only for the bytes it was
+/// parsed from: `toPeer` compares them with the message's body (the same storage, so usually without reading it)
+/// and parses again when an adapter changed the body in between.
+public struct ParsedSDP: Sendable {
+    let body: [UInt8]
+    let sdp: SessionDescription
 }

@@ -196,10 +196,13 @@ public struct SIPMessage: Sendable, Equatable {
 
     public var contentType: String? { header("Content-Type") }
 
+    /// Whether the body is SDP, as Content-Type says: what `sdp` parses.
+    var hasSDPBody: Bool { !body.isEmpty && contentType?.lowercased().hasPrefix("application/sdp") == true }
+
     /// The body parsed as SDP when Content-Type says so; setting it rewrites the body (and so Content-Length).
     public var sdp: SessionDescription? {
         get {
-            guard !body.isEmpty, contentType?.lowercased().hasPrefix("application/sdp") == true else { return nil }
+            guard hasSDPBody else { return nil }
             return SessionDescription(String(decoding: body, as: UTF8.self))
         }
         set {
