@@ -102,8 +102,9 @@ extension SIPMessage {
     /// `Content-Length` or `l`, any case, without making a String.
     static func isContentLength(_ name: ArraySlice<UInt8>) -> Bool {
         if name.count == 1 { return name.first! | 0x20 == UInt8(ascii: "l") }
-        guard name.count == 14 else { return false }
-        return zip(name, "content-length".utf8).allSatisfy { $0 | 0x20 == $1 || ($0 == $1) }
+        // On lent buffers: a zip over the slice and a String's UTF8View stepped both iterators generically, about
+        // 2,000 instructions for the one field of each message that is Content-Length.
+        return name.count == 14 && asciiEqualsIgnoringCase(name, "content-length".utf8)
     }
 
     /// The start line, split at its first two spaces on bytes (each part becomes a String once; the line as a
