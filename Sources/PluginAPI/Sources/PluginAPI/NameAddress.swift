@@ -99,10 +99,20 @@ public struct NameAddress: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         if isWildcard { return "*" }
-        var s = ""
-        if let displayName { s += "\"\(displayName)\" " }
-        s += "<\(uri)>"
-        for p in parameters { s += ";" + p.text }
-        return s
+        // One allocation for the whole text (`TextBuilder`): From, To and Contact are written this way for every
+        // request a leg sends, and interpolation went through `String(describing:)` and a temporary per piece.
+        return TextBuilder.build { s in
+            if let displayName {
+                s.append("\"")
+                s.append(displayName)
+                s.append("\" ")
+            }
+            s.append("<")
+            uri.write(to: &s)
+            s.append(">")
+            for p in parameters {
+                s.append(parameter: p)
+            }
+        }
     }
 }

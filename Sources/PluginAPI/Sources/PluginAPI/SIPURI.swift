@@ -101,20 +101,36 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        var s = scheme + ":"
+        TextBuilder.build { write(to: &$0) }
+    }
+
+    /// Writes `description` into `s` (see `NameAddress.description`).
+    func write(to s: inout TextBuilder) {
+        s.append(scheme)
+        s.append(":")
         if isTel {
-            s += user ?? ""
+            s.append(user ?? "")
         } else {
             if let user {
-                s += user
-                if let password { s += ":" + password }
-                s += "@"
+                s.append(user)
+                if let password {
+                    s.append(":")
+                    s.append(password)
+                }
+                s.append("@")
             }
-            s += host
-            if let port { s += ":\(port)" }
+            s.append(host)
+            if let port {
+                s.append(":")
+                s.append(port)
+            }
         }
-        for p in parameters { s += ";" + p.text }
-        if let headers { s += "?" + headers }
-        return s
+        for p in parameters {
+            s.append(parameter: p)
+        }
+        if let headers {
+            s.append("?")
+            s.append(headers)
+        }
     }
 }

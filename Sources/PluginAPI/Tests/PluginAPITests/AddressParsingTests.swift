@@ -146,3 +146,46 @@ private enum Reference {
         return NameAddress(uri: uri, parameters: parts.count > 1 ? parameters(t[parts[1].startIndex...]) : [])
     }
 }
+
+/// `NameAddress.description` and `SIPURI.description` append piece by piece; they must write what the plain
+/// interpolation wrote, for every spelling the translation tests use that parses.
+@Suite struct AddressWritingTests {
+    static func interpolated(_ u: SIPURI) -> String {
+        var s = u.scheme + ":"
+        if u.isTel {
+            s += u.user ?? ""
+        } else {
+            if let user = u.user {
+                s += user
+                if let password = u.password { s += ":" + password }
+                s += "@"
+            }
+            s += u.host
+            if let port = u.port { s += ":\(port)" }
+        }
+        for p in u.parameters { s += ";" + p.text }
+        if let headers = u.headers { s += "?" + headers }
+        return s
+    }
+
+    static func interpolated(_ a: NameAddress) -> String {
+        if a.isWildcard { return "*" }
+        var s = ""
+        if let displayName = a.displayName { s += "\"\(displayName)\" " }
+        s += "<\(interpolated(a.uri))>"
+        for p in a.parameters { s += ";" + p.text }
+        return s
+    }
+
+    @Test func writesWhatInterpolationWrote() {
+        var written = 0
+        for v in NumberTranslationTests.spellings {
+            guard let a = NameAddress(v) else { continue }
+            #expect(a.description == Self.interpolated(a), "\(v.debugDescription)")
+            #expect(a.uri.description == Self.interpolated(a.uri), "\(v.debugDescription)")
+            #expect(NameAddress(a.description) == a, "\(v.debugDescription)")
+            written += 1
+        }
+        #expect(written > 1_000)
+    }
+}
