@@ -73,6 +73,34 @@ import Testing
         #expect(m.body.count > 100)
     }
 
+    /// Without a NUL in the header section and with Content-Length already reading 0, osip is given the received
+    /// bytes in place instead of `forOsip`'s copy: the two must then be the same bytes. Both cases must occur.
+    @Test func osipReadsInPlaceOnlyWhatTheCopyWouldNotChange() throws {
+        var files = try FileManager.default.contentsOfDirectory(atPath: TestSupport.path("Tests/Fixtures"))
+            .filter { $0.hasSuffix(".sip") }.map { TestSupport.path("Tests/Fixtures/\($0)") }
+        files += try FileManager.default.contentsOfDirectory(atPath: Self.torture).filter { $0.hasSuffix(".dat") }
+            .map { "\(Self.torture)/\($0)" }
+        var inPlace = 0, copied = 0
+        for file in files {
+            let bytes = Array(try #require(FileManager.default.contents(atPath: file)))
+            guard let framing = try? SIPParser().precheck(bytes) else { continue }
+            let header = Array(bytes[0..<(framing.bodyStart ?? bytes.count)])
+            if SIPParser.osipNeedsCopy(bytes, framing) {
+                copied += 1
+            } else {
+                inPlace += 1
+                #expect(SIPParser.forOsip(bytes, framing) == header, "\(file)")
+            }
+        }
+        #expect(inPlace >= 5 && copied >= 5, "in place \(inPlace), copied \(copied)")
+        // A zero written as 00 or with a tab before it is still rewritten.
+        for value in ["00", "\t0", "0 "] {
+            let text = "BYE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nContent-Length:\(value)\r\n\r\n"
+            let bytes = Array(text.utf8)
+            #expect(SIPParser.osipNeedsCopy(bytes, try SIPParser().precheck(bytes)), "\(value.debugDescription)")
+        }
+    }
+
     @Test func missingMandatoryHeadersAreRefusedWith400() throws {
         let noCallID = "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:c@d>;tag=1\r\nTo: <sip:a@b>\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
         #expect(throws: SIPParseError("missing Call-ID header", status: 400)) { try SIPParser().parse(Array(noCallID.utf8)) }

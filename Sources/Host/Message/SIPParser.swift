@@ -44,11 +44,17 @@ public struct SIPParser: Sendable {
         var raw: UnsafeMutablePointer<osip_message_t>?
         guard osip_message_init(&raw) == 0, let msg = raw else { throw SIPParseError("out of memory", status: 500) }
         defer { osip_message_free(msg) }
-        let rc = Self.forOsip(bytes, framing).withUnsafeBufferPointer { buf in
+        func osipParse(_ buf: UnsafeBufferPointer<UInt8>) -> Int32 {
             buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) {
                 osip_message_parse(msg, $0, buf.count)
             }
         }
+        // Most messages (ACK, BYE, provisional responses) have no NUL and a Content-Length of 0 already: osip reads
+        // their header section where it is, without a copy.
+        let rc =
+            Self.osipNeedsCopy(bytes, framing)
+            ? Self.forOsip(bytes, framing).withUnsafeBufferPointer(osipParse)
+            : bytes.withUnsafeBufferPointer { osipParse(UnsafeBufferPointer(rebasing: $0[..<(framing.bodyStart ?? $0.count)])) }
         let isResponse = bytes.starts(with: Array("SIP/".utf8))
         guard rc == 0 else {
             // A response that does not parse matches nothing and is dropped; a request gets 400.
@@ -82,6 +88,16 @@ public struct SIPParser: Sendable {
             copy[value.upperBound - 1] = UInt8(ascii: "0")
         }
         return copy
+    }
+
+    /// Whether `forOsip` would change anything in the header section: a NUL in it, or a Content-Length other
+    /// than spaces and a single `0`.
+    static func osipNeedsCopy(_ bytes: [UInt8], _ framing: Framing) -> Bool {
+        if let value = framing.contentLength {
+            guard !value.isEmpty, bytes[value.upperBound - 1] == UInt8(ascii: "0") else { return true }
+            for i in value.dropLast() where bytes[i] != 0x20 { return true }
+        }
+        return bytes[0..<(framing.bodyStart ?? bytes.count)].contains(0)
     }
 
     /// What precheck found out about the message's framing, for `forOsip`.
@@ -180,8 +196,8 @@ public struct SIPParser: Sendable {
     static func checkContentLength(
         _ bytes: [UInt8], lines: ArraySlice<Range<Int>>, bodyStart: Int?
     ) throws -> Range<Int>? {
-        var values: [String] = []
         var found: Range<Int>?
+        var value: ArraySlice<UInt8> = []
         for r in lines {
             // Only `Content-Length` and its compact form `l` matter; every other line is passed over on its first
             // byte, without building a String (this runs for every message). Continuation lines start with
@@ -189,17 +205,18 @@ public struct SIPParser: Sendable {
             guard let first = bytes[r].first, first | 0x20 == 0x63 || first | 0x20 == 0x6C,
                 let colon = bytes[r].firstIndex(of: 0x3A), Self.isContentLengthName(bytes[r.lowerBound..<colon])
             else { continue }
+            guard found == nil else { throw SIPParseError("more than one Content-Length") }
             found = (colon + 1)..<r.upperBound
-            var value = bytes[(colon + 1)..<r.upperBound]
+            value = bytes[(colon + 1)..<r.upperBound]
             while let b = value.first, b == 0x20 || b == 0x09 { value = value.dropFirst() }
             while let b = value.last, b == 0x20 || b == 0x09 { value = value.dropLast() }
-            values.append(String(decoding: value, as: UTF8.self))
         }
-        guard !values.isEmpty else { return nil }
-        guard values.count == 1 else { throw SIPParseError("more than one Content-Length") }
-        guard !values[0].isEmpty, values[0].utf8.count <= 9, values[0].allSatisfy(\.isASCIIDigit), let length = Int(values[0]) else {
-            throw SIPParseError("Content-Length '\(values[0].prefix(20))' is not a length")
+        guard found != nil else { return nil }
+        // On bytes, without a String per message: at most nine ASCII digits.
+        guard !value.isEmpty, value.count <= 9, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw SIPParseError("Content-Length '\(String(decoding: value.prefix(20), as: UTF8.self))' is not a length")
         }
+        let length = value.reduce(0) { $0 * 10 + Int($1 - 0x30) }
         let available = bodyStart.map { bytes.count - $0 } ?? 0
         if length > available {
             throw SIPParseError("Content-Length \(length) is larger than the \(available) body bytes received")
@@ -215,8 +232,7 @@ public struct SIPParser: Sendable {
         while let b = n.first, b == 0x20 || b == 0x09 { n = n.dropFirst() }
         while let b = n.last, b == 0x20 || b == 0x09 { n = n.dropLast() }
         if n.count == 1 { return n.first! | 0x20 == 0x6C }
-        guard n.count == contentLength.count else { return false }
-        return zip(n, contentLength).allSatisfy { $0 | 0x20 == $1 }
+        return n.count == contentLength.count && asciiEqualsIgnoringCase(n, contentLength)
     }
 
     /// `SIP/2.0 NNN reason` with a status of 100-999, or `TOKEN SP uri SP SIP/2.0` with a sip, sips or tel
