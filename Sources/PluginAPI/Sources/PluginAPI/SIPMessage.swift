@@ -14,7 +14,9 @@ public struct SIPMessage: Sendable, Equatable {
 
     public init(startLine: StartLine, headers: [SIPHeader] = [], body: [UInt8] = []) {
         self.startLine = startLine
-        self.headers = headers.filter { !$0.hasName("content-length") }
+        // Messages built by the host never carry one: test before filtering, which copies the array.
+        let hasLength = headers.contains { $0.hasName("content-length") }
+        self.headers = hasLength ? headers.filter { !$0.hasName("content-length") } : headers
         self.body = body
     }
 
