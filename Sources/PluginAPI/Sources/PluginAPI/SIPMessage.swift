@@ -54,7 +54,10 @@ public struct SIPMessage: Sendable, Equatable {
     /// The first field with this name, as written.
     public func header(_ name: String) -> String? {
         let c = SIPHeader.longForm(name)
-        return headers.first { $0.hasName(c) }?.value
+        // By index: `first(where:)` copied each field it looked at into the closure (a retain and release of both
+        // Strings), and this runs a dozen times and more for every message.
+        for i in headers.indices where headers[i].hasName(c) { return headers[i].value }
+        return nil
     }
 
     /// All values of a header. For list headers (Via, Contact, Diversion, ...) comma-separated entries are split,
