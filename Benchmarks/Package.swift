@@ -16,6 +16,12 @@ let package = Package(
         .package(path: "../Sources/PluginAPI"),
     ],
     targets: [
+        // The messages and the site both executables use.
+        .target(
+            name: "BenchFixtures",
+            dependencies: [.product(name: "Host", package: root)],
+            path: "BenchFixtures"
+        ),
         // parse -> classify -> inbound adapter -> route -> outbound adapter -> serialise for an INVITE with a
         // five-codec offer, a 200 OK with SDP and a BYE (Messages/*.sip), beside libosip2's parse + serialise
         // of the same bytes as the floor. The plugins are dependencies so their libraries are built beside the
@@ -23,6 +29,7 @@ let package = Package(
         .executableTarget(
             name: "HotPath",
             dependencies: [
+                "BenchFixtures",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Host", package: root),
                 .product(name: "PluginAPI", package: "PluginAPI"),
@@ -37,6 +44,7 @@ let package = Package(
         .executableTarget(
             name: "HotPathCount",
             dependencies: [
+                "BenchFixtures",
                 .product(name: "Host", package: root),
                 .product(name: "PluginAPI", package: "PluginAPI"),
                 .product(name: "IPPBX", package: root),

@@ -7,28 +7,10 @@
 //   BYE      Messages/bye.sip from `uac`: parse, both adapters, the B-leg BYE
 //
 // The site is examples/bench (the load bench's). Run: `make bench-micro` from the project root.
+import BenchFixtures
 import Benchmark
-import Foundation
 import Host
 import PluginAPI
-
-private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-
-private func message(_ name: String) -> [UInt8] {
-    let url = root.appendingPathComponent("Benchmarks/Messages/\(name)")
-    guard let data = FileManager.default.contents(atPath: url.path) else { fatalError("missing \(url.path)") }
-    return Array(data)
-}
-
-private func loadSite() -> Site {
-    let diagnostics = Diagnostics()
-    let file = root.appendingPathComponent("examples/bench/patchbay.yaml").path
-    guard let site = Site.load(configurationFile: file, diagnostics: diagnostics) else {
-        fatalError("cannot load \(file): \(diagnostics.errors.map(\.description).joined(separator: "\n"))")
-    }
-    return site
-}
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -39,8 +21,8 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 1_000
     )
 
-    let invite = message("invite.sip"), ok = message("200-ok.sip"), bye = message("bye.sip")
-    let site = loadSite()
+    let invite = benchMessage("invite.sip"), ok = benchMessage("200-ok.sip"), bye = benchMessage("bye.sip")
+    let site = loadBenchSite()
     let path = HotPath(site: site, inDialogPeer: "uas")
     // The A-leg INVITE the 200 OK answers, as the engine keeps it.
     let inviteA = try! SIPParser().parse(invite)

@@ -1,31 +1,18 @@
 // The hot path of Benchmarks/HotPath as a plain loop, for `valgrind --tool=callgrind` (scripts/bench-callgrind.sh):
 // instructions per message are exact and repeatable where wall-clock time on a shared VM is not, so a change worth
-// 1 % can be measured. The script runs each path twice, with N and 2N
-// iterations, and divides the difference by N, so setup (site and plugin loading) drops out.
+// 1 % can be measured. The script runs each path twice, with N and 2N iterations, and divides the difference by N,
+// so setup (site and plugin loading) drops out.
 //
 // Usage: HotPathCount invite|200ok|bye|osip-invite|osip-200ok|osip-bye [ITERATIONS]
-import Foundation
+import BenchFixtures
 import Host
 import PluginAPI
 
-private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-
-private func message(_ name: String) -> [UInt8] {
-    let url = root.appendingPathComponent("Benchmarks/Messages/\(name)")
-    guard let data = FileManager.default.contents(atPath: url.path) else { fatalError("missing \(url.path)") }
-    return Array(data)
-}
-
 let which = CommandLine.arguments.dropFirst().first ?? "invite"
 let iterations = CommandLine.arguments.dropFirst(2).first.flatMap { Int($0) } ?? 1_000
-let diagnostics = Diagnostics()
-let siteFile = root.appendingPathComponent("examples/bench/patchbay.yaml").path
-guard let site = Site.load(configurationFile: siteFile, diagnostics: diagnostics) else {
-    fatalError("cannot load \(siteFile): \(diagnostics.errors.map(\.description).joined(separator: "\n"))")
-}
+let site = loadBenchSite()
 let path = HotPath(site: site, inDialogPeer: "uas")
-let invite = message("invite.sip"), ok = message("200-ok.sip"), bye = message("bye.sip")
+let invite = benchMessage("invite.sip"), ok = benchMessage("200-ok.sip"), bye = benchMessage("bye.sip")
 let inviteA = try SIPParser().parse(invite)
 
 // One warm-up pass (first-use costs: lazy globals, osip's init), then the loop; the output's byte count is summed and
