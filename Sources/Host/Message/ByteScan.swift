@@ -1,3 +1,4 @@
+import Foundation
 import PluginAPI
 
 /// Small scans over a header value's UTF-8 bytes with integer offsets, for the scans that run on every message
@@ -20,14 +21,12 @@ enum ByteScan {
         asciiEqualsIgnoringCase(UnsafeBufferPointer(rebasing: b[r]), name.utf8)
     }
 
-    /// The first `byte` in `from..<to`, or nil.
+    /// The first `byte` in `from..<to`, or nil (memchr: the line feeds of every received message are found this way).
     static func first(_ byte: UInt8, in b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int? {
-        var i = from
-        while i < to {
-            if b[i] == byte { return i }
-            i += 1
+        guard from < to, let base = b.baseAddress, let p = memchr(base + from, Int32(byte), to - from) else {
+            return nil
         }
-        return nil
+        return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
     }
 
     /// `lo..<hi` without the spaces and tabs at either end.

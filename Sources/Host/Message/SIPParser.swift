@@ -121,15 +121,18 @@ public struct SIPParser: Sendable {
         lines.reserveCapacity(32)
         var lineStart = 0
         var bodyStart: Int?
-        for i in 0..<bytes.count where bytes[i] == 0x0A {
-            if i - lineStart > maxLineLength { throw SIPParseError("header line longer than \(maxLineLength) bytes") }
-            let end = i > lineStart && bytes[i - 1] == 0x0D ? i - 1 : i
-            if end == lineStart {
-                bodyStart = i + 1
-                break
+        // Line feeds found with memchr, not byte by byte.
+        try bytes.withUnsafeBufferPointer { b in
+            while let i = ByteScan.first(0x0A, in: b, lineStart, b.count) {
+                if i - lineStart > maxLineLength { throw SIPParseError("header line longer than \(maxLineLength) bytes") }
+                let end = i > lineStart && b[i - 1] == 0x0D ? i - 1 : i
+                if end == lineStart {
+                    bodyStart = i + 1
+                    return
+                }
+                lines.append(lineStart..<end)
+                lineStart = i + 1
             }
-            lines.append(lineStart..<end)
-            lineStart = i + 1
         }
         if bodyStart == nil {
             if bytes.count - lineStart > maxLineLength { throw SIPParseError("header line longer than \(maxLineLength) bytes") }

@@ -7,6 +7,12 @@ public struct SIPFramingError: Error, Sendable, Equatable, CustomStringConvertib
     public init(_ description: String) { self.description = description }
 }
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension SIPMessage {
     public init(parsing text: String) throws {
         try self.init(bytes: Array(text.utf8))
@@ -16,38 +22,9 @@ extension SIPMessage {
     /// it are discarded (RFC 3261 section 18.3). Whether a short Content-Length on UDP is acceptable is the
     /// transport's decision, not the model's.
     public init(bytes: [UInt8]) throws {
-        // Find the end of the header section: CRLFCRLF, or a bare LFLF from lenient peers.
-        var headerEnd = -1
-        var bodyStart = bytes.count
-        var i = 0
-        while i + 1 < bytes.count {
-            if bytes[i] == 0x0A {
-                if bytes[i + 1] == 0x0A {
-                    headerEnd = i
-                    bodyStart = i + 2
-                    break
-                }
-                if bytes[i + 1] == 0x0D, i + 2 < bytes.count, bytes[i + 2] == 0x0A {
-                    headerEnd = i
-                    bodyStart = i + 3
-                    break
-                }
-            }
-            i += 1
-        }
-        if headerEnd < 0 { headerEnd = bytes.count }
+        let (lines, bodyStart) = Self.headerLines(bytes)
         // Work on byte ranges and make each String once: this runs for every message received, and per-line String
         // work (or Character comparisons, where "\r\n" is a single grapheme) costs several times osip's own parse.
-        var lines: [Range<Int>] = []
-        // Room for a typical message's lines at once: growing 1, 2, 4, ... 32 cost five allocations per message.
-        lines.reserveCapacity(32)
-        var lineStart = 0
-        for j in 0...headerEnd where j == headerEnd || bytes[j] == 0x0A {
-            var lineEnd = j
-            if lineEnd > lineStart, bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-            if lineEnd > lineStart { lines.append(lineStart..<lineEnd) }
-            lineStart = j + 1
-        }
         guard let first = lines.first else { throw SIPFramingError("empty message") }
         startLine = try Self.parseStartLine(bytes[first])
         var headers: [SIPHeader] = []
@@ -89,6 +66,52 @@ extension SIPMessage {
             throw SIPFramingError("Content-Length \(length) exceeds the \(available) body bytes received")
         }
         body = Array(bytes[bodyStart..<(bodyStart + length)])
+    }
+
+    /// The header section's lines (start line included) and where the body starts (`bytes.count` when there is no
+    /// blank line). The section ends at the first LF followed by LF or CRLF (CRLFCRLF, or a bare LFLF from lenient
+    /// peers); each line loses a CR before its LF, and empty lines are skipped.
+    static func headerLines(_ bytes: [UInt8]) -> (lines: [Range<Int>], bodyStart: Int) {
+        // One pass over the line feeds, found with memchr. Byte by byte, the two passes this replaced were a tenth
+        // of the framing.
+        var bodyStart = bytes.count
+        // Room for a typical message's lines at once: growing 1, 2, 4, ... 32 cost five allocations per message.
+        var lines: [Range<Int>] = []
+        lines.reserveCapacity(32)
+        bytes.withUnsafeBufferPointer { b in
+            var lineStart = 0
+            while true {
+                guard let lf = lineFeed(in: b, from: lineStart) else {
+                    var end = b.count
+                    if end > lineStart, b[end - 1] == 0x0D { end -= 1 }
+                    if end > lineStart { lines.append(lineStart..<end) }
+                    return
+                }
+                var end = lf
+                if end > lineStart, b[end - 1] == 0x0D { end -= 1 }
+                if end > lineStart { lines.append(lineStart..<end) }
+                if lf + 1 < b.count {
+                    if b[lf + 1] == 0x0A {
+                        bodyStart = lf + 2
+                        return
+                    }
+                    if b[lf + 1] == 0x0D, lf + 2 < b.count, b[lf + 2] == 0x0A {
+                        bodyStart = lf + 3
+                        return
+                    }
+                }
+                lineStart = lf + 1
+            }
+        }
+        return (lines, bodyStart)
+    }
+
+    /// The index of the first LF in `b` at or after `start` (memchr).
+    static func lineFeed(in b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard start < b.count, let base = b.baseAddress, let p = memchr(base + start, 0x0A, b.count - start) else {
+            return nil
+        }
+        return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
     }
 
     static func trim(_ bytes: [UInt8], _ range: Range<Int>) -> Range<Int> {
