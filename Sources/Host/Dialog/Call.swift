@@ -104,7 +104,8 @@ final class Call {
         let name = pending.removeFirst()
         let parsed = houseSDP
         if pending.isEmpty { houseSDP = nil }
-        guard let house, let leg = RequestProcessor(site: site, explain: false).leg(for: name, house: house, parsed: parsed)
+        guard let house,
+            let leg = RequestProcessor(site: site, explain: false).leg(for: name, house: house, parsed: parsed)
         else {
             lastFailure = (503, "Service Unavailable")
             record.attempts.append(.init(peer: name, status: 503))

@@ -54,7 +54,9 @@ public struct SIPParser: Sendable {
         let rc =
             Self.osipNeedsCopy(bytes, framing)
             ? Self.forOsip(bytes, framing).withUnsafeBufferPointer(osipParse)
-            : bytes.withUnsafeBufferPointer { osipParse(UnsafeBufferPointer(rebasing: $0[..<(framing.bodyStart ?? $0.count)])) }
+            : bytes.withUnsafeBufferPointer { all in
+                osipParse(UnsafeBufferPointer(rebasing: all[..<(framing.bodyStart ?? all.count)]))
+            }
         let isResponse = bytes.starts(with: Array("SIP/".utf8))
         guard rc == 0 else {
             // A response that does not parse matches nothing and is dropped; a request gets 400.
@@ -124,7 +126,9 @@ public struct SIPParser: Sendable {
         // Line feeds found with memchr, not byte by byte.
         try bytes.withUnsafeBufferPointer { b in
             while let i = ByteScan.first(0x0A, in: b, lineStart, b.count) {
-                if i - lineStart > maxLineLength { throw SIPParseError("header line longer than \(maxLineLength) bytes") }
+                if i - lineStart > maxLineLength {
+                    throw SIPParseError("header line longer than \(maxLineLength) bytes")
+                }
                 let end = i > lineStart && b[i - 1] == 0x0D ? i - 1 : i
                 if end == lineStart {
                     bodyStart = i + 1

@@ -142,7 +142,8 @@ public struct RequestProcessor: Sendable {
                             "targets in order: " + targets.map(\.peer).joined(separator: ", "),
                         ], diff: nil))
                 for target in targets {
-                    guard let targetPeer = site.peer(target.peer), let leg = leg(for: target.peer, house: house, parsed: result.houseSDP)
+                    guard let targetPeer = site.peer(target.peer),
+                        let leg = leg(for: target.peer, house: house, parsed: result.houseSDP)
                     else { continue }
                     result.steps.append(
                         Step(

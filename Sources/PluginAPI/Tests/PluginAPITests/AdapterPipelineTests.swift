@@ -23,7 +23,8 @@ import Testing
         return RuleAdapter(
             rules: rules,
             peer: PeerConfiguration(
-                name: "p", kind: .internal, profile: "t", host: "192.0.2.9", numbering: NumberingContext(areaCode: "30")))
+                name: "p", kind: .internal, profile: "t", host: "192.0.2.9",
+                numbering: NumberingContext(areaCode: "30")))
     }
 
     static let offer: [(Int, String)] = [(18, "G729"), (0, "PCMU"), (8, "PCMA"), (101, "telephone-event")]

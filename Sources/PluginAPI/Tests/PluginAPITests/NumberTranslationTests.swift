@@ -129,7 +129,8 @@ import Testing
             SIPHeader("Remote-Party-Id", "<sip:4@pbx>;party=calling"), SIPHeader("diversion", "<sip:5@pbx>"),
             SIPHeader("P-Preferred-Identity", "<sip:6@pbx>"), SIPHeader("p-asserted-identity", "<sip:7@pbx>"),
             SIPHeader("f", "<sip:8@pbx>;tag=a"), SIPHeader("t", "<sip:9@gw>"), SIPHeader("To", "<sip:10@gw>"),
-            SIPHeader("FROM", "<sip:11@pbx>"), SIPHeader("Tox", "<sip:12@gw>"), SIPHeader("X-Diversion", "<sip:13@pbx>"),
+            SIPHeader("FROM", "<sip:11@pbx>"), SIPHeader("Tox", "<sip:12@gw>"),
+            SIPHeader("X-Diversion", "<sip:13@pbx>"),
             SIPHeader("Referred-Byx", "<sip:14@pbx>"), SIPHeader("Toe", "<sip:15@gw>"),
         ]
         let changes = NumberTranslation.apply(to: &m) { n, _ in "+" + n }
