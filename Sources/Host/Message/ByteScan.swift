@@ -29,6 +29,20 @@ enum ByteScan {
         return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
     }
 
+    /// The value of the header line `start..<end`, from after its colon to the end of the line (untrimmed), when the
+    /// line's name is `long` (lower case) or its compact letter `compact`, in any case and with spaces or tabs
+    /// around it; nil for any other line. Most lines are passed over on their first byte.
+    static func fieldValue(
+        _ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, long: String, compact: UInt8
+    ) -> Range<Int>? {
+        let first = b[start] | 0x20
+        guard first == long.utf8.first || first == compact else { return nil }
+        guard let colon = Self.first(0x3A, in: b, start, end) else { return nil }
+        let name = trimmed(b, start, colon)
+        guard name.count == 1 ? first == compact : equalsIgnoringCase(b, name, long) else { return nil }
+        return (colon + 1)..<end
+    }
+
     /// `lo..<hi` without the spaces and tabs at either end.
     static func trimmed(_ b: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int) -> Range<Int> {
         var lo = lo

@@ -37,12 +37,8 @@ extension SIPParser {
 
     /// The trimmed value of a `Call-ID` or `i` header line (any case, possibly empty), nil for any other line.
     private static func callIDValue(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
-        // Only lines starting with c or i can match; most are passed over on their first byte.
-        let first = b[start] | 0x20
-        guard first == 0x63 || first == 0x69 else { return nil }
-        guard let colon = ByteScan.first(0x3A, in: b, start, end) else { return nil }
-        let name = ByteScan.trimmed(b, start, colon)
-        guard name.count == 1 ? first == 0x69 : ByteScan.equalsIgnoringCase(b, name, "call-id") else { return nil }
-        return ByteScan.trimmed(b, colon + 1, end)
+        ByteScan.fieldValue(b, start, end, long: "call-id", compact: UInt8(ascii: "i")).map {
+            ByteScan.trimmed(b, $0.lowerBound, $0.upperBound)
+        }
     }
 }

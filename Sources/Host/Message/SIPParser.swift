@@ -205,18 +205,16 @@ public struct SIPParser: Sendable {
     ) throws -> Range<Int>? {
         var found: Range<Int>?
         var value: ArraySlice<UInt8> = []
-        for r in lines {
-            // Only `Content-Length` and its compact form `l` matter; every other line is passed over on its first
-            // byte, without building a String (this runs for every message). Continuation lines start with
-            // whitespace and carry no name.
-            guard let first = bytes[r].first, first | 0x20 == 0x63 || first | 0x20 == 0x6C,
-                let colon = bytes[r].firstIndex(of: 0x3A), Self.isContentLengthName(bytes[r.lowerBound..<colon])
-            else { continue }
-            guard found == nil else { throw SIPParseError("more than one Content-Length") }
-            found = (colon + 1)..<r.upperBound
-            value = bytes[(colon + 1)..<r.upperBound]
-            while let b = value.first, b == 0x20 || b == 0x09 { value = value.dropFirst() }
-            while let b = value.last, b == 0x20 || b == 0x09 { value = value.dropLast() }
+        try bytes.withUnsafeBufferPointer { b in
+            // Continuation lines start with whitespace and carry no name, so they never match.
+            for r in lines where !r.isEmpty {
+                guard let v = ByteScan.fieldValue(b, r.lowerBound, r.upperBound, long: "content-length",
+                    compact: UInt8(ascii: "l"))
+                else { continue }
+                guard found == nil else { throw SIPParseError("more than one Content-Length") }
+                found = v
+                value = bytes[ByteScan.trimmed(b, v.lowerBound, v.upperBound)]
+            }
         }
         guard found != nil else { return nil }
         // On bytes, without a String per message: at most nine ASCII digits.
@@ -229,17 +227,6 @@ public struct SIPParser: Sendable {
             throw SIPParseError("Content-Length \(length) is larger than the \(available) body bytes received")
         }
         return found
-    }
-
-    private static let contentLength = Array("content-length".utf8)
-
-    /// The name before a colon, spaces around it ignored, is `Content-Length` or `l` in any case.
-    static func isContentLengthName(_ name: ArraySlice<UInt8>) -> Bool {
-        var n = name
-        while let b = n.first, b == 0x20 || b == 0x09 { n = n.dropFirst() }
-        while let b = n.last, b == 0x20 || b == 0x09 { n = n.dropLast() }
-        if n.count == 1 { return n.first! | 0x20 == 0x6C }
-        return n.count == contentLength.count && asciiEqualsIgnoringCase(n, contentLength)
     }
 
     /// `SIP/2.0 NNN reason` with a status of 100-999, or `TOKEN SP uri SP SIP/2.0` with a sip, sips or tel
