@@ -7,7 +7,7 @@ public struct HeaderNameList: Sendable, Equatable {
     /// The entries as written, in order.
     public let entries: [String]
     private let names: SIPHeader.NameSet
-    /// The text before `*` of each prefix entry, lower-cased.
+    /// The text before `*` of each prefix entry.
     private let stems: [[UInt8]]
 
     public init(_ entries: [String]) {
@@ -16,7 +16,7 @@ public struct HeaderNameList: Sendable, Equatable {
         var stems: [[UInt8]] = []
         for entry in entries {
             if entry.utf8.last == UInt8(ascii: "*") {
-                stems.append(entry.utf8.dropLast().map(asciiLower))
+                stems.append(Array(entry.utf8.dropLast()))
             } else {
                 // Lower-cased byte by byte like the comparison (not by Unicode case mapping, which could change a
                 // non-ASCII byte the field's name has as written).
@@ -38,9 +38,7 @@ public struct HeaderNameList: Sendable, Equatable {
         var name = SIPHeader.longForm(header.name)
         return name.withUTF8 { b in
             stems.contains { stem in
-                guard b.count >= stem.count else { return false }
-                for i in stem.indices where asciiLower(b[i]) != stem[i] { return false }
-                return true
+                b.count >= stem.count && asciiEqualsIgnoringCase(UnsafeBufferPointer(rebasing: b[..<stem.count]), stem)
             }
         }
     }

@@ -40,7 +40,9 @@ public enum NumberTranslation {
             }
         }
 
-        var isList: Bool { self != .to && self != .from && self != .referredBy }
+        /// Whether each entry of a field counts (`SIPHeader.listHeaders`), looked up once per kind.
+        var isList: Bool { Self.isList[rawValue] }
+        private static let isList = allCases.map { SIPHeader.isListHeader($0.name) }
 
         /// The kind of a field name as written (any case, compact forms `t`, `f` and `b` understood), or nil.
         static func kind(of name: String) -> NumberHeader? {

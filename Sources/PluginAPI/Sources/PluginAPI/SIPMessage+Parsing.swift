@@ -81,15 +81,12 @@ extension SIPMessage {
         bytes.withUnsafeBufferPointer { b in
             var lineStart = 0
             while true {
-                guard let lf = lineFeed(in: b, from: lineStart) else {
-                    var end = b.count
-                    if end > lineStart, b[end - 1] == 0x0D { end -= 1 }
-                    if end > lineStart { lines.append(lineStart..<end) }
-                    return
-                }
+                // Without a further LF the last line runs to the end of the bytes.
+                let lf = lineFeed(in: b, from: lineStart) ?? b.count
                 var end = lf
                 if end > lineStart, b[end - 1] == 0x0D { end -= 1 }
                 if end > lineStart { lines.append(lineStart..<end) }
+                guard lf < b.count else { return }
                 if lf + 1 < b.count {
                     if b[lf + 1] == 0x0A {
                         bodyStart = lf + 2

@@ -7,8 +7,6 @@ public struct SIPParameter: Sendable, Hashable {
         self.name = name
         self.value = value
     }
-
-    var text: String { value.map { "\(name)=\($0)" } ?? name }
 }
 
 extension Array where Element == SIPParameter {

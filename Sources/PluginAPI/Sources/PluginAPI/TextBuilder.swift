@@ -41,7 +41,7 @@ struct TextBuilder {
         }
     }
 
-    /// `;name` or `;name=value`, as `SIPParameter.text` writes it after the semicolon.
+    /// `;name` or `;name=value`.
     mutating func append(parameter p: SIPParameter) {
         append(";")
         append(p.name)

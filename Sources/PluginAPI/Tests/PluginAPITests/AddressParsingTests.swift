@@ -150,6 +150,9 @@ private enum Reference {
 /// `NameAddress.description` and `SIPURI.description` append piece by piece; they must write what the plain
 /// interpolation wrote, for every spelling the translation tests use that parses.
 @Suite struct AddressWritingTests {
+    /// What `SIPParameter.text` wrote before the writers stopped using it.
+    static func text(_ p: SIPParameter) -> String { p.value.map { "\(p.name)=\($0)" } ?? p.name }
+
     static func interpolated(_ u: SIPURI) -> String {
         var s = u.scheme + ":"
         if u.isTel {
@@ -163,7 +166,7 @@ private enum Reference {
             s += u.host
             if let port = u.port { s += ":\(port)" }
         }
-        for p in u.parameters { s += ";" + p.text }
+        for p in u.parameters { s += ";" + text(p) }
         if let headers = u.headers { s += "?" + headers }
         return s
     }
@@ -173,7 +176,7 @@ private enum Reference {
         var s = ""
         if let displayName = a.displayName { s += "\"\(displayName)\" " }
         s += "<\(interpolated(a.uri))>"
-        for p in a.parameters { s += ";" + p.text }
+        for p in a.parameters { s += ";" + text(p) }
         return s
     }
 
