@@ -7,6 +7,13 @@ import PluginAPI
 /// One UDP listener spread over every event loop: each loop binds its own socket to the same address with
 /// SO_REUSEPORT, so the kernel spreads datagrams over the cores and no socket is shared between threads. A datagram
 /// is parsed on the loop that received it, then handed to the shard that owns its call (`Engine.dispatch`).
+///
+/// Reading goes through NIO. Sending, on a socket's own loop, does not: the datagram is written into the loop's
+/// scratch buffer and handed to the kernel with one `sendto` on the socket NIO reads from. NIO's write path (a
+/// ByteBuffer, an envelope and a pending-write queue per datagram, and a pipeline walk) cost about 4 % of the
+/// router's CPU under load, and a system call here costs about 0.1 us, so batching with `sendmmsg` gained nothing
+/// (BENCHMARKS.md, ninth round). NIO's path stays for what the kernel cannot take now (a full send buffer) and for
+/// sends from other threads.
 final class UDPTransport: Sendable {
     let host: String
     let port: Int
@@ -26,40 +33,64 @@ final class UDPTransport: Sendable {
         host: String, port: Int, loops: [any EventLoop],
         onDatagram: @escaping @Sendable (_ bytes: [UInt8], _ source: SocketAddress, _ loopIndex: Int) -> Void
     ) async throws -> UDPTransport {
-        let reusePort = ChannelOptions.Types.SocketOption(
-            level: NIOBSDSocket.OptionLevel.socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT))
         // The first socket binds the port asked for (0 picks one); the others share the port it got.
         var channels: [any Channel] = []
         var handlers: [DatagramHandler] = []
-        var bound = port
+        var address = try SocketAddress.makeAddressResolvingHost(host, port: port)
         for (index, loop) in loops.enumerated() {
-            let handler = DatagramHandler(loopIndex: index, onDatagram: onDatagram)
+            // The socket is made here rather than by NIO's bootstrap so that its descriptor is known for `sendto`.
+            let socket = try Self.boundSocket(address)
+            let handler = DatagramHandler(loopIndex: index, socket: socket, onDatagram: onDatagram)
             handlers.append(handler)
-            let channel = try await DatagramBootstrap(group: loop)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                .channelOption(reusePort, value: 1)
-                // Large receive buffers ride out bursts (a load test is a burst) without kernel drops.
-                .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
-                // NIO reads datagrams into 2048-byte buffers by default and silently truncates longer ones; SIP
-                // over UDP may be up to 65,507 bytes (RFC 4475 longreq is 3,515).
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(handler)
+            let channel: any Channel
+            do {
+                channel = try await DatagramBootstrap(group: loop)
+                    // Large receive buffers ride out bursts (a load test is a burst) without kernel drops.
+                    .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+                    // NIO reads datagrams into 2048-byte buffers by default and silently truncates longer ones; SIP
+                    // over UDP may be up to 65,507 bytes (RFC 4475 longreq is 3,515).
+                    .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(handler)
+                        }
                     }
-                }
-                .bind(host: host, port: bound).get()
-            if index == 0 { bound = channel.localAddress?.port ?? port }
+                    .withBoundSocket(socket).get()
+            } catch {
+                // NIO closes the descriptor with the channel it made of it.
+                for c in channels { try? await c.close() }
+                throw error
+            }
+            if index == 0, let bound = channel.localAddress { address = bound }
             channels.append(channel)
         }
-        return UDPTransport(host: host, port: bound, channels: channels, handlers: handlers)
+        return UDPTransport(host: host, port: address.port ?? port, channels: channels, handlers: handlers)
+    }
+
+    /// A non-blocking UDP socket bound to `address`, shareable with the other loops' sockets (SO_REUSEPORT).
+    private static func boundSocket(_ address: SocketAddress) throws -> CInt {
+        let family = address.protocol.rawValue
+        let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
+        var one: CInt = 1
+        let size = socklen_t(MemoryLayout<CInt>.size)
+        guard setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size) == 0,
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, size) == 0
+        else {
+            let code = errno
+            Glibc.close(fd)
+            throw IOError(errnoCode: code, reason: "setsockopt")
+        }
+        let bound = address.withSockAddr { Glibc.bind(fd, $0, socklen_t($1)) }
+        guard bound == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            throw IOError(errnoCode: code, reason: "bind to \(address)")
+        }
+        return fd
     }
 
     /// Sends from the socket of the given loop (any works: they share the address).
-    ///
-    /// A send made on that loop while its socket is delivering datagrams (the answers and forwards that handling
-    /// them produces) is written now and flushed when the socket has nothing more to read, so that NIO hands the
-    /// kernel the datagrams of one read burst in one `sendmmsg`. Any other send is flushed at once.
     func send(_ bytes: [UInt8], to destination: SocketAddress, from loopIndex: Int) {
         send(to: destination, from: loopIndex, capacity: bytes.count) { $0.writeBytes(bytes) }
     }
@@ -76,14 +107,14 @@ final class UDPTransport: Sendable {
     ) {
         let index = loopIndex % channels.count
         let channel = channels[index]
+        if channel.eventLoop.inEventLoop, channel.isWritable,
+            handlers[index].sendNow(to: destination, capacity: capacity, write)
+        {
+            return
+        }
         var buffer = channel.allocator.buffer(capacity: capacity)
         write(&buffer)
-        let envelope = AddressedEnvelope(remoteAddress: destination, data: buffer)
-        if channel.eventLoop.inEventLoop, handlers[index].deferFlushWhileReading() {
-            channel.write(envelope, promise: nil)
-        } else {
-            channel.writeAndFlush(envelope, promise: nil)
-        }
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: buffer), promise: nil)
     }
 
     func close() async {
@@ -91,42 +122,77 @@ final class UDPTransport: Sendable {
     }
 }
 
-// @unchecked: `reading` and `flushPending` are read and written only on the channel's event loop (the pipeline's
-// callbacks, and `UDPTransport.send` after checking `inEventLoop`).
+/// What a `sendto` that did not take the whole datagram leaves to do.
+enum DirectSendFailure: Equatable {
+    /// Interrupted by a signal before anything was sent: try again.
+    case retry
+    /// The socket's send buffer is full for now: NIO queues the datagram and sends it when the socket is writable.
+    case queue
+    /// The datagram cannot go (too large, no route, a destination of the other address family): dropped, as NIO
+    /// drops it. UDP loses datagrams anyway; the transaction layer retransmits or times out.
+    case drop
+
+    init(errno code: CInt) {
+        switch code {
+        case EINTR: self = .retry
+        case EAGAIN, EWOULDBLOCK, ENOBUFS: self = .queue
+        default: self = .drop
+        }
+    }
+}
+
+// @unchecked: `open` and `scratch` are read and written only on the channel's event loop (the pipeline's callbacks,
+// and `UDPTransport.send` after checking `inEventLoop`); `socket` and the rest never change.
 private final class DatagramHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
     let loopIndex: Int
+    /// The descriptor NIO reads from; valid while `open`, since NIO closes it on the channel's loop.
+    let socket: CInt
     let onDatagram: @Sendable ([UInt8], SocketAddress, Int) -> Void
-    /// Between the first `channelRead` of a read burst and its `channelReadComplete`.
-    private var reading = false
-    /// A send during this burst wrote without flushing.
-    private var flushPending = false
+    /// Between the channel's registration and its close.
+    private var open = false
+    /// Where datagrams are written before `sendto`; kept from one send to the next, so it is allocated once.
+    private var scratch = ByteBufferAllocator().buffer(capacity: 4096)
 
-    init(loopIndex: Int, onDatagram: @escaping @Sendable ([UInt8], SocketAddress, Int) -> Void) {
+    init(loopIndex: Int, socket: CInt, onDatagram: @escaping @Sendable ([UInt8], SocketAddress, Int) -> Void) {
         self.loopIndex = loopIndex
+        self.socket = socket
         self.onDatagram = onDatagram
     }
 
-    /// On the channel's loop: whether a send now may leave its flush to the end of the read burst (and if so, it
-    /// is booked).
-    func deferFlushWhileReading() -> Bool {
-        guard reading else { return false }
-        flushPending = true
-        return true
+    func channelActive(context: ChannelHandlerContext) {
+        open = true
+        context.fireChannelActive()
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        reading = false
-        if flushPending {
-            flushPending = false
-            context.flush()
+    func channelInactive(context: ChannelHandlerContext) {
+        open = false
+        context.fireChannelInactive()
+    }
+
+    /// On the channel's loop: sends the datagram `write` produces with one `sendto`. False when NIO must send it
+    /// instead (the socket is closed or its send buffer full); true when it went, or was dropped as NIO would drop it.
+    func sendNow(to destination: SocketAddress, capacity: Int, _ write: (inout ByteBuffer) -> Void) -> Bool {
+        guard open else { return false }
+        scratch.clear(minimumCapacity: capacity)
+        write(&scratch)
+        while true {
+            let sent = scratch.withUnsafeReadableBytes { bytes in
+                destination.withSockAddr { address, length in
+                    sendto(socket, bytes.baseAddress, bytes.count, CInt(MSG_NOSIGNAL), address, socklen_t(length))
+                }
+            }
+            if sent >= 0 { return true }
+            switch DirectSendFailure(errno: errno) {
+            case .retry: continue
+            case .queue: return false
+            case .drop: return true
+            }
         }
-        context.fireChannelReadComplete()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        reading = true
         let envelope = unwrapInboundIn(data)
         var buffer = envelope.data
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []

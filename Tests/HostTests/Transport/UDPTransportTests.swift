@@ -1,4 +1,5 @@
 @testable import Host
+import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -9,8 +10,8 @@ import Testing
 /// after 5 s.
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct UDPTransportTests {
-    /// Sends made while a datagram is being handled are flushed when the read burst ends, not one by one: none may
-    /// be held back or lost, whatever the size of the burst, and they leave in the order they were made.
+    /// Answers made while a burst of datagrams is being read leave at once, none held back or lost whatever the size
+    /// of the burst, in the order they were made.
     @Test func repliesMadeWhileReadingAllLeaveInOrder() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let box = TransportBox()
@@ -31,7 +32,8 @@ struct UDPTransportTests {
         try await group.shutdownGracefully()
     }
 
-    /// A send made on the loop outside a read burst (a timer's retransmission) is flushed at once.
+    /// A send made on the loop outside a read burst (a timer's retransmission) leaves at once, and so does one from
+    /// another thread, which goes through NIO's channel.
     @Test func aSendOutsideAReadLeavesAtOnce() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
@@ -50,6 +52,58 @@ struct UDPTransportTests {
         #expect(try Self.text(client.receive(timeout: .seconds(5))) == "from another thread")
         await transport.close()
         try await group.shutdownGracefully()
+    }
+
+    /// A datagram the kernel refuses (here: an IPv6 destination for an IPv4 socket) is dropped, as NIO would drop it,
+    /// and the socket goes on sending; a datagram of 60,000 bytes leaves whole from the loop's reused buffer, and a
+    /// short one after it is not padded with the long one's bytes.
+    @Test func aRefusedSendIsDroppedAndTheNextOnesLeaveWhole() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let sources = SourceBox()
+        let transport = try await UDPTransport.bind(host: "127.0.0.1", port: 0, loops: [loop]) { _, source, _ in
+            sources.append(source)
+        }
+        let client = try LoopbackUDP()
+        client.send(Array("hello".utf8), to: UInt16(transport.port))
+        let deadline = ContinuousClock.now + .seconds(5)
+        while sources.first == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        let source = try #require(sources.first)
+        let elsewhere = try SocketAddress(ipAddress: "::1", port: 9)
+        let long = (0..<60_000).map { UInt8(truncatingIfNeeded: $0 % 251) }
+        try await loop.submit {
+            transport.send(Array("lost".utf8), to: elsewhere, from: 0)
+            transport.send(long, to: source, from: 0)
+            transport.send(Array("short".utf8), to: source, from: 0)
+        }.get()
+        #expect(try client.receive(timeout: .seconds(5)) == long)
+        #expect(try Self.text(client.receive(timeout: .seconds(5))) == "short")
+        await transport.close()
+        try await group.shutdownGracefully()
+    }
+
+    /// After the socket is closed, a send on its loop does not write to the descriptor but leaves it to the closed
+    /// channel, which fails it. The client socket made after the close gets the freed descriptor number, so a send on
+    /// the stale descriptor would go out from the client to itself and arrive.
+    @Test func aSendAfterCloseDoesNotTouchTheDescriptor() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let transport = try await UDPTransport.bind(host: "127.0.0.1", port: 0, loops: [loop]) { _, _, _ in }
+        await transport.close()
+        let client = try LoopbackUDP()
+        let destination = try SocketAddress(ipAddress: "127.0.0.1", port: Int(client.port))
+        try await loop.submit { transport.send(Array("after close".utf8), to: destination, from: 0) }.get()
+        #expect(client.receive(timeout: .milliseconds(300)) == nil)
+        try await group.shutdownGracefully()
+    }
+
+    /// What a failed `sendto` leads to: only a full send buffer is worth NIO's queue; what can never go is dropped.
+    @Test func failedDirectSendsAreRetriedQueuedOrDropped() {
+        #expect(DirectSendFailure(errno: EINTR) == .retry)
+        for code in [EAGAIN, EWOULDBLOCK, ENOBUFS] { #expect(DirectSendFailure(errno: code) == .queue) }
+        for code in [EMSGSIZE, EAFNOSUPPORT, ENETUNREACH, EHOSTUNREACH, ECONNREFUSED, EACCES, EPERM, EINVAL] {
+            #expect(DirectSendFailure(errno: code) == .drop)
+        }
     }
 
     final class TransportBox: @unchecked Sendable {
