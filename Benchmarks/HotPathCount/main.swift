@@ -3,9 +3,14 @@
 // 1 % can be measured. The script runs each path twice, with N and 2N iterations, and divides the difference by N,
 // so setup (site and plugin loading) drops out.
 //
-// Usage: HotPathCount invite|200ok|bye|osip-invite|osip-200ok|osip-bye [ITERATIONS]
+// `transactions` is the transaction layer's share of one call, which the message paths leave out
+// (`CallTransactions`): the call's four transactions, their responses, and their timers run out on a virtual clock.
+//
+// Usage: HotPathCount invite|200ok|bye|transactions|osip-invite|osip-200ok|osip-bye [ITERATIONS]
 import BenchFixtures
 import Host
+import NIOCore
+import NIOEmbedded
 import PluginAPI
 
 let which = CommandLine.arguments.dropFirst().first ?? "invite"
@@ -14,6 +19,8 @@ let site = loadBenchSite()
 let path = HotPath(site: site, inDialogPeer: "uas")
 let invite = benchMessage("invite.sip"), ok = benchMessage("200-ok.sip"), bye = benchMessage("bye.sip")
 let inviteA = try SIPParser().parse(invite)
+let clock = EmbeddedEventLoop()
+let transactions = try CallTransactions(invite: inviteA, bye: try SIPParser().parse(bye), loop: clock)
 
 // One warm-up pass (first-use costs: lazy globals, osip's init), then the loop; the output's byte count is summed and
 // printed so the loop cannot be optimised away and an early exit shows as 0.
@@ -21,6 +28,7 @@ let paths: [String: () throws -> Int] = [
     "invite": { try path.initialRequest(invite, from: "uac").count },
     "200ok": { try path.response(ok, from: "uas", to: "uac", answering: inviteA).count },
     "bye": { try path.inDialogRequest(bye, from: "uac").count },
+    "transactions": { try transactions.run { clock.advanceTime(by: .seconds(40)) } },
     "osip-invite": { HotPath.osipParseAndSerialise(invite) },
     "osip-200ok": { HotPath.osipParseAndSerialise(ok) },
     "osip-bye": { HotPath.osipParseAndSerialise(bye) },
@@ -30,3 +38,4 @@ guard try run() > 0 else { fatalError("\(which) produced nothing") }
 var sum = 0
 for _ in 0..<iterations { sum &+= try run() }
 print("\(which) iterations=\(iterations) bytes=\(sum)")
+
