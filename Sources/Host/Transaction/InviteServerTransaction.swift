@@ -120,9 +120,11 @@ public struct InviteServerTransaction: ServerTransactionMachine, Sendable {
     /// 100 Trying for a request (RFC 3261 section 8.2.6.1): Via, From, To, Call-ID and CSeq copied as received, and
     /// Timestamp when there is one. No To tag: a 100 creates no dialog.
     public static func makeTrying(for request: SIPMessage) -> SIPMessage {
+        // Into one array sized for the request: a filtered array per name, appended, was most of the cost.
         var headers: [SIPHeader] = []
+        headers.reserveCapacity(request.headers.count)
         for name in ["via", "from", "to", "call-id", "cseq", "timestamp"] {
-            headers += request.headers.filter { $0.hasName(name) }
+            for field in request.headers where field.hasName(name) { headers.append(field) }
         }
         return SIPMessage(
             startLine: .response(version: request.transactionSIPVersion, status: 100, reason: "Trying"),

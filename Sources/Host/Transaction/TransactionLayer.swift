@@ -209,9 +209,8 @@ public final class TransactionLayer<Destination> {
             case .deliver(let response):
                 callbacks.append { entry.onResponse(response) }
             case .startTimer(let timer, let delay):
-                schedule(timer, in: delay, for: entry) { [weak self, weak entry] in
-                    guard let self, let entry else { return }
-                    self.perform(entry.machine.timerFired(timer), for: entry)
+                schedule(timer, in: delay, for: entry) { [weak self] in
+                    self?.perform(entry.machine.timerFired(timer), for: entry)
                 }
             case .cancelTimer(let timer):
                 entry.cancelTimer(timer, in: timers)
@@ -238,9 +237,8 @@ public final class TransactionLayer<Destination> {
             case .deliver(let request):
                 delivered = request
             case .startTimer(let timer, let delay):
-                schedule(timer, in: delay, for: entry) { [weak self, weak entry] in
-                    guard let self, let entry else { return }
-                    self.perform(entry.machine.timerFired(timer), for: entry)
+                schedule(timer, in: delay, for: entry) { [weak self] in
+                    self?.perform(entry.machine.timerFired(timer), for: entry)
                 }
             case .cancelTimer(let timer):
                 entry.cancelTimer(timer, in: timers)
@@ -264,9 +262,11 @@ public final class TransactionLayer<Destination> {
         // A send that failed synchronously may already have ended the transaction while its actions still run.
         guard !entry.isRemoved else { return }
         entry.cancelTimer(timer, in: timers)
-        // A cancelled timer never fires (the queue forgets it), so the handle needs no generation check.
-        entry.timers[timer] = timers.schedule(in: delay) { [weak entry] in
-            guard let entry, !entry.isRemoved else { return }
+        // A cancelled timer never fires (the queue forgets it), so the handle needs no generation check. The timer
+        // holds its entry strongly: removing an entry cancels its timers, which lets go of it, and a weak reference
+        // would give every transaction a side table, one more allocation and free per transaction.
+        entry.timers[timer] = timers.schedule(in: delay) {
+            guard !entry.isRemoved else { return }
             entry.timers[timer] = nil
             fire()
         }
@@ -289,7 +289,7 @@ public final class TransactionLayer<Destination> {
 
     private class Entry {
         let key: TransactionKey
-        var timers: [TransactionTimer: TimerQueue.Handle] = [:]
+        var timers = TimerSlots<TimerQueue.Handle>()
         var isRemoved = false
 
         init(key: TransactionKey) { self.key = key }
@@ -299,8 +299,7 @@ public final class TransactionLayer<Destination> {
         }
 
         func cancelTimers(in queue: TimerQueue) {
-            for (_, handle) in timers { queue.cancel(handle) }
-            timers.removeAll()
+            timers.removeAll { queue.cancel($0) }
         }
     }
 
