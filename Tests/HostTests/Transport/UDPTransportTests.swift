@@ -35,40 +35,21 @@ struct UDPTransportTests {
     /// A send made on the loop outside a read burst (a timer's retransmission) leaves at once, and so does one from
     /// another thread, which goes through NIO's channel.
     @Test func aSendOutsideAReadLeavesAtOnce() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let loop = group.next()
-        let sources = SourceBox()
-        let transport = try await UDPTransport.bind(host: "127.0.0.1", port: 0, loops: [loop]) { _, source, _ in
-            sources.append(source)
-        }
-        let client = try LoopbackUDP()
-        client.send(Array("hello".utf8), to: UInt16(transport.port))
-        let deadline = ContinuousClock.now + .seconds(5)
-        while sources.first == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        let source = try #require(sources.first)
+        let greeted = try await Greeted.make()
+        let (loop, transport, client, source) = (greeted.loop, greeted.transport, greeted.client, greeted.source)
         try await loop.submit { transport.send(Array("from a task".utf8), to: source, from: 0) }.get()
         transport.send(Array("from another thread".utf8), to: source, from: 0)
         #expect(try Self.text(client.receive(timeout: .seconds(5))) == "from a task")
         #expect(try Self.text(client.receive(timeout: .seconds(5))) == "from another thread")
-        await transport.close()
-        try await group.shutdownGracefully()
+        try await greeted.close()
     }
 
     /// A datagram the kernel refuses (here: an IPv6 destination for an IPv4 socket) is dropped, as NIO would drop it,
     /// and the socket goes on sending; a datagram of 60,000 bytes leaves whole from the loop's reused buffer, and a
     /// short one after it is not padded with the long one's bytes.
     @Test func aRefusedSendIsDroppedAndTheNextOnesLeaveWhole() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let loop = group.next()
-        let sources = SourceBox()
-        let transport = try await UDPTransport.bind(host: "127.0.0.1", port: 0, loops: [loop]) { _, source, _ in
-            sources.append(source)
-        }
-        let client = try LoopbackUDP()
-        client.send(Array("hello".utf8), to: UInt16(transport.port))
-        let deadline = ContinuousClock.now + .seconds(5)
-        while sources.first == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        let source = try #require(sources.first)
+        let greeted = try await Greeted.make()
+        let (loop, transport, client, source) = (greeted.loop, greeted.transport, greeted.client, greeted.source)
         let elsewhere = try SocketAddress(ipAddress: "::1", port: 9)
         let long = (0..<60_000).map { UInt8(truncatingIfNeeded: $0 % 251) }
         try await loop.submit {
@@ -78,8 +59,7 @@ struct UDPTransportTests {
         }.get()
         #expect(try client.receive(timeout: .seconds(5)) == long)
         #expect(try Self.text(client.receive(timeout: .seconds(5))) == "short")
-        await transport.close()
-        try await group.shutdownGracefully()
+        try await greeted.close()
     }
 
     /// After the socket is closed, a send on its loop does not write to the descriptor but leaves it to the closed
@@ -103,6 +83,35 @@ struct UDPTransportTests {
         for code in [EAGAIN, EWOULDBLOCK, ENOBUFS] { #expect(DirectSendFailure(errno: code) == .queue) }
         for code in [EMSGSIZE, EAFNOSUPPORT, ENETUNREACH, EHOSTUNREACH, ECONNREFUSED, EACCES, EPERM, EINVAL] {
             #expect(DirectSendFailure(errno: code) == .drop)
+        }
+    }
+
+    /// A transport on one loop that has heard from `client`: `source` is the client's address as the transport saw it.
+    struct Greeted {
+        let group: MultiThreadedEventLoopGroup
+        let loop: any EventLoop
+        let transport: UDPTransport
+        let client: LoopbackUDP
+        let source: SocketAddress
+
+        static func make() async throws -> Greeted {
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let loop = group.next()
+            let sources = SourceBox()
+            let transport = try await UDPTransport.bind(host: "127.0.0.1", port: 0, loops: [loop]) { _, source, _ in
+                sources.append(source)
+            }
+            let client = try LoopbackUDP()
+            client.send(Array("hello".utf8), to: UInt16(transport.port))
+            let deadline = ContinuousClock.now + .seconds(5)
+            while sources.first == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            let source = try #require(sources.first)
+            return Greeted(group: group, loop: loop, transport: transport, client: client, source: source)
+        }
+
+        func close() async throws {
+            await transport.close()
+            try await group.shutdownGracefully()
         }
     }
 
