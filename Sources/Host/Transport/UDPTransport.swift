@@ -5,8 +5,9 @@ import NIOPosix
 import PluginAPI
 
 /// One UDP listener spread over every event loop: each loop binds its own socket to the same address with
-/// SO_REUSEPORT, so the kernel spreads datagrams over the cores and no socket is shared between threads. A datagram
-/// is parsed on the loop that received it, then handed to the shard that owns its call (`Engine.dispatch`).
+/// SO_REUSEPORT, so the kernel spreads datagrams over the cores and no socket is shared between threads. The loop that
+/// received a datagram reads its Call-ID and hands it to the shard that owns its call, which parses it
+/// (`Engine.dispatch`).
 ///
 /// Reading goes through NIO. Sending, on a socket's own loop, does not: the datagram is written into the loop's
 /// scratch buffer and handed to the kernel with one `sendto` on the socket NIO reads from. NIO's write path (a
@@ -70,7 +71,8 @@ final class UDPTransport: Sendable {
     /// A non-blocking UDP socket bound to `address`, shareable with the other loops' sockets (SO_REUSEPORT).
     private static func boundSocket(_ address: SocketAddress) throws -> CInt {
         let family = address.protocol.rawValue
-        let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let type = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = socket(family, type, 0)
         guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
         var one: CInt = 1
         let size = socklen_t(MemoryLayout<CInt>.size)
