@@ -17,7 +17,7 @@ public final class PatchbayMetrics: Sendable {
     static let rejectionReasons = ["parse_error", "unknown_source", "rate_limit", "overload", "auth"]
 
     public init() {
-        var f = PrometheusMetricsFactory(registry: registry)
+        let f = PrometheusMetricsFactory(registry: registry)
         factory = f
         var received: [PatchbayConfiguration.Transport: CoreMetrics.Counter] = [:]
         var sent: [PatchbayConfiguration.Transport: CoreMetrics.Counter] = [:]
