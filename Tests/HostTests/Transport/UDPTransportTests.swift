@@ -77,6 +77,55 @@ struct UDPTransportTests {
         try await group.shutdownGracefully()
     }
 
+    /// The sockets Patchbay makes itself follow the listener's address family: on ::1, with two loops sharing the port,
+    /// a datagram sent from one transport's loop reaches the other, whose loop answers it straight from its socket.
+    @Test(.enabled(if: ipv6LoopbackWorks)) func anIPv6ListenerSendsAndAnswersOnItsLoops() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let loops = Array(group.makeIterator())
+        let box = TransportBox()
+        let server = try await UDPTransport.bind(host: "::1", port: 0, loops: loops) { bytes, source, loopIndex in
+            box.transport?.send(Array("re: ".utf8) + bytes, to: source, from: loopIndex)
+        }
+        box.transport = server
+        #expect(server.channels.map { $0.localAddress?.port } == [server.port, server.port])
+        let answers = SourceBox()
+        let texts = TextBox()
+        let client = try await UDPTransport.bind(host: "::1", port: 0, loops: [loops[0]]) { bytes, source, _ in
+            answers.append(source)
+            texts.append(String(decoding: bytes, as: UTF8.self))
+        }
+        let destination = try SocketAddress(ipAddress: "::1", port: server.port)
+        try await loops[0].submit { client.send(Array("hello".utf8), to: destination, from: 0) }.get()
+        let deadline = ContinuousClock.now + .seconds(5)
+        while texts.all.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(texts.all == ["re: hello"])
+        #expect(answers.first?.port == server.port)
+        await client.close()
+        await server.close()
+        try await group.shutdownGracefully()
+    }
+
+    /// Whether this machine's loopback has IPv6 (a CI machine may not).
+    static let ipv6LoopbackWorks: Bool = {
+        let fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_addr = in6addr_loopback
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) == 0
+            }
+        }
+    }()
+
+    final class TextBox: Sendable {
+        private let texts = Mutex<[String]>([])
+        func append(_ s: String) { texts.withLock { $0.append(s) } }
+        var all: [String] { texts.withLock { $0 } }
+    }
+
     /// What a failed `sendto` leads to: only a full send buffer is worth NIO's queue; what can never go is dropped.
     @Test func failedDirectSendsAreRetriedQueuedOrDropped() {
         #expect(DirectSendFailure(errno: EINTR) == .retry)
