@@ -70,8 +70,8 @@ bench-memory: bench-deps
 bench-profile: bench-deps
 	./scripts/bench-profile.sh $(PROFILE_OPTS)
 
-# Instructions per message on the hot path under callgrind (exact, unlike time on a shared VM): the yardstick for a
-# change worth a few per cent. Not part of `make bench`.
+# Instructions per message on the hot path, and per call in the transaction layer, under callgrind (exact, unlike
+# time on a shared VM): the yardstick for a change worth a few per cent. Not part of `make bench`.
 bench-callgrind: bench-deps
 	./scripts/bench-callgrind.sh
 

@@ -29,13 +29,14 @@ public final class CallTransactions {
         byeA = bye
         inviteB = Self.onBLeg(invite)
         byeB = Self.onBLeg(bye)
-        ringingA = Self.reply(180, "Ringing", to: inviteA)
-        okA = Self.reply(200, "OK", to: inviteA)
-        tryingB = Self.reply(100, "Trying", to: inviteB)
-        ringingB = Self.reply(180, "Ringing", to: inviteB)
-        okB = Self.reply(200, "OK", to: inviteB)
-        byeOkA = Self.reply(200, "OK", to: byeA)
-        byeOkB = Self.reply(200, "OK", to: byeB)
+        // Built as the calls build theirs (`Relay.response`); the callee's with a To tag from 180 on.
+        ringingA = Relay.response(180, "Ringing", to: inviteA, toTag: "a", contact: nil)
+        okA = Relay.response(200, "OK", to: inviteA, toTag: "a", contact: nil)
+        tryingB = Relay.response(100, "Trying", to: inviteB, toTag: nil, contact: nil)
+        ringingB = Relay.response(180, "Ringing", to: inviteB, toTag: "b", contact: nil)
+        okB = Relay.response(200, "OK", to: inviteB, toTag: "b", contact: nil)
+        byeOkA = Relay.response(200, "OK", to: byeA, toTag: nil, contact: nil)
+        byeOkB = Relay.response(200, "OK", to: byeB, toTag: nil, contact: nil)
     }
 
     /// Runs one call's transactions; returns the header count of what the layer sent, so nothing is optimised away.
@@ -73,17 +74,5 @@ public final class CallTransactions {
         var headers = request.headers.filter { !$0.hasName("via") }
         headers.insert(SIPHeader("Via", "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-pb0-b-leg"), at: 0)
         return SIPMessage(startLine: request.startLine, headers: headers, body: request.body)
-    }
-
-    /// A response with the request's Via, From, To (tagged past 100), Call-ID and CSeq.
-    private static func reply(_ status: Int, _ reason: String, to request: SIPMessage) -> SIPMessage {
-        let headers = request.headers.compactMap { h -> SIPHeader? in
-            if h.hasName("to") {
-                return status > 100 && request.toTag == nil ? SIPHeader(h.name, h.value + ";tag=b") : h
-            }
-            return ["via", "from", "call-id", "cseq"].contains(where: h.hasName) ? h : nil
-        }
-        return SIPMessage(
-            startLine: .response(version: "SIP/2.0", status: status, reason: reason), headers: headers, body: [])
     }
 }
