@@ -39,12 +39,12 @@ final class UDPTransport: Sendable {
         var handlers: [DatagramHandler] = []
         var address = try SocketAddress.makeAddressResolvingHost(host, port: port)
         for (index, loop) in loops.enumerated() {
-            // The socket is made here rather than by NIO's bootstrap so that its descriptor is known for `sendto`.
-            let socket = try Self.boundSocket(address)
-            let handler = DatagramHandler(loopIndex: index, socket: socket, onDatagram: onDatagram)
-            handlers.append(handler)
             let channel: any Channel
             do {
+                // The socket is made here rather than by NIO's bootstrap so that its descriptor is known for `sendto`.
+                let socket = try Self.boundSocket(address)
+                let handler = DatagramHandler(loopIndex: index, socket: socket, onDatagram: onDatagram)
+                handlers.append(handler)
                 channel = try await DatagramBootstrap(group: loop)
                     // Large receive buffers ride out bursts (a load test is a burst) without kernel drops.
                     .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
@@ -58,7 +58,8 @@ final class UDPTransport: Sendable {
                     }
                     .withBoundSocket(socket).get()
             } catch {
-                // NIO closes the descriptor with the channel it made of it.
+                // A loop's socket that failed is closed (by `boundSocket`, or by NIO with the channel it made of it);
+                // the loops bound before it are closed here, so a failed start leaves no socket on the port.
                 for c in channels { try? await c.close() }
                 throw error
             }
@@ -74,20 +75,18 @@ final class UDPTransport: Sendable {
         let type = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = socket(family, type, 0)
         guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
+        func failed(_ reason: String) -> IOError {
+            let code = errno
+            Glibc.close(fd)
+            return IOError(errnoCode: code, reason: reason)
+        }
         var one: CInt = 1
         let size = socklen_t(MemoryLayout<CInt>.size)
         guard setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size) == 0,
             setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, size) == 0
-        else {
-            let code = errno
-            Glibc.close(fd)
-            throw IOError(errnoCode: code, reason: "setsockopt")
-        }
-        let bound = address.withSockAddr { Glibc.bind(fd, $0, socklen_t($1)) }
-        guard bound == 0 else {
-            let code = errno
-            Glibc.close(fd)
-            throw IOError(errnoCode: code, reason: "bind to \(address)")
+        else { throw failed("setsockopt") }
+        guard address.withSockAddr({ Glibc.bind(fd, $0, socklen_t($1)) }) == 0 else {
+            throw failed("bind to \(address)")
         }
         return fd
     }
