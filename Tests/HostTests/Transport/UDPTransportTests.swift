@@ -126,6 +126,32 @@ struct UDPTransportTests {
         var all: [String] { texts.withLock { $0 } }
     }
 
+    /// A port another process holds (without SO_REUSEPORT) is refused with an error naming the address and the
+    /// reason, and the port can be bound once it is free: the failed start left no socket of its own on it.
+    @Test func aPortInUseIsRefusedWithTheAddressAndLeavesNothingBound() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let loops = Array(group.makeIterator())
+        let port: Int
+        do {
+            // Closed once, when it goes out of scope (closing it by hand would close its number again at deinit).
+            let holder = try LoopbackUDP()
+            port = Int(holder.port)
+            do {
+                _ = try await UDPTransport.bind(host: "127.0.0.1", port: port, loops: loops) { _, _, _ in }
+                Issue.record("bound a port another socket holds")
+            } catch {
+                let text = "\(error)"
+                #expect(text.contains("bind to") && text.contains("127.0.0.1") && text.contains("\(port)"), "\(text)")
+                #expect(text.contains("in use"), "\(text)")
+            }
+            withExtendedLifetime(holder) {}
+        }
+        let transport = try await UDPTransport.bind(host: "127.0.0.1", port: port, loops: loops) { _, _, _ in }
+        #expect(transport.port == port)
+        await transport.close()
+        try await group.shutdownGracefully()
+    }
+
     /// What a failed `sendto` leads to: only a full send buffer is worth NIO's queue; what can never go is dropped.
     @Test func failedDirectSendsAreRetriedQueuedOrDropped() {
         #expect(DirectSendFailure(errno: EINTR) == .retry)
