@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN = .build/debug/patchbay
 SITE = examples/berlin/patchbay.yaml
 
-.PHONY: deps build demo test test-api test-host example-plugin fuzz bench bench-deps bench-micro bench-callgrind bench-load bench-memory bench-profile clean
+.PHONY: deps build demo test test-api test-host example-plugin fuzz bench bench-deps bench-micro bench-callgrind bench-load bench-latency bench-memory bench-profile clean
 
 deps:
 	./scripts/install-deps.sh
@@ -65,6 +65,12 @@ bench-load: bench-deps
 bench-memory: bench-deps
 	@test -x .build/release/patchbay || $(SWIFT) build -c release
 	./scripts/bench-memory.sh $(MEMORY_OPTS)
+
+# Not part of `bench`: p50-p99.9 INVITE->200 through Patchbay and Kamailio at the same rates, in interleaved rounds
+# with sipp alone beside them, percentiles over all rounds' calls (LATENCY_OPTS: --rates, --rounds, --duration).
+LATENCY_OPTS ?= --rates "400 800 1200 1600" --duration 5 --rounds 5
+bench-latency: bench-deps
+	./scripts/bench-latency.sh $(LATENCY_OPTS)
 
 # Not part of `bench`: perf samples of Patchbay under the load of bench-load at one rate (PROFILE_OPTS: --rate N).
 bench-profile: bench-deps

@@ -86,23 +86,8 @@ fi
 "$BIN" check "$SITE" >"$OUT/check.txt" 2>&1 || { cat "$OUT/check.txt" >&2; die "patchbay check $SITE failed"; }
 cat "$OUT/check.txt"
 
-# The harness's sock_drops() joins the drop counters of every socket bound to the port into one number. Patchbay
-# binds one socket per event loop (SO_REUSEPORT), so counters "0" and "581" became "0581", which bash refused as
-# octal, and the Patchbay run stopped in the middle (2026-11-29, 09:29). The load runs use a copy of the harness
-# whose sock_drops() adds the counters; nothing else in it changes.
-HARNESS=$OUT/harness
-rm -rf "$HARNESS" && cp -r "$BENCH" "$HARNESS" && chmod -R u+w "$HARNESS" || die "cannot copy the harness to $HARNESS"
-rm -rf "$HARNESS/results" "$HARNESS/tools/.build"
-python3 - "$HARNESS/run-sip-bench.sh" <<'PYEOF' || die "the harness's sock_drops() is not what bench-load.sh expects"
-import sys
-path = sys.argv[1]
-text = open(path).read()
-old = "grep -o 'd[0-9]*)' | tr -dc '0-9'\n"
-new = "grep -o 'd[0-9]*)' | tr -dc '0-9\\n' | awk '{ s += $1 } END { print s + 0 }'\n"
-if text.count(old) != 1:
-    sys.exit(1)
-open(path, "w").write(text.replace(old, new))
-PYEOF
+copy_harness "$OUT" || die "cannot copy the harness to $OUT/harness (or its sock_drops() is not what bench-lib.sh" \
+	"expects)"
 BENCH=$HARNESS
 
 LOAD=(--duration "$DURATION" --rates "$RATES" --refine "$REFINE" --repeat "$REPEAT")

@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# bench-latency.sh - setup latency (INVITE->200) and BYE->200 through Patchbay and through Kamailio at the same call
+# rates, in interleaved rounds, with sipp alone as the reference (issue 5's latency target).
+#
+#   sipp UAC 127.0.0.1:5070 -> router udp 127.0.0.1:5060 -> sipp UAS 127.0.0.1:5080   (the load of bench-load)
+#   sipp UAC 127.0.0.1:5070 ------------------------------> sipp UAS                   ("direct": no router)
+#
+# Why a script of its own: a p99 over one 5-second step is decided by a few bursts, and the load generators make
+# bursts of their own. With no router at all, sipp's p99 INVITE->200 on this machine was 3-27 ms at 800-1,600 calls/s
+# from one step to the next, while a process sleeping 1 ms at a time beside it never woke more than 4 ms late; so the
+# bursts are sipp's, not the machine's. bench-load runs all of Kamailio's steps and then all of Patchbay's, so any
+# drift of the machine between the two shows up as a difference between the routers. Here every round runs the three
+# (direct, Kamailio, Patchbay) one after the other at every rate, the order rotated each round, and the percentiles are
+# taken over the calls of all rounds pooled. Each round's own p99 is listed beside them, to show the spread.
+#
+# --paired runs the two routers at the same time instead, each with its own pair of sipp processes (Kamailio on
+# 5060 between 5070 and 5080 as always, Patchbay on 5062 between 5072 and 5082, a copy of examples/bench with those
+# ports), one rate at a time. Whatever the machine does then, it does to both: the comparison no longer depends on
+# when each ran. The machine carries both loads, so each rate is per router (800 means 800 + 800 calls/s), and the
+# default rates are half the sequential ones. There is no direct reference in this mode.
+#
+# Usage: scripts/bench-latency.sh [--rates "R1 R2 .."] [--duration S] [--rounds N] [--paired]
+#                                 [--kamailio-children N] [--no-build] [--out DIR]
+# Results: DIR (default .build/bench/latency-<time>): latency.txt, and round-N/<router>/ with the harness's files.
+set -u -o pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/bench-lib.sh
+. "$ROOT/scripts/bench-lib.sh"
+BENCH=${BENCH_HARNESS:-$ROOT/../shared/bench}
+SITE=examples/bench/patchbay.yaml
+BIN=.build/release/patchbay
+RATES=""
+DURATION=5
+PAIRED=0
+ROUNDS=4
+KAM_CHILDREN=2
+BUILD=1
+OUT=""
+
+die() { echo "bench-latency: $*" >&2; exit 2; }
+log() { echo "[$(date +%H:%M:%S)] bench-latency: $*" >&2; }
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--rates) RATES=$2; shift 2 ;;
+	--duration) DURATION=$2; shift 2 ;;
+	--rounds) ROUNDS=$2; shift 2 ;;
+	--paired) PAIRED=1; shift ;;
+	--kamailio-children) KAM_CHILDREN=$2; shift 2 ;;
+	--no-build) BUILD=0; shift ;;
+	--out) OUT=$2; shift 2 ;;
+	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) die "unknown option '$1' (see --help)" ;;
+	esac
+done
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive number, not '$ROUNDS'"
+if [ -z "$RATES" ]; then
+	if [ "$PAIRED" = 1 ]; then RATES="200 400 600 800"; else RATES="400 800 1200 1600"; fi
+fi
+
+[ -d "$BENCH" ] && [ -x "$BENCH/run-proxy-bench.sh" ] && [ -x "$BENCH/run-kamailio-baseline.sh" ] ||
+	die "the SIP bench harness is missing: expected $BENCH/run-proxy-bench.sh (../shared/bench beside the" \
+		"project root, or set BENCH_HARNESS=DIR)"
+for c in sipp python3 ss timeout gcc kamailio; do
+	command -v "$c" >/dev/null || die "'$c' not found (make bench-deps)"
+done
+[ -x /usr/bin/time ] || die "/usr/bin/time not found (apt-get install time)"
+for p in 5060 5070 5080 5062 5072 5082; do
+	[ -z "$(ss -Hlun "sport = :$p" 2>/dev/null)" ] || die "UDP port $p is already in use"
+done
+
+cd "$ROOT" || die "cannot cd to $ROOT"
+OUT=${OUT:-$ROOT/.build/bench/latency-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT" || die "cannot create $OUT"
+OUT=$(cd "$OUT" && pwd)
+
+if [ "$BUILD" = 1 ]; then
+	log "building release"
+	swift build -c release --product patchbay >"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log" >&2; die "build failed"; }
+	for p in IPPBX PSTNGateway ITSPTrunk; do
+		swift build -c release --product "$p" >>"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log" >&2; die "build of $p failed"; }
+	done
+fi
+[ -x "$BIN" ] || die "$BIN missing (run without --no-build)"
+"$BIN" check "$SITE" >"$OUT/check.txt" 2>&1 || { cat "$OUT/check.txt" >&2; die "patchbay check $SITE failed"; }
+
+copy_harness "$OUT" || die "cannot copy the harness to $OUT/harness (or its sock_drops() is not what bench-lib.sh" \
+	"expects)"
+BENCH=$HARNESS
+
+# The harness's pass criteria stand: a router stops stepping at its first failing rate, and the summary counts that
+# step as failed (its calls still count), and the rates after it as missing from that round.
+LOAD=(--duration "$DURATION" --rates "$RATES" --refine 0 --repeat 1 --no-verify)
+{
+	echo "date=$(date -Is)"; echo "nproc=$(nproc)"; grep -m1 'model name' /proc/cpuinfo | sed 's/^model name\s*: /cpu=/'
+	echo "kernel=$(uname -r)"; echo "load_options=${LOAD[*]} rounds=$ROUNDS paired=$PAIRED"
+	echo "kamailio_children=$KAM_CHILDREN"
+	kamailio -v 2>/dev/null | head -n1 | sed 's/^/kamailio=/'; sipp -v 2>&1 | grep -m1 -i 'sipp v' | sed 's/^ *//; s/^/sipp=/'
+	echo "commit=$(git rev-parse --short HEAD 2>/dev/null)"
+} >"$OUT/machine.txt"
+
+run_direct() {
+	"$BENCH/run-sip-bench.sh" --direct --label direct --out "$1/direct" "${LOAD[@]}" >"$1/direct.txt" 2>&1
+}
+run_kamailio() {
+	mkdir -p "$1/kamailio-run"
+	BENCH_RESULTS=$1/kamailio-run "$BENCH/run-kamailio-baseline.sh" --no-direct --children "$KAM_CHILDREN" \
+		"${LOAD[@]}" >"$1/kamailio.txt" 2>&1
+	local k
+	k=$(ls -d "$1"/kamailio-run/baseline-*/kamailio 2>/dev/null | tail -n1)
+	[ -n "$k" ] && ln -sfn "$k" "$1/kamailio"
+}
+run_patchbay() {
+	fresh_records
+	"$BENCH/run-proxy-bench.sh" --label patchbay --out "$1/patchbay" "${LOAD[@]}" -- \
+		"$ROOT/$BIN" run "$ROOT/$SITE" --log-level warning >"$1/patchbay.txt" 2>&1
+}
+
+# Paired mode: Patchbay's site on ports of its own, its call records beside the copy.
+paired_site() {
+	local dir=$OUT/site
+	mkdir -p "$dir" && cp "$ROOT/examples/bench/routes.yaml" "$dir/" &&
+		sed -e 's/^\(    port:\) 5060$/\1 5062/' -e 's/127\.0\.0\.1:5070$/127.0.0.1:5072/' \
+			-e 's/127\.0\.0\.1:5080$/127.0.0.1:5082/' "$ROOT/$SITE" >"$dir/patchbay.yaml" || return 1
+	grep -q '^    port: 5062$' "$dir/patchbay.yaml" && grep -q '127.0.0.1:5072$' "$dir/patchbay.yaml" &&
+		grep -q '127.0.0.1:5082$' "$dir/patchbay.yaml" && "$BIN" check "$dir/patchbay.yaml" >"$OUT/check-paired.txt" 2>&1
+}
+# One rate, both routers at once. Kamailio takes about a second longer to start, so Patchbay waits for it.
+run_pair() {
+	local d=$1 rate=$2 k p
+	mkdir -p "$d/kamailio-run-$rate"
+	BENCH_RESULTS=$d/kamailio-run-$rate "$BENCH/run-kamailio-baseline.sh" --no-direct --children "$KAM_CHILDREN" \
+		--duration "$DURATION" --rates "$rate" --refine 0 --repeat 1 --no-verify >"$d/kamailio-$rate.txt" 2>&1 &
+	k=$!
+	sleep 1
+	rm -f "$OUT/site/calls.sqlite" "$OUT/site/calls.sqlite-wal" "$OUT/site/calls.sqlite-shm"
+	UAC_PORT=5072 UAS_PORT=5082 "$BENCH/run-proxy-bench.sh" --label patchbay --listen 127.0.0.1:5062 \
+		--out "$d/patchbay-$rate" --duration "$DURATION" --rates "$rate" --refine 0 --repeat 1 --no-verify -- \
+		"$ROOT/$BIN" run "$OUT/site/patchbay.yaml" --log-level warning >"$d/patchbay-$rate.txt" 2>&1 &
+	p=$!
+	wait "$k" || log "$d: the Kamailio run at $rate calls/s stopped early (see $d/kamailio-$rate.txt)"
+	wait "$p" || log "$d: the Patchbay run at $rate calls/s stopped early (see $d/patchbay-$rate.txt)"
+	k=$(ls -d "$d/kamailio-run-$rate"/baseline-*/kamailio 2>/dev/null | tail -n1)
+	[ -n "$k" ] && ln -sfn "$k" "$d/kamailio-$rate"
+}
+
+if [ "$PAIRED" = 1 ]; then
+	paired_site || die "cannot make the paired site in $OUT/site (see $OUT/check-paired.txt)"
+	for round in $(seq 1 "$ROUNDS"); do
+		d=$OUT/round-$round
+		mkdir -p "$d"
+		for rate in $RATES; do
+			log "round $round/$ROUNDS: Kamailio and Patchbay at once, $rate calls/s each"
+			run_pair "$d" "$rate"
+			sleep 2
+		done
+	done
+else
+	ORDER=(direct kamailio patchbay)
+	for round in $(seq 1 "$ROUNDS"); do
+		d=$OUT/round-$round
+		mkdir -p "$d"
+		for i in 0 1 2; do
+			who=${ORDER[$(((i + round - 1) % 3))]}
+			log "round $round/$ROUNDS: $who at ${RATES// /, } calls/s"
+			"run_$who" "$d" || log "round $round: the $who run stopped early (see $d/$who.txt)"
+			sleep 2
+		done
+	done
+fi
+
+python3 - "$OUT" "$ROUNDS" <<'EOF' | tee "$OUT/latency.txt"
+import glob, json, os, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+routers = ('direct', 'kamailio', 'patchbay')
+
+def samples(router):
+    """{rate: {'setup': [...], 'bye': [...], 'rounds': [(round, step result)]}} over every round."""
+    by_rate = {}
+    for r in range(1, rounds + 1):
+        # round-N/ROUTER/r*_1 (sequential), round-N/ROUTER-RATE/r*_1 (paired)
+        for step in glob.glob(os.path.join(out, f'round-{r}', router + '*', 'r*_1')):
+            res = os.path.join(step, 'result.json')
+            if not os.path.exists(res):
+                continue
+            result = json.load(open(res))
+            entry = by_rate.setdefault(result['rate'], {'setup': [], 'bye': [], 'rounds': []})
+            entry['rounds'].append((r, result))
+            for f in glob.glob(os.path.join(step, '*_rtt.csv')):
+                for line in open(f).readlines()[1:]:
+                    parts = line.strip().split(';')
+                    if len(parts) == 3:
+                        entry['setup' if parts[2] == '1' else 'bye'].append(float(parts[1]))
+    return by_rate
+
+def pct(values, q):
+    if not values:
+        return None
+    v = sorted(values)
+    return v[min(len(v) - 1, int(len(v) * q))]
+
+def ms(x):
+    return '-' if x is None else f'{x:.1f}'
+
+data = {r: samples(r) for r in routers}
+print(open(os.path.join(out, 'machine.txt')).read().strip())
+print()
+print('Percentiles over the calls of all rounds pooled, in ms; "rounds" lists each round\'s own p99 INVITE->200;')
+print('us/call is the router\'s CPU per call (mean of the rounds); "fail" counts rounds whose step did not pass.')
+print()
+print(f"{'rate':>5} {'router':<9} {'calls':>6} {'p50':>5} {'p90':>6} {'p99':>6} {'p99.9':>6} {'bye p99':>7}"
+      f" {'us/call':>7} {'fail':>4}  rounds")
+ratios = []
+for rate in sorted({rate for r in routers for rate in data[r]}):
+    row = {}
+    for router in routers:
+        e = data[router].get(rate)
+        if not e:
+            continue
+        s, b = e['setup'], e['bye']
+        cpu = [x['cpu'].get('proxy_us_per_call') for _, x in e['rounds'] if x['cpu'].get('proxy_us_per_call')]
+        fails = sum(1 for _, x in e['rounds'] if not x['pass'])
+        per_round = ' '.join(ms(x['setup']['p99']) for _, x in sorted(e['rounds'], key=lambda t: t[0]))
+        row[router] = pct(s, 0.99)
+        print(f"{rate:>5} {router:<9} {len(s):>6} {ms(pct(s, .5)):>5} {ms(pct(s, .9)):>6} {ms(pct(s, .99)):>6}"
+              f" {ms(pct(s, .999)):>6} {ms(pct(b, .99)):>7} {(f'{sum(cpu) / len(cpu):.0f}' if cpu else '-'):>7}"
+              f" {fails:>4}  {per_round}")
+    if row.get('patchbay') and row.get('kamailio'):
+        pk = row['patchbay'] / row['kamailio']
+        wins = 0
+        k_rounds = dict(data['kamailio'][rate]['rounds'])
+        for r, x in data['patchbay'][rate]['rounds']:
+            if r in k_rounds and x['setup']['p99'] <= k_rounds[r]['setup']['p99']:
+                wins += 1
+        ratios.append((rate, pk, wins, len(data['patchbay'][rate]['rounds'])))
+    print()
+if 'paired=1' in open(os.path.join(out, 'machine.txt')).read():
+    print('Paired: both routers ran at once, each at the rate shown, each with its own sipp UAC and UAS.')
+print('p99 INVITE->200, Patchbay / Kamailio, calls pooled (target <= 1.0):')
+for rate, pk, wins, n in ratios:
+    print(f"  {rate:>5} calls/s: {pk:.2f}{'  (met)' if pk <= 1.0 else ''};"
+          f" Patchbay at or below Kamailio in {wins} of {n} rounds")
+print(f"results: {out}")
+EOF
