@@ -6,18 +6,20 @@ import PluginAPI
 /// the micro-benchmarks in `Benchmarks/` (a separate package, which sees only public API). Each function does to
 /// one message what the engine does to it and returns the bytes that would be sent, so nothing can be optimised
 /// away:
-/// - an initial INVITE: parse, classify, inbound adapter, route (`RequestProcessor` without explanations, as
+/// - an initial INVITE: parse, stamp the top Via with the address it came from (as `Shard.receive`; the bench's
+///   caller, 127.0.0.1:5070), classify, inbound adapter, route (`RequestProcessor` without explanations, as
 ///   `Shard.startCall`), the first target's outbound adapter (as `Call.tryNextTarget`), serialise;
 /// - a response from the target: parse, both adapters (`Relay.translate`), the caller's response built from it
 ///   (`Relay.response`, as `Call.bResponse`), serialise;
-/// - an in-dialog request (BYE): parse, both adapters, the request on the other leg (`CallLeg.makeRequest`, as
-///   `Call.relay`), serialise.
+/// - an in-dialog request (BYE): parse, stamp the top Via, both adapters, the request on the other leg
+///   (`CallLeg.makeRequest`, as `Call.relay`), serialise.
 public struct HotPath: Sendable {
     public let site: Site
     private let parser = SIPParser()
     private let leg: CallLeg
     private let via = "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-pb0bench;rport"
     private let contact = "<sip:127.0.0.1:5060>"
+    private let caller = try! SocketAddress(ipAddress: "127.0.0.1", port: 5070)
 
     /// `site` must have the peers the messages are passed between; the other leg of in-dialog requests is a
     /// dialog with `inDialogPeer` at 127.0.0.1:5080.
@@ -36,7 +38,8 @@ public struct HotPath: Sendable {
 
     /// An initial request from `source`, as `Shard.startCall` handles it; the first target's request, serialised.
     public func initialRequest(_ bytes: [UInt8], from source: String) throws -> [UInt8] {
-        let message = try parser.parse(bytes)
+        var message = try parser.parse(bytes)
+        Shard.stampVia(&message, source: caller)
         let processor = RequestProcessor(site: site, explain: false)
         let result = try processor.process(message, from: source, seed: Engine.hash(message.callID ?? ""))
         guard let house = result.house, let first = result.targets.first else { return [] }
@@ -60,7 +63,8 @@ public struct HotPath: Sendable {
     /// An in-dialog request (BYE, INFO, UPDATE) from `source`, as `Call.relay` passes it to the other leg; the
     /// request on the other leg, serialised.
     public func inDialogRequest(_ bytes: [UInt8], from source: String) throws -> [UInt8] {
-        let request = try parser.parse(bytes)
+        var request = try parser.parse(bytes)
+        Shard.stampVia(&request, source: caller)
         guard let a = site.adapters[source], let b = site.adapters[leg.peer] else { return [] }
         var other = leg
         var out = other.makeRequest(request.method, via: via, contact: contact)
