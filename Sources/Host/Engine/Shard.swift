@@ -262,11 +262,11 @@ final class Shard: @unchecked Sendable {
     /// response goes back through NATs and to the right port.
     static func stampVia(_ message: inout SIPMessage, source: SocketAddress) {
         guard let index = message.headers.firstIndex(where: { $0.hasName("via") }), let top = message.topVia,
-            let via = ViaValue.stampFacts(top), let ip = source.ipAddress, let port = source.port
+            let via = ViaValue.stampFacts(top), let port = source.port
         else { return }
         let host = via.sentBy.hasPrefix("[")
             ? via.sentBy.dropFirst().prefix { $0 != "]" } : via.sentBy.prefix { $0 != ":" }
-        let addReceived = !via.hasReceived && host != ip.lowercased()
+        let addReceived = !via.hasReceived && !isAddress(host, of: source)
         guard addReceived || via.bareRportEnd != nil else { return }
         // Only the top entry changes; the rest of the field keeps its bytes.
         var stamped: String
@@ -275,9 +275,28 @@ final class Shard: @unchecked Sendable {
         } else {
             stamped = String(top)
         }
-        if addReceived { stamped += ";received=\(ip)" }
+        if addReceived, let ip = source.ipAddress { stamped += ";received=\(ip)" }
         let value = message.headers[index].value
         message.headers[index].value = String(value[..<top.startIndex]) + stamped + value[top.endIndex...]
+    }
+
+    /// Whether a Via's host is the IP address a request came from, compared as addresses (RFC 3261 section 18.2.1:
+    /// "an IP address that differs from the packet source address"), so "2001:db8::5" and "2001:DB8:0::5" are one.
+    /// It spares formatting the source address as text (`inet_ntop`) for every request that needs no `received`.
+    static func isAddress(_ host: Substring, of source: SocketAddress) -> Bool {
+        switch source {
+        case .v4(let a):
+            var parsed = in_addr()
+            guard String(host).withCString({ inet_pton(AF_INET, $0, &parsed) }) == 1 else { return false }
+            return parsed.s_addr == a.address.sin_addr.s_addr
+        case .v6(let a):
+            var parsed = in6_addr()
+            guard String(host).withCString({ inet_pton(AF_INET6, $0, &parsed) }) == 1 else { return false }
+            var theirs = a.address.sin6_addr
+            return withUnsafeBytes(of: &parsed) { p in withUnsafeBytes(of: &theirs) { p.elementsEqual($0) } }
+        case .unixDomainSocket:
+            return false
+        }
     }
 
     private func handleRequest(_ request: SIPMessage, from source: SIPDestination) {

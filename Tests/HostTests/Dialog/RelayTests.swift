@@ -60,6 +60,24 @@ import Testing
         #expect(same.values("Via").first == "SIP/2.0/UDP 10.0.0.5:5070;branch=z9hG4bK-1;rport=5070", "no received= when the host matches")
     }
 
+    /// RFC 3261 section 18.2.1 asks whether the sent-by is "an IP address that differs from the packet source
+    /// address": addresses are compared, not their spellings.
+    @Test func viaHostIsComparedWithTheSourceAsAnAddress() throws {
+        let v6 = try SocketAddress(ipAddress: "2001:db8::5", port: 5070)
+        let v4 = try SocketAddress(ipAddress: "10.0.0.5", port: 5070)
+        #expect(Shard.isAddress("2001:DB8:0:0::5", of: v6))
+        #expect(!Shard.isAddress("2001:db8::6", of: v6))
+        #expect(!Shard.isAddress("pbx.example", of: v6))
+        #expect(Shard.isAddress("10.0.0.5", of: v4))
+        #expect(!Shard.isAddress("10.0.0.50", of: v4))
+        #expect(!Shard.isAddress("2001:db8::5", of: v4), "another address family")
+        #expect(!Shard.isAddress("", of: v4))
+        var m = Self.invite
+        m.setValues("Via", ["SIP/2.0/UDP [2001:DB8:0::5]:5070;branch=z9hG4bK-1"])
+        Shard.stampVia(&m, source: v6)
+        #expect(m.values("Via").first == "SIP/2.0/UDP [2001:DB8:0::5]:5070;branch=z9hG4bK-1", "the same address: no received=")
+    }
+
     @Test func onlyTheTopEntryOfACommaSeparatedViaIsStamped() throws {
         var m = Self.invite
         m.setValues("Via", [])
