@@ -264,9 +264,11 @@ final class Shard: @unchecked Sendable {
         guard let index = message.headers.firstIndex(where: { $0.hasName("via") }), let top = message.topVia,
             let via = ViaValue.stampFacts(top), let port = source.port
         else { return }
-        let host = via.sentBy.hasPrefix("[")
-            ? via.sentBy.dropFirst().prefix { $0 != "]" } : via.sentBy.prefix { $0 != ":" }
-        let addReceived = !via.hasReceived && !isAddress(host, of: source)
+        // On the UTF-8 bytes: walking the sent-by by Characters cost a third of this function.
+        let sentBy = via.sentBy.utf8
+        let host = sentBy.first == UInt8(ascii: "[")
+            ? sentBy.dropFirst().prefix { $0 != UInt8(ascii: "]") } : sentBy.prefix { $0 != UInt8(ascii: ":") }
+        let addReceived = !via.hasReceived && !isAddress(Substring(host), of: source)
         guard addReceived || via.bareRportEnd != nil else { return }
         // Only the top entry changes; the rest of the field keeps its bytes.
         var stamped: String
