@@ -38,9 +38,6 @@ KAM_CHILDREN=2
 BUILD=1
 OUT=""
 
-die() { echo "bench-latency: $*" >&2; exit 2; }
-log() { echo "[$(date +%H:%M:%S)] bench-latency: $*" >&2; }
-
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rates) RATES=$2; shift 2 ;;
@@ -59,34 +56,21 @@ if [ -z "$RATES" ]; then
 	if [ "$PAIRED" = 1 ]; then RATES="200 400 600 800"; else RATES="400 800 1200 1600"; fi
 fi
 
-[ -d "$BENCH" ] && [ -x "$BENCH/run-proxy-bench.sh" ] && [ -x "$BENCH/run-kamailio-baseline.sh" ] ||
-	die "the SIP bench harness is missing: expected $BENCH/run-proxy-bench.sh (../shared/bench beside the" \
-		"project root, or set BENCH_HARNESS=DIR)"
+require_harness
 for c in sipp python3 ss timeout gcc kamailio; do
 	command -v "$c" >/dev/null || die "'$c' not found (make bench-deps)"
 done
 [ -x /usr/bin/time ] || die "/usr/bin/time not found (apt-get install time)"
-for p in 5060 5070 5080 5062 5072 5082; do
-	[ -z "$(ss -Hlun "sport = :$p" 2>/dev/null)" ] || die "UDP port $p is already in use"
-done
+require_free_ports 5060 5070 5080 5062 5072 5082
 
 cd "$ROOT" || die "cannot cd to $ROOT"
-OUT=${OUT:-$ROOT/.build/bench/latency-$(date +%Y%m%d-%H%M%S)}
-mkdir -p "$OUT" || die "cannot create $OUT"
-OUT=$(cd "$OUT" && pwd)
+make_out latency
 
-if [ "$BUILD" = 1 ]; then
-	log "building release"
-	swift build -c release --product patchbay >"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log" >&2; die "build failed"; }
-	for p in IPPBX PSTNGateway ITSPTrunk; do
-		swift build -c release --product "$p" >>"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log" >&2; die "build of $p failed"; }
-	done
-fi
+[ "$BUILD" = 1 ] && build_release
 [ -x "$BIN" ] || die "$BIN missing (run without --no-build)"
 "$BIN" check "$SITE" >"$OUT/check.txt" 2>&1 || { cat "$OUT/check.txt" >&2; die "patchbay check $SITE failed"; }
 
-copy_harness "$OUT" || die "cannot copy the harness to $OUT/harness (or its sock_drops() is not what bench-lib.sh" \
-	"expects)"
+copy_harness "$OUT"
 BENCH=$HARNESS
 
 # The harness's pass criteria stand: a router stops stepping at its first failing rate, and the summary counts that

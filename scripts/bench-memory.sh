@@ -23,9 +23,6 @@ RATE=500
 KAMAILIO=1
 OUT=""
 
-die() { echo "bench-memory: $*" >&2; exit 2; }
-log() { echo "[$(date +%H:%M:%S)] bench-memory: $*" >&2; }
-
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--calls) CALLS=$2; shift 2 ;;

@@ -25,9 +25,6 @@ PERF=1
 BUILD=1
 OUT=""
 
-die() { echo "bench-profile: $*" >&2; exit 2; }
-log() { echo "[$(date +%H:%M:%S)] bench-profile: $*" >&2; }
-
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rate) RATE=$2; shift 2 ;;
