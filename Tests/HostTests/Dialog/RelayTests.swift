@@ -72,6 +72,7 @@ import Testing
         #expect(!Shard.isAddress("10.0.0.50", of: v4))
         #expect(!Shard.isAddress("2001:db8::5", of: v4), "another address family")
         #expect(!Shard.isAddress("", of: v4))
+        #expect(!Shard.isAddress("10.0.0.5\u{0}x", of: v4), "not cut short at a NUL")
         var m = Self.invite
         m.setValues("Via", ["SIP/2.0/UDP [2001:DB8:0::5]:5070;branch=z9hG4bK-1"])
         Shard.stampVia(&m, source: v6)
