@@ -69,7 +69,7 @@ bench-memory: bench-deps
 # Not part of `bench`: p50-p99.9 INVITE->200 through Patchbay and Kamailio at the same rates, percentiles over the
 # calls of all rounds: interleaved rounds with sipp alone beside them (400-1,600 calls/s), or with
 # LATENCY_OPTS="--paired" both routers at once (200-800 calls/s each). Also --rates, --rounds, --duration.
-LATENCY_OPTS ?= --rounds 5 --duration 5
+LATENCY_OPTS ?=
 bench-latency: bench-deps
 	./scripts/bench-latency.sh $(LATENCY_OPTS)
 

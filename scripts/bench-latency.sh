@@ -19,6 +19,8 @@
 # when each ran. The machine carries both loads, so each rate is per router (800 means 800 + 800 calls/s), and the
 # default rates are half the sequential ones. There is no direct reference in this mode.
 #
+# Defaults: 5 rounds of 5 s steps at 400-1,600 calls/s; paired, 6 rounds of 10 s steps at 200-800 calls/s each.
+#
 # Usage: scripts/bench-latency.sh [--rates "R1 R2 .."] [--duration S] [--rounds N] [--paired]
 #                                 [--kamailio-children N] [--no-build] [--out DIR]
 # Results: DIR (default .build/bench/latency-<time>): latency.txt, and round-N/<router>/ with the harness's files.
@@ -31,9 +33,9 @@ BENCH=${BENCH_HARNESS:-$ROOT/../shared/bench}
 SITE=examples/bench/patchbay.yaml
 BIN=.build/release/patchbay
 RATES=""
-DURATION=5
+DURATION=""
 PAIRED=0
-ROUNDS=4
+ROUNDS=""
 KAM_CHILDREN=2
 BUILD=1
 OUT=""
@@ -51,10 +53,13 @@ while [ $# -gt 0 ]; do
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
 done
-[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive number, not '$ROUNDS'"
-if [ -z "$RATES" ]; then
-	if [ "$PAIRED" = 1 ]; then RATES="200 400 600 800"; else RATES="400 800 1200 1600"; fi
+# Paired steps are longer: the routers start about a second apart, and 10 s keeps nine tenths of each step shared.
+if [ "$PAIRED" = 1 ]; then
+	RATES=${RATES:-200 400 600 800}; DURATION=${DURATION:-10}; ROUNDS=${ROUNDS:-6}
+else
+	RATES=${RATES:-400 800 1200 1600}; DURATION=${DURATION:-5}; ROUNDS=${ROUNDS:-5}
 fi
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive number, not '$ROUNDS'"
 
 require_harness
 for c in sipp python3 ss timeout gcc kamailio; do
