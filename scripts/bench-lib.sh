@@ -1,5 +1,10 @@
 # bench-lib.sh - sourced by the bench scripts (bench-load, bench-latency, bench-memory, bench-profile); needs ROOT
-# set, and BENCH for the functions that check and build.
+# set.
+
+# The shared harness, the bench site and the release binary every one of them uses.
+BENCH=${BENCH_HARNESS:-$ROOT/../shared/bench}
+SITE=examples/bench/patchbay.yaml
+BIN=.build/release/patchbay
 
 # Messages carry the name of the script that sourced this file.
 PROG=$(basename "$0" .sh)

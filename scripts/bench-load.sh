@@ -26,9 +26,6 @@ set -u -o pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/bench-lib.sh
 . "$ROOT/scripts/bench-lib.sh"
-BENCH=${BENCH_HARNESS:-$ROOT/../shared/bench}
-SITE=examples/bench/patchbay.yaml
-BIN=.build/release/patchbay
 DURATION=5
 RATES="200 400 800 1200 1600 2400 3200 4800 6400 8000 10000"
 REFINE=2

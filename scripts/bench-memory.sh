@@ -15,9 +15,6 @@ set -u -o pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/bench-lib.sh
 . "$ROOT/scripts/bench-lib.sh"
-BENCH=${BENCH_HARNESS:-$ROOT/../shared/bench}
-SITE=examples/bench/patchbay.yaml
-BIN=.build/release/patchbay
 CALLS=10000
 RATE=500
 KAMAILIO=1
