@@ -79,28 +79,32 @@ BENCH=$HARNESS
 # step as failed (its calls still count), and the rates after it as missing from that round.
 LOAD=(--duration "$DURATION" --rates "$RATES" --refine 0 --repeat 1 --no-verify)
 {
-	echo "date=$(date -Is)"; echo "nproc=$(nproc)"; grep -m1 'model name' /proc/cpuinfo | sed 's/^model name\s*: /cpu=/'
-	echo "kernel=$(uname -r)"; echo "load_options=${LOAD[*]} rounds=$ROUNDS paired=$PAIRED"
-	echo "kamailio_children=$KAM_CHILDREN"
-	kamailio -v 2>/dev/null | head -n1 | sed 's/^/kamailio=/'; sipp -v 2>&1 | grep -m1 -i 'sipp v' | sed 's/^ *//; s/^/sipp=/'
-	echo "commit=$(git rev-parse --short HEAD 2>/dev/null)"
+	machine_info
+	echo "load_options=${LOAD[*]} rounds=$ROUNDS paired=$PAIRED"; echo "kamailio_children=$KAM_CHILDREN"
 } >"$OUT/machine.txt"
 
 run_direct() {
 	"$BENCH/run-sip-bench.sh" --direct --label direct --out "$1/direct" "${LOAD[@]}" >"$1/direct.txt" 2>&1
 }
+# Kamailio through the harness's baseline script: DIR SUFFIX LOAD..., results linked as DIR/kamailioSUFFIX.
 run_kamailio() {
-	mkdir -p "$1/kamailio-run"
-	BENCH_RESULTS=$1/kamailio-run "$BENCH/run-kamailio-baseline.sh" --no-direct --children "$KAM_CHILDREN" \
-		"${LOAD[@]}" >"$1/kamailio.txt" 2>&1
-	local k
-	k=$(ls -d "$1"/kamailio-run/baseline-*/kamailio 2>/dev/null | tail -n1)
-	[ -n "$k" ] && ln -sfn "$k" "$1/kamailio"
+	local d=$1 suffix=$2 k rc
+	shift 2
+	mkdir -p "$d/kamailio-run$suffix"
+	BENCH_RESULTS=$d/kamailio-run$suffix "$BENCH/run-kamailio-baseline.sh" --no-direct --children "$KAM_CHILDREN" \
+		"$@" >"$d/kamailio$suffix.txt" 2>&1
+	rc=$?
+	k=$(ls -d "$d/kamailio-run$suffix"/baseline-*/kamailio 2>/dev/null | tail -n1)
+	[ -n "$k" ] && ln -sfn "$k" "$d/kamailio$suffix"
+	return $rc
 }
+# Patchbay on SITE, from an empty call-record file: DIR SUFFIX SITE HARNESS-OPTIONS..., results in DIR/patchbaySUFFIX.
 run_patchbay() {
-	fresh_records
-	"$BENCH/run-proxy-bench.sh" --label patchbay --out "$1/patchbay" "${LOAD[@]}" -- \
-		"$ROOT/$BIN" run "$ROOT/$SITE" --log-level warning >"$1/patchbay.txt" 2>&1
+	local d=$1 suffix=$2 site=$3
+	shift 3
+	fresh_records "$(dirname "$site")"
+	"$BENCH/run-proxy-bench.sh" --label patchbay --out "$d/patchbay$suffix" "$@" -- \
+		"$ROOT/$BIN" run "$site" --log-level warning >"$d/patchbay$suffix.txt" 2>&1
 }
 
 # Paired mode: Patchbay's site on ports of its own, its call records beside the copy.
@@ -115,20 +119,15 @@ paired_site() {
 # One rate, both routers at once. Kamailio takes about a second longer to start, so Patchbay waits for it.
 run_pair() {
 	local d=$1 rate=$2 k p
-	mkdir -p "$d/kamailio-run-$rate"
-	BENCH_RESULTS=$d/kamailio-run-$rate "$BENCH/run-kamailio-baseline.sh" --no-direct --children "$KAM_CHILDREN" \
-		--duration "$DURATION" --rates "$rate" --refine 0 --repeat 1 --no-verify >"$d/kamailio-$rate.txt" 2>&1 &
+	local load=(--duration "$DURATION" --rates "$rate" --refine 0 --repeat 1 --no-verify)
+	run_kamailio "$d" "-$rate" "${load[@]}" &
 	k=$!
 	sleep 1
-	rm -f "$OUT/site/calls.sqlite" "$OUT/site/calls.sqlite-wal" "$OUT/site/calls.sqlite-shm"
-	UAC_PORT=5072 UAS_PORT=5082 "$BENCH/run-proxy-bench.sh" --label patchbay --listen 127.0.0.1:5062 \
-		--out "$d/patchbay-$rate" --duration "$DURATION" --rates "$rate" --refine 0 --repeat 1 --no-verify -- \
-		"$ROOT/$BIN" run "$OUT/site/patchbay.yaml" --log-level warning >"$d/patchbay-$rate.txt" 2>&1 &
+	UAC_PORT=5072 UAS_PORT=5082 run_patchbay "$d" "-$rate" "$OUT/site/patchbay.yaml" --listen 127.0.0.1:5062 \
+		"${load[@]}" &
 	p=$!
 	wait "$k" || log "$d: the Kamailio run at $rate calls/s stopped early (see $d/kamailio-$rate.txt)"
 	wait "$p" || log "$d: the Patchbay run at $rate calls/s stopped early (see $d/patchbay-$rate.txt)"
-	k=$(ls -d "$d/kamailio-run-$rate"/baseline-*/kamailio 2>/dev/null | tail -n1)
-	[ -n "$k" ] && ln -sfn "$k" "$d/kamailio-$rate"
 }
 
 if [ "$PAIRED" = 1 ]; then
@@ -150,7 +149,11 @@ else
 		for i in 0 1 2; do
 			who=${ORDER[$(((i + round - 1) % 3))]}
 			log "round $round/$ROUNDS: $who at ${RATES// /, } calls/s"
-			"run_$who" "$d" || log "round $round: the $who run stopped early (see $d/$who.txt)"
+			case $who in
+			direct) run_direct "$d" ;;
+			kamailio) run_kamailio "$d" "" "${LOAD[@]}" ;;
+			patchbay) run_patchbay "$d" "" "$ROOT/$SITE" "${LOAD[@]}" ;;
+			esac || log "round $round: the $who run stopped early (see $d/$who.txt)"
 			sleep 2
 		done
 	done

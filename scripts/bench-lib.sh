@@ -11,12 +11,12 @@ PROG=$(basename "$0" .sh)
 die() { echo "$PROG: $*" >&2; exit 2; }
 log() { echo "[$(date +%H:%M:%S)] $PROG: $*" >&2; }
 
-# Removes examples/bench's own call-record file, so that each Patchbay run starts from an empty one: the writer's
-# cost per call grows with the file (its Call-ID index takes random pages: 13-18 us per call at 14 MB, 22-33 us at
-# 560 MB), and a file kept from earlier runs would make runs disagree.
+# Removes the call-record file of the bench site (or of the site copy in DIR), so that each Patchbay run starts from
+# an empty one: the writer's cost per call grows with the file (its Call-ID index takes random pages: 13-18 us per
+# call at 14 MB, 22-33 us at 560 MB), and a file kept from earlier runs would make runs disagree.
 fresh_records() {
-	rm -f "$ROOT/examples/bench/calls.sqlite" "$ROOT/examples/bench/calls.sqlite-wal" \
-		"$ROOT/examples/bench/calls.sqlite-shm"
+	local dir=${1:-$ROOT/examples/bench}
+	rm -f "$dir/calls.sqlite" "$dir/calls.sqlite-wal" "$dir/calls.sqlite-shm"
 }
 
 # Copies the harness at $BENCH to DIR/harness and sets HARNESS to it, or stops. The harness's sock_drops() joins the
@@ -37,6 +37,15 @@ if text.count(old) != 1:
     sys.exit(1)
 open(path, "w").write(text.replace(old, new))
 PYEOF
+}
+
+# The machine, the tools and the commit, one key=value a line, for the machine.txt of a results directory.
+machine_info() {
+	echo "date=$(date -Is)"; echo "nproc=$(nproc)"; grep -m1 'model name' /proc/cpuinfo | sed 's/^model name\s*: /cpu=/'
+	echo "kernel=$(uname -r)"
+	kamailio -v 2>/dev/null | head -n1 | sed 's/^/kamailio=/'
+	sipp -v 2>&1 | grep -m1 -i 'sipp v' | sed 's/^ *//; s/^/sipp=/'
+	echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
 }
 
 # The checks and the build bench-load and bench-latency share.

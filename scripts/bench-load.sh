@@ -74,11 +74,8 @@ BENCH=$HARNESS
 LOAD=(--duration "$DURATION" --rates "$RATES" --refine "$REFINE" --repeat "$REPEAT")
 export FAIL_COOLDOWN=${FAIL_COOLDOWN:-40}
 {
-	echo "date=$(date -Is)"; echo "nproc=$(nproc)"; grep -m1 'model name' /proc/cpuinfo | sed 's/^model name\s*: /cpu=/'
-	echo "kernel=$(uname -r)"; echo "load_options=${LOAD[*]}"; echo "fail_cooldown=$FAIL_COOLDOWN"
-	echo "kamailio_children=$KAM_CHILDREN"
-	kamailio -v 2>/dev/null | head -n1 | sed 's/^/kamailio=/'; sipp -v 2>&1 | grep -m1 -i 'sipp v' | sed 's/^ *//; s/^/sipp=/'
-	echo "commit=$(git rev-parse --short HEAD 2>/dev/null)"
+	machine_info
+	echo "load_options=${LOAD[*]}"; echo "fail_cooldown=$FAIL_COOLDOWN"; echo "kamailio_children=$KAM_CHILDREN"
 } >"$OUT/machine.txt"
 
 # ------------------------------------------------------- B2BUA functional check ---
