@@ -38,4 +38,3 @@ guard try run() > 0 else { fatalError("\(which) produced nothing") }
 var sum = 0
 for _ in 0..<iterations { sum &+= try run() }
 print("\(which) iterations=\(iterations) bytes=\(sum)")
-
