@@ -286,21 +286,8 @@ final class Shard: @unchecked Sendable {
     /// "an IP address that differs from the packet source address"), so "2001:db8::5" and "2001:DB8:0::5" are one.
     /// It spares formatting the source address as text (`inet_ntop`) for every request that needs no `received`.
     static func isAddress(_ host: Substring, of source: SocketAddress) -> Bool {
-        // inet_pton reads a C string: a NUL would end the host early and let "10.0.0.5<NUL>x" pass for 10.0.0.5.
-        guard !host.utf8.contains(0) else { return false }
-        switch source {
-        case .v4(let a):
-            var parsed = in_addr()
-            guard String(host).withCString({ inet_pton(AF_INET, $0, &parsed) }) == 1 else { return false }
-            return parsed.s_addr == a.address.sin_addr.s_addr
-        case .v6(let a):
-            var parsed = in6_addr()
-            guard String(host).withCString({ inet_pton(AF_INET6, $0, &parsed) }) == 1 else { return false }
-            var theirs = a.address.sin6_addr
-            return withUnsafeBytes(of: &parsed) { p in withUnsafeBytes(of: &theirs) { p.elementsEqual($0) } }
-        case .unixDomainSocket:
-            return false
-        }
+        guard let key = IPKey(text: host) else { return false }
+        return key == IPKey(source)
     }
 
     private func handleRequest(_ request: SIPMessage, from source: SIPDestination) {

@@ -71,6 +71,7 @@ import Testing
         #expect(Shard.isAddress("10.0.0.5", of: v4))
         #expect(!Shard.isAddress("10.0.0.50", of: v4))
         #expect(!Shard.isAddress("2001:db8::5", of: v4), "another address family")
+        #expect(Shard.isAddress("::ffff:10.0.0.5", of: v4), "IPv4-mapped: one address, as peer classification has it")
         #expect(!Shard.isAddress("", of: v4))
         #expect(!Shard.isAddress("10.0.0.5\u{0}x", of: v4), "not cut short at a NUL")
         var m = Self.invite
