@@ -28,6 +28,10 @@ PIDS+=($!)
 for _ in $(seq 100); do grep -q listening "$WORK/patchbay.log" && break; sleep 0.1; done
 grep -q listening "$WORK/patchbay.log" || { cat "$WORK/patchbay.log"; exit 1; }
 
+# This site's call records of the last 10 minutes, counted; earlier demo runs may have left some.
+records() { .build/debug/patchbay calls "$SITE" --since 10m 2>/dev/null | grep -c ended_by; }
+records_before=$(records)
+
 n=0
 # call DESCRIPTION CALLER_PORT DIALLED UAS_PORT UAS_SCENARIO [key=value ...] -- UAC_SCENARIO [key=value ...]
 call() {
@@ -95,6 +99,9 @@ fi
 if [ -x .build/debug/patchbay ] && .build/debug/patchbay calls --help > /dev/null 2>&1; then
     echo
     echo "Call records (patchbay calls $SITE --since 10m):"
+    # Records are written in batches at most 200 ms apart: wait for this run's last one (at most about 3 s), or the
+    # listing can miss the last call.
+    for _ in $(seq 30); do [ "$(records)" -ge $((records_before + n)) ] && break; sleep 0.1; done
     .build/debug/patchbay calls "$SITE" --since 10m 2>&1 | tail -6 | sed 's/^/   /'
 fi
 echo
