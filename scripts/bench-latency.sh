@@ -21,9 +21,12 @@
 #
 # Defaults: 5 rounds of 5 s steps at 400-1,600 calls/s; paired, 6 rounds of 10 s steps at 200-800 calls/s each.
 #
+# --threads N runs Patchbay with N event loops instead of one per core.
+#
 # Usage: scripts/bench-latency.sh [--rates "R1 R2 .."] [--duration S] [--rounds N] [--paired]
-#                                 [--kamailio-children N] [--no-build] [--out DIR]
+#                                 [--kamailio-children N] [--threads N] [--no-build] [--out DIR]
 # Results: DIR (default .build/bench/latency-<time>): latency.txt, and round-N/<router>/ with the harness's files.
+# scripts/latency-summary.py DIR... prints the same table over several runs' rounds pooled.
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +37,7 @@ DURATION=""
 PAIRED=0
 ROUNDS=""
 KAM_CHILDREN=2
+THREADS=""
 BUILD=1
 OUT=""
 
@@ -44,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--paired) PAIRED=1; shift ;;
 	--kamailio-children) KAM_CHILDREN=$2; shift 2 ;;
+	--threads) THREADS=$2; shift 2 ;;
 	--no-build) BUILD=0; shift ;;
 	--out) OUT=$2; shift 2 ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -57,6 +62,9 @@ else
 	RATES=${RATES:-400 800 1200 1600}; DURATION=${DURATION:-5}; ROUNDS=${ROUNDS:-5}
 fi
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive number, not '$ROUNDS'"
+[ -z "$THREADS" ] || [[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || die "--threads needs a positive number, not '$THREADS'"
+PB_OPTS=(--log-level warning)
+[ -z "$THREADS" ] || PB_OPTS+=(--threads "$THREADS")
 
 require_harness
 for c in sipp python3 ss timeout gcc kamailio; do
@@ -80,7 +88,7 @@ BENCH=$HARNESS
 LOAD=(--duration "$DURATION" --rates "$RATES" --refine 0 --repeat 1 --no-verify)
 {
 	machine_info
-	echo "load_options=${LOAD[*]} rounds=$ROUNDS paired=$PAIRED"; echo "kamailio_children=$KAM_CHILDREN"
+	echo "load_options=${LOAD[*]} rounds=$ROUNDS paired=$PAIRED"; echo "kamailio_children=$KAM_CHILDREN patchbay_threads=${THREADS:-cores}"
 } >"$OUT/machine.txt"
 
 run_direct() {
@@ -104,7 +112,7 @@ run_patchbay() {
 	shift 3
 	fresh_records "$(dirname "$site")"
 	"$BENCH/run-proxy-bench.sh" --label patchbay --out "$d/patchbay$suffix" "$@" -- \
-		"$ROOT/$BIN" run "$site" --log-level warning >"$d/patchbay$suffix.txt" 2>&1
+		"$ROOT/$BIN" run "$site" "${PB_OPTS[@]}" >"$d/patchbay$suffix.txt" 2>&1
 }
 
 # Paired mode: Patchbay's site on ports of its own, its call records beside the copy.
@@ -159,76 +167,4 @@ else
 	done
 fi
 
-python3 - "$OUT" "$ROUNDS" <<'EOF' | tee "$OUT/latency.txt"
-import glob, json, os, sys
-out, rounds = sys.argv[1], int(sys.argv[2])
-routers = ('direct', 'kamailio', 'patchbay')
-
-def samples(router):
-    """{rate: {'setup': [...], 'bye': [...], 'rounds': [(round, step result)]}} over every round."""
-    by_rate = {}
-    for r in range(1, rounds + 1):
-        # round-N/ROUTER/r*_1 (sequential), round-N/ROUTER-RATE/r*_1 (paired)
-        for step in glob.glob(os.path.join(out, f'round-{r}', router + '*', 'r*_1')):
-            res = os.path.join(step, 'result.json')
-            if not os.path.exists(res):
-                continue
-            result = json.load(open(res))
-            entry = by_rate.setdefault(result['rate'], {'setup': [], 'bye': [], 'rounds': []})
-            entry['rounds'].append((r, result))
-            for f in glob.glob(os.path.join(step, '*_rtt.csv')):
-                for line in open(f).readlines()[1:]:
-                    parts = line.strip().split(';')
-                    if len(parts) == 3:
-                        entry['setup' if parts[2] == '1' else 'bye'].append(float(parts[1]))
-    return by_rate
-
-def pct(values, q):
-    if not values:
-        return None
-    v = sorted(values)
-    return v[min(len(v) - 1, int(len(v) * q))]
-
-def ms(x):
-    return '-' if x is None else f'{x:.1f}'
-
-data = {r: samples(r) for r in routers}
-print(open(os.path.join(out, 'machine.txt')).read().strip())
-print()
-print('Percentiles over the calls of all rounds pooled, in ms; "rounds" lists each round\'s own p99 INVITE->200;')
-print('us/call is the router\'s CPU per call (mean of the rounds); "fail" counts rounds whose step did not pass.')
-print()
-print(f"{'rate':>5} {'router':<9} {'calls':>6} {'p50':>5} {'p90':>6} {'p99':>6} {'p99.9':>6} {'bye p99':>7}"
-      f" {'us/call':>7} {'fail':>4}  rounds")
-ratios = []
-for rate in sorted({rate for r in routers for rate in data[r]}):
-    row = {}
-    for router in routers:
-        e = data[router].get(rate)
-        if not e:
-            continue
-        s, b = e['setup'], e['bye']
-        cpu = [x['cpu'].get('proxy_us_per_call') for _, x in e['rounds'] if x['cpu'].get('proxy_us_per_call')]
-        fails = sum(1 for _, x in e['rounds'] if not x['pass'])
-        per_round = ' '.join(ms(x['setup']['p99']) for _, x in sorted(e['rounds'], key=lambda t: t[0]))
-        row[router] = pct(s, 0.99)
-        print(f"{rate:>5} {router:<9} {len(s):>6} {ms(pct(s, .5)):>5} {ms(pct(s, .9)):>6} {ms(pct(s, .99)):>6}"
-              f" {ms(pct(s, .999)):>6} {ms(pct(b, .99)):>7} {(f'{sum(cpu) / len(cpu):.0f}' if cpu else '-'):>7}"
-              f" {fails:>4}  {per_round}")
-    if row.get('patchbay') and row.get('kamailio'):
-        pk = row['patchbay'] / row['kamailio']
-        wins = 0
-        k_rounds = dict(data['kamailio'][rate]['rounds'])
-        for r, x in data['patchbay'][rate]['rounds']:
-            if r in k_rounds and x['setup']['p99'] <= k_rounds[r]['setup']['p99']:
-                wins += 1
-        ratios.append((rate, pk, wins, len(data['patchbay'][rate]['rounds'])))
-    print()
-if 'paired=1' in open(os.path.join(out, 'machine.txt')).read():
-    print('Paired: both routers ran at once, each at the rate shown, each with its own sipp UAC and UAS.')
-print('p99 INVITE->200, Patchbay / Kamailio, calls pooled (target <= 1.0):')
-for rate, pk, wins, n in ratios:
-    print(f"  {rate:>5} calls/s: {pk:.2f}{'  (met)' if pk <= 1.0 else ''};"
-          f" Patchbay at or below Kamailio in {wins} of {n} rounds")
-print(f"results: {out}")
-EOF
+python3 "$ROOT/scripts/latency-summary.py" "$OUT" | tee "$OUT/latency.txt"
