@@ -8,9 +8,11 @@ files). Every round of every DIR counts as one round: percentiles are taken over
 and each round's own p99 is listed beside them. Pooling several runs of the same commit narrows the figure that a
 few bursts decide (a p99 over one 10-second step is set by its slowest hundred calls).
 
-The interval beside each ratio is a bootstrap over rounds: rounds are drawn with replacement (a round keeps both
+The interval beside each ratio is a bootstrap: the rounds are drawn again with replacement (a round keeps both
 routers' calls, which ran under the same conditions), the pooled p99 ratio is taken again, 1,000 times; it shows the
-5th to 95th percentile of those ratios. An interval that reaches across 1.0 means these rounds cannot tell the two
+5th to 95th percentile of those ratios. Over several runs whole runs are drawn, not rounds: rounds of one run share
+the machine's state of those minutes (two runs of the same build differed by more than the rounds within either),
+so the runs are the independent samples. An interval that reaches across 1.0 means these runs cannot tell the two
 routers apart at that rate.
 """
 import glob
@@ -67,10 +69,10 @@ def load(dirs):
     return data
 
 
-def tails(rounds):
-    """Each round's slowest INVITE->200 times, slowest first: as many as the p99 of any draw of these rounds can reach
-    (a draw holds at most every round's calls as often as there are rounds)."""
-    most = len(rounds) * max(len(setup) for _, setup, _ in rounds.values())
+def tails(rounds, draw_rounds):
+    """Each round's slowest INVITE->200 times, slowest first: as many as the p99 of any draw of at most draw_rounds
+    rounds can reach."""
+    most = draw_rounds * max(len(setup) for _, setup, _ in rounds.values())
     keep = most - int(most * 0.99) + 1
     return {i: sorted(setup, reverse=True)[:keep] for i, (_, setup, _) in rounds.items()}
 
@@ -87,11 +89,17 @@ def p99_of_draw(rounds, tops, draw):
 
 
 def interval(k_rounds, p_rounds, ids, rng):
-    """5th and 95th percentile of the pooled p99 ratio over rounds drawn with replacement."""
-    k_tops, p_tops = tails(k_rounds), tails(p_rounds)
+    """5th and 95th percentile of the pooled p99 ratio over draws with replacement: of whole runs when the rounds
+    come from several runs, of rounds otherwise."""
+    runs = {}
+    for i in ids:
+        runs.setdefault(i[0], []).append(i)
+    units = list(runs.values()) if len(runs) > 1 else [[i] for i in ids]
+    most = len(units) * max(len(u) for u in units)
+    k_tops, p_tops = tails(k_rounds, most), tails(p_rounds, most)
     ratios = []
     for _ in range(RESAMPLES):
-        draw = [rng.choice(ids) for _ in ids]
+        draw = [i for _ in units for i in rng.choice(units)]
         k = p99_of_draw(k_rounds, k_tops, draw)
         p = p99_of_draw(p_rounds, p_tops, draw)
         if k and p is not None:
@@ -149,7 +157,8 @@ def main(dirs):
         print()
     if paired:
         print('Paired: both routers ran at once, each at the rate shown, each with its own sipp UAC and UAS.')
-    print('p99 INVITE->200, Patchbay / Kamailio, calls pooled (target <= 1.0), with the 5-95 % bootstrap interval:')
+    print('p99 INVITE->200, Patchbay / Kamailio, calls pooled (target <= 1.0), with the 5-95 % bootstrap interval'
+          + (' over runs:' if len(dirs) > 1 else ' over rounds:'))
     for rate, pk, wins, n, low, high in ratios:
         spread = f' [{low:.2f}, {high:.2f}]' if low is not None else ''
         print(f"  {rate:>5} calls/s: {pk:.2f}{spread}{'  (met)' if pk <= 1.0 else ''};"
