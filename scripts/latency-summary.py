@@ -14,6 +14,11 @@ routers' calls, which ran under the same conditions), the pooled p99 ratio is ta
 the machine's state of those minutes (two runs of the same build differed by more than the rounds within either),
 so the runs are the independent samples. An interval that reaches across 1.0 means these runs cannot tell the two
 routers apart at that rate.
+
+Run one after the other, each step can also be disturbed by something else on the machine, which the harness
+measures (other_pct: CPU of every process but the router and its sipp processes). Sequential results get a second
+line per rate over the rounds in which neither router's step was disturbed (other_pct at most 10 % of a core).
+In paired runs the other router and its sipp processes count as "other", so there is no such line.
 """
 import glob
 import json
@@ -23,6 +28,9 @@ import sys
 
 ROUTERS = ('direct', 'kamailio', 'patchbay')
 RESAMPLES = 1000
+# A sequential step counts as disturbed when processes other than the router and its two sipp processes took more
+# than this share of the machine's CPU during it (the harness's other_pct, in per cent of one core).
+QUIET_OTHER_PCT = 10
 
 
 def pct(values, q):
@@ -67,6 +75,15 @@ def load(dirs):
                     setup, bye = read_rtts(step)
                     data[router].setdefault(result['rate'], {})[(d, n)] = (result, setup, bye)
     return data
+
+
+def other(entry):
+    """CPU of processes other than the router and its sipp processes during a step, per cent of one core."""
+    return entry[0]['cpu'].get('other_pct') or 0
+
+
+def pooled_p99(rounds, ids):
+    return pct([x for i in ids for x in rounds[i][1]], 0.99)
 
 
 def tails(rounds, draw_rounds):
@@ -132,7 +149,7 @@ def main(dirs):
     print(f"{'rate':>5} {'router':<9} {'calls':>6} {'p50':>5} {'p90':>6} {'p99':>6} {'p99.9':>6} {'bye p99':>7}"
           f" {'us/call':>7} {'fail':>4}  rounds")
     rng = random.Random(5)
-    ratios = []
+    ratios, quiet_ratios = [], []
     for rate in sorted({rate for r in ROUTERS for rate in data[r]}):
         row = {}
         for router in ROUTERS:
@@ -154,6 +171,10 @@ def main(dirs):
             wins = sum(1 for i in both if p_rounds[i][0]['setup']['p99'] <= k_rounds[i][0]['setup']['p99'])
             low, high = interval(k_rounds, p_rounds, both, rng) if len(both) > 1 else (None, None)
             ratios.append((rate, row['patchbay'] / row['kamailio'], wins, len(both), low, high))
+            quiet = [i for i in both if max(other(k_rounds[i]), other(p_rounds[i])) <= QUIET_OTHER_PCT]
+            if quiet and not paired:
+                k, p = pooled_p99(k_rounds, quiet), pooled_p99(p_rounds, quiet)
+                quiet_ratios.append((rate, p / k if k else None, len(quiet), len(both)))
         print()
     if paired:
         print('Paired: both routers ran at once, each at the rate shown, each with its own sipp UAC and UAS.')
@@ -163,6 +184,12 @@ def main(dirs):
         spread = f' [{low:.2f}, {high:.2f}]' if low is not None else ''
         print(f"  {rate:>5} calls/s: {pk:.2f}{spread}{'  (met)' if pk <= 1.0 else ''};"
               f" Patchbay at or below Kamailio in {wins} of {n} rounds")
+    if quiet_ratios:
+        print(f'The same over the rounds in which no other process took more than {QUIET_OTHER_PCT} % of a core during'
+              ' either router\'s step:')
+        for rate, pk, n, total in quiet_ratios:
+            text = '-' if pk is None else f"{pk:.2f}{'  (met)' if pk <= 1.0 else ''}"
+            print(f"  {rate:>5} calls/s: {text}; {n} of {total} rounds undisturbed")
     print('results: ' + ' '.join(dirs))
 
 
