@@ -40,10 +40,8 @@ final class CiscoIOSAdapter: RuleAdapter, @unchecked Sendable {
         super.sdpFromPeer(&sdp, in: message)
         // NSE is Cisco's proprietary alternative to RFC 4733 events; no other peer can use the payload type.
         sdp.removeCodecs(["X-NSE"])
-        // A rule would overwrite an explicit annexb=no, so only the missing default is written out.
-        for i in sdp.media.indices where sdp.media[i].formatParameter(codec: "G729", name: "annexb") == nil {
-            sdp.media[i].setFormatParameter(codec: "G729", name: "annexb", value: "yes")
-        }
+        // G.729 without annexb is made explicit by the house format itself (`HouseFormat.normaliseSDP`), for
+        // every peer.
     }
 
     override func headersToPeer(_ message: inout SIPMessage) {

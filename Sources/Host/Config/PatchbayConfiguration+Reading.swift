@@ -166,6 +166,12 @@ extension PatchbayConfiguration {
         }
         let numbering = m.map("numbering", what: "numbering").flatMap { readNumbering($0) } ?? NumberingContext()
         let internalHeaders = m.strings("internal_headers")?.map(\.0)
+        var headerPolicy = kind.map(HeaderPolicy.default(for:)) ?? HeaderPolicy(mode: .pass)
+        if var h = m.map("headers", what: "headers") {
+            headerPolicy.mode = h.choice("policy", HeaderPolicy.Mode.self) ?? headerPolicy.mode
+            headerPolicy.allow = HeaderNameList(h.strings("allow")?.map(\.0) ?? [])
+            h.rejectUnknownKeys()
+        }
         var healthCheck: HealthCheck?
         if var h = m.map("health_check", what: "health_check") {
             var check = HealthCheck()
@@ -230,7 +236,7 @@ extension PatchbayConfiguration {
             numbering: numbering, options: options,
             internalHeaderList: HeaderNameList(
                 internalHeaders ?? PatchbayConfiguration.defaultInternalHeaders(for: kind)),
-            healthCheck: healthCheck, credentials: credentials, registration: registration, tls: tls,
+            headerPolicy: headerPolicy, healthCheck: healthCheck, credentials: credentials, registration: registration, tls: tls,
             inboundAuth: inboundAuth, inviteTimeout: inviteTimeout,
             position: m.position, pluginPosition: m.keyPosition("plugin"),
             profilePosition: m.keyPosition("profile"), optionPositions: optionPositions)

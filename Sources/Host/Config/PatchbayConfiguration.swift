@@ -159,6 +159,8 @@ public struct PatchbayConfiguration: Sendable {
         }
         /// `internalHeaders`, compiled once per configuration: every initial request is checked against it.
         public private(set) var internalHeaderList: HeaderNameList
+        /// Which headers another peer's messages may bring to this one (`headers:`).
+        public var headerPolicy: HeaderPolicy
         public var healthCheck: HealthCheck?
         public var credentials: Credentials?
         public var registration: Registration?

@@ -28,9 +28,12 @@ enum Relay {
 
     private static let legHeaderNames = SIPHeader.NameSet(legHeaders)
 
-    /// Identities Patchbay now asserts to the next hop carry its host, not the caller's network address.
-    static func hideTopology(_ m: inout SIPMessage, localHost: String, localPort: Int) {
-        for name in ["P-Asserted-Identity", "P-Preferred-Identity", "Remote-Party-ID"] where m.hasHeader(name) {
+    /// Identities Patchbay now asserts to the next hop carry its host, not the caller's network address. Towards an
+    /// external peer every redirection and referral URI does too (Diversion, History-Info, Referred-By), so no
+    /// internal host (`<sip:4799@10.1.1.10>`) leaves the site in any header Patchbay forwards.
+    static func hideTopology(_ m: inout SIPMessage, localHost: String, external: Bool) {
+        let names = external ? identityHeaders + redirectionHeaders : identityHeaders
+        for name in names where m.hasHeader(name) {
             var entries = m.nameAddresses(name)
             for i in entries.indices where !entries[i].uri.isTel {
                 entries[i].uri.host = localHost
@@ -40,13 +43,32 @@ enum Relay {
         }
     }
 
-    /// `content` translated from the peer `from` into the house format and on to the peer `to`.
-    static func translate(_ content: SIPMessage, from: any PeerAdapter, to: any PeerAdapter) -> SIPMessage {
+    static let identityHeaders = ["P-Asserted-Identity", "P-Preferred-Identity", "Remote-Party-ID"]
+    static let redirectionHeaders = ["Diversion", "History-Info", "Referred-By"]
+
+    /// `content` translated from the peer `from` into the house format and on to the peer `to`, with the receiving
+    /// peer's header policy applied to the house message before its adapter writes what it adds.
+    static func translate(
+        _ content: SIPMessage, from: any PeerAdapter, to: any PeerAdapter, policy: HeaderPolicy? = nil
+    ) -> SIPMessage {
         var m = content
         var parsed: ParsedSDP?
         AdapterPipeline.fromPeer(&m, adapter: from, parsed: &parsed)
+        policy?.apply(to: &m)
         AdapterPipeline.toPeer(&m, adapter: to, parsed: parsed)
         return m
+    }
+
+    /// What `message` from the peer `from` carries to the peer `to`: its relayable content through both adapters,
+    /// the receiving peer's header policy, and for an external peer no internal host in any identity or
+    /// redirection URI. Every message relayed between a call's legs goes through here, and `patchbay process`
+    /// on a response too.
+    static func forward(_ message: SIPMessage, from: String, to: String, site: Site, localHost: String) -> SIPMessage {
+        guard let fromAdapter = site.adapters[from], let toAdapter = site.adapters[to] else { return content(of: message) }
+        let peer = site.peer(to)
+        var out = translate(content(of: message), from: fromAdapter, to: toAdapter, policy: peer?.headerPolicy)
+        hideTopology(&out, localHost: localHost, external: peer?.kind == .external)
+        return out
     }
 
     /// A response to `request` (which arrived on the A leg) with our To tag, carrying `content`'s relayable
@@ -73,6 +95,12 @@ enum Relay {
             body = content.body
         }
         return SIPMessage(startLine: .response(version: "SIP/2.0", status: status, reason: reason), headers: headers, body: body)
+    }
+
+    /// A response's own reason phrase, or the standard one when it has none.
+    static func reasonPhrase(of r: SIPMessage) -> String {
+        if case .response(_, _, let reason) = r.startLine, !reason.isEmpty { return reason }
+        return reasonPhrase(r.statusCode ?? 500)
     }
 
     static func reasonPhrase(_ status: Int) -> String {

@@ -50,7 +50,11 @@ final class Call {
     private var ringTimer: TimerQueue.Handle?
     /// The target rang too long and was cancelled by Patchbay: its 487 means "try the next one".
     private var ringExpired = false
-    var lastFailure: (Int, String)?
+    var lastFailure: (Int, String)? {
+        didSet { lastFailureWarning = nil }
+    }
+    /// A `Warning` for the caller when the last failure was Patchbay's own refusal (`MediaRefusal`).
+    private var lastFailureWarning: String?
     var answer200: SIPMessage?
     /// Delayed offer (RFC 3261 section 13.2.1): the INVITE had no SDP, the 2xx carries the offer and the caller's
     /// ACK the answer, so the B leg's ACK must wait for the caller's and carry its SDP.
@@ -60,7 +64,7 @@ final class Call {
     private var ackB: SIPMessage?
     /// The ACK sent for each late 2xx from a target the call had given up on (by B-leg Call-ID), so that the
     /// target's retransmissions of it get the ACK again and not another BYE.
-    private var abandonedAcks: [String: SIPMessage] = [:]
+    private var abandonedAcks: [OctetKey: SIPMessage] = [:]
     var retransmit200: TimerQueue.Handle?
     var retransmitInterval: TimeAmount = .milliseconds(500)
     var retransmitDeadline: NIODeadline = .now()
@@ -99,7 +103,8 @@ final class Call {
         guard !cancelled else { return finishFailed(487, "Request Terminated") }
         guard !pending.isEmpty else {
             let (status, reason) = lastFailure ?? (404, "Not Found")
-            return finishFailed(status, reason)
+            let warning = lastFailureWarning.map { SIPMessage(startLine: inviteA.startLine, headers: [SIPHeader("Warning", $0)]) }
+            return finishFailed(status, reason, content: warning)
         }
         let name = pending.removeFirst()
         let parsed = houseSDP
@@ -116,6 +121,14 @@ final class Call {
             if lastFailure == nil { lastFailure = (503, "Service Unavailable") }
             return tryNextTarget()
         }
+        if let refusal = leg.mediaRefusal {
+            logger.info("target not tried", metadata: ["a": "\(a.callID)", "peer": "\(leg.peer)", "reason": "\(refusal)"])
+            record.attempts.append(
+                .init(peer: leg.peer, status: 488, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber, note: "\(refusal)"))
+            lastFailure = (488, "Not Acceptable Here")
+            lastFailureWarning = refusal.warning(host: shard.localHost)
+            return tryNextTarget()
+        }
         guard let destination = shard.address(of: leg.peer) else {
             lastFailure = (503, "Service Unavailable")
             record.attempts.append(.init(peer: leg.peer, status: 503, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
@@ -126,25 +139,13 @@ final class Call {
         cancelSent = false
         ringExpired = false
         let callID = shard.newCallID()
-        var from = leg.message.from ?? NameAddress(uri: SIPURI(host: shard.localHost))
-        from.uri.host = shard.localHost
-        from.uri.port = shard.localPort
-        from.tag = nil
-        var to = leg.message.to ?? NameAddress(uri: leg.message.requestURI ?? SIPURI(host: "invalid"))
-        to.tag = nil
-        if let ruri = leg.message.requestURI { to.uri.host = ruri.host; to.uri.port = ruri.port }
-        var bLeg = CallLeg(
-            peer: leg.peer, destination: destination, callID: callID, localTag: shard.newTag(), remoteTag: nil,
-            localURI: from, remoteURI: to, remoteTarget: leg.message.requestURI ?? to.uri, localCSeq: 0)
-        let maxForwards = max(0, (Int(inviteA.header("Max-Forwards") ?? "70") ?? 70) - 1)
-        var invite = bLeg.makeRequest(
-            "INVITE", via: shard.via(for: destination), contact: shard.contact(user: from.uri.user, for: destination),
-            maxForwards: maxForwards)
-        var content = Relay.content(of: leg.message)
-        Relay.hideTopology(&content, localHost: shard.localHost, localPort: shard.localPort)
-        invite.headers += content.headers
-        invite.headers.append(SIPHeader("Allow", Relay.allow))
-        invite.body = leg.message.body
+        let out = OutboundInvite(
+            leg: leg, callerInvite: inviteA, local: shard.local, transport: destination.transport, callID: callID,
+            localTag: shard.newTag(), branch: shard.newBranch(), external: site.peer(leg.peer)?.kind == .external)
+        let bLeg = CallLeg(
+            peer: leg.peer, destination: destination, callID: callID, localTag: out.message.fromTag ?? "", remoteTag: nil,
+            localURI: out.from, remoteURI: out.to, remoteTarget: out.requestURI, localCSeq: 1)
+        let invite = out.message
         b = bLeg
         inviteB = invite
         record.attempts.append(.init(peer: leg.peer, status: 0, bCallID: callID, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
@@ -187,7 +188,7 @@ final class Call {
             if cancelled || ringExpired { return sendCancelB() }
             if let tag = r.toTag { bLeg.remoteTag = tag; b = bLeg }
             state = .early
-            let content = Relay.translate(Relay.content(of: r), from: targetAdapter, to: sourceAdapter)
+            let content = relay(r, from: target.peer, to: sourcePeer)
             shard.respond(Relay.response(status, reasonOf(r), to: inviteA, toTag: a.localTag, contact: shard.contact(user: nil, for: a.destination), content: content), to: inviteA)
             return
         }
@@ -208,7 +209,7 @@ final class Call {
             record.result = status
             record.answerTime = Date()
             state = .confirmed
-            let content = Relay.translate(Relay.content(of: r), from: targetAdapter, to: sourceAdapter)
+            let content = relay(r, from: target.peer, to: sourcePeer)
             let ok = Relay.response(
                 status, reasonOf(r), to: inviteA, toTag: a.localTag, contact: shard.contact(user: nil, for: a.destination),
                 content: content)
@@ -238,7 +239,7 @@ final class Call {
         }
         // A final answer from the target that is not a reason to try elsewhere (busy, rejected) goes back. A 3xx is
         // passed back with its Contact (the redirect target), translated like any other number.
-        var content = Relay.translate(Relay.content(of: r), from: targetAdapter, to: sourceAdapter)
+        var content = relay(r, from: target.peer, to: sourcePeer)
         if (300..<400).contains(status) {
             var contacts = r.nameAddresses("Contact")
             for i in contacts.indices {
@@ -296,10 +297,7 @@ final class Call {
         }
     }
 
-    private func reasonOf(_ r: SIPMessage) -> String {
-        if case .response(_, _, let reason) = r.startLine, !reason.isEmpty { return reason }
-        return Relay.reasonPhrase(r.statusCode ?? 500)
-    }
+    private func reasonOf(_ r: SIPMessage) -> String { Relay.reasonPhrase(of: r) }
 
     private func finishFailed(_ status: Int, _ reason: String, content: SIPMessage? = nil) {
         guard state != .ended else { return }
@@ -344,8 +342,8 @@ final class Call {
         var ack = bLeg.makeACK(cseq: cseq, via: shard.via(for: bLeg.destination))
         // RFC 3261 section 22.1: the ACK for a 2xx carries the credentials the INVITE carried.
         ack.headers += (inviteB?.headers ?? []).filter { $0.hasName("authorization") || $0.hasName("proxy-authorization") }
-        if let answer, !answer.body.isEmpty, let target = currentTarget, let targetAdapter = site.adapters[target.peer] {
-            let content = Relay.translate(Relay.content(of: answer), from: sourceAdapter, to: targetAdapter)
+        if let answer, !answer.body.isEmpty, let target = currentTarget {
+            let content = relay(answer, from: sourcePeer, to: target.peer)
             ack.headers += content.headers.filter { $0.hasName("content-type") }
             ack.body = content.body
         }
@@ -403,26 +401,32 @@ final class Call {
 
     /// A 2xx after its INVITE transaction ended: from the answering target, a retransmission whose ACK was lost
     /// (send it again); from a target the call gave up on, a late answer (ACK it and hang up).
-    func strayResponse(_ response: SIPMessage) {
+    /// Returns false for any other response, which nothing here can use.
+    @discardableResult
+    func strayResponse(_ response: SIPMessage) -> Bool {
         guard let status = response.statusCode, (200..<300).contains(status), response.method == "INVITE",
             let callID = response.callID
-        else { return }
-        if callID != b?.callID { return hangUpAbandoned(response, callID: callID) }
+        else { return false }
+        if b.map({ !OctetText.equal(callID, $0.callID) }) ?? true {
+            hangUpAbandoned(response, callID: callID)
+            return true
+        }
         // Before the caller's ACK (delayed offer) there is nothing to send yet: the callee keeps retransmitting
         // and gets the ACK with the answer when it comes.
         if state == .confirmed, let ack = ackB, let bLeg = b {
             shard.sendStateless(ack, to: bLeg.destination)
         }
+        return true
     }
 
     /// A target whose INVITE timed out (Timer B, a peer's `invite_timeout`) answered after all. The call has moved
     /// on, but RFC 3261 section 13.2.2.4 has every 2xx ACKed; the dialog it created is then ended with a BYE, so
     /// the target does not hold a call nobody is on.
     private func hangUpAbandoned(_ response: SIPMessage, callID: String) {
-        guard let attempt = record.attempts.last(where: { $0.bCallID == callID }),
+        guard let attempt = record.attempts.last(where: { $0.bCallID.map { OctetText.equal($0, callID) } ?? false }),
             let destination = shard.address(of: attempt.peer)
         else { return }
-        if let ack = abandonedAcks[callID] { return shard.sendStateless(ack, to: destination) }
+        if let ack = abandonedAcks[OctetKey(callID)] { return shard.sendStateless(ack, to: destination) }
         guard let from = response.from, let to = response.to, let cseq = response.cseq else { return }
         var leg = CallLeg(
             peer: attempt.peer, destination: destination, callID: callID, localTag: from.tag ?? "",
@@ -430,7 +434,7 @@ final class Call {
             remoteTarget: response.nameAddresses("Contact").first?.uri ?? to.uri, localCSeq: cseq.number)
         leg.routeSet = response.values("Record-Route").reversed()
         let ack = leg.makeACK(cseq: cseq.number, via: shard.via(for: destination))
-        abandonedAcks[callID] = ack
+        abandonedAcks[OctetKey(callID)] = ack
         shard.sendStateless(ack, to: destination)
         let bye = leg.makeRequest("BYE", via: shard.via(for: destination), contact: shard.contact(user: nil, for: destination))
         shard.sendRequest(bye, to: destination, peer: attempt.peer) { _ in }
@@ -462,17 +466,15 @@ final class Call {
     }
 
     private func relay(_ request: SIPMessage, fromA: Bool) {
-        guard state == .confirmed, var other = fromA ? b : a, let target = currentTarget,
-            let targetAdapter = site.adapters[target.peer]
-        else {
+        guard state == .confirmed, var other = fromA ? b : a, let target = currentTarget else {
             shard.respond(Relay.response(481, "Call/Transaction Does Not Exist", to: request, toTag: nil, contact: nil), to: request)
             return
         }
-        let (fromAdapter, toAdapter) = fromA ? (sourceAdapter, targetAdapter) : (targetAdapter, sourceAdapter)
+        let (fromPeer, toPeer) = fromA ? (sourcePeer, target.peer) : (target.peer, sourcePeer)
         var out = other.makeRequest(
             request.method, via: shard.via(for: other.destination), contact: shard.contact(user: nil, for: other.destination))
         let near = (fromA ? a : b)?.destination
-        let content = Relay.translate(Relay.content(of: request), from: fromAdapter, to: toAdapter)
+        let content = relay(request, from: fromPeer, to: toPeer)
         out.headers += content.headers
         out.body = content.body
         if fromA { b = other } else { a = other }
@@ -489,7 +491,7 @@ final class Call {
             switch event {
             case .response(let r):
                 guard let status = r.statusCode, status >= 200 else { return }
-                let content = Relay.translate(Relay.content(of: r), from: toAdapter, to: fromAdapter)
+                let content = self.relay(r, from: toPeer, to: fromPeer)
                 self.shard.respond(
                     Relay.response(status, self.reasonOf(r), to: original, toTag: nil, contact: self.shard.contact(user: nil, for: near), content: content),
                     to: original)
@@ -503,6 +505,13 @@ final class Call {
                 self.shard.respond(Relay.response(503, "Service Unavailable", to: original, toTag: nil, contact: nil), to: original)
             }
         }
+    }
+
+    /// What `message` from the peer `from` carries to the peer `to`: its relayable content through both adapters,
+    /// the receiving peer's header policy, and for an external peer no internal host in any identity or
+    /// redirection URI. Every message relayed between the legs goes through here.
+    func relay(_ message: SIPMessage, from: String, to: String) -> SIPMessage {
+        Relay.forward(message, from: from, to: to, site: site, localHost: shard.localHost)
     }
 
     private func ackReInvite(_ response: SIPMessage, on fromA: Bool) {

@@ -36,13 +36,22 @@ struct CallLeg {
         from.tag = localTag
         var to = remoteURI
         to.tag = remoteTag
+        return Self.request(
+            method, uri: remoteTarget, from: from, to: to, callID: callID, cseq: localCSeq, via: via, contact: contact,
+            maxForwards: maxForwards, routeSet: routeSet)
+    }
+
+    /// A request's dialog headers in the order every request Patchbay sends has them.
+    static func request(
+        _ method: String, uri: SIPURI, from: NameAddress, to: NameAddress, callID: String, cseq: UInt32, via: String,
+        contact: String, maxForwards: Int, routeSet: [String] = []
+    ) -> SIPMessage {
         var headers = [SIPHeader("Via", via), SIPHeader("Max-Forwards", String(maxForwards))]
         headers += routeSet.map { SIPHeader("Route", $0) }
         headers += [
             SIPHeader("From", from.description), SIPHeader("To", to.description), SIPHeader("Call-ID", callID),
-            SIPHeader("CSeq", "\(localCSeq) \(method)"), SIPHeader("Contact", contact),
+            SIPHeader("CSeq", "\(cseq) \(method)"), SIPHeader("Contact", contact),
         ]
-        return SIPMessage(
-            startLine: .request(method: method, uri: remoteTarget.description, version: "SIP/2.0"), headers: headers)
+        return SIPMessage(startLine: .request(method: method, uri: uri.description, version: "SIP/2.0"), headers: headers)
     }
 }

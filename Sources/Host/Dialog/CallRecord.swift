@@ -14,8 +14,14 @@ public struct CallRecord: Sendable, Equatable {
         /// The numbers as this target received them (after its adapter).
         public var calledNumber: String?
         public var callerNumber: String?
+        /// Why Patchbay itself gave up on this target, when it did (its codec policy left no audio codec).
+        public var note: String?
 
-        public init(peer: String, status: Int, bCallID: String? = nil, calledNumber: String? = nil, callerNumber: String? = nil) {
+        public init(
+            peer: String, status: Int, bCallID: String? = nil, calledNumber: String? = nil, callerNumber: String? = nil,
+            note: String? = nil
+        ) {
+            self.note = note
             self.peer = peer
             self.status = status
             self.bCallID = bCallID

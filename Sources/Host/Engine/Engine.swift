@@ -18,6 +18,8 @@ public final class Engine: @unchecked Sendable {
     private var health: PeerHealthMonitor?
     private var registrar: PeerRegistrar?
     private let ready = ManagedAtomic(false)
+    /// Responses that do not parse are logged at most this often (`parseAndReceive`).
+    private let responseLog = LogThrottle()
     private var udp: [UDPTransport] = []
     private var tcp: [TCPTransport] = []
     private var tls: [TCPTransport] = []
@@ -111,7 +113,7 @@ public final class Engine: @unchecked Sendable {
         if wildcard, listener.advertise == nil {
             logger.warning("listener \(listener.host):\(listener.port) has no 'advertise' address; Via and Contact will say 127.0.0.1, which only local peers can reach")
         }
-        let host = listener.advertise ?? (wildcard ? "127.0.0.1" : listener.host)
+        let host = LocalAddress.advertisedHost(of: listener)
         shards = loops.enumerated().map { i, loop in
             Shard(
                 index: i, shardCount: loops.count, loop: loop, site: site, routing: routing, settings: settings, localHost: host,
@@ -184,7 +186,16 @@ public final class Engine: @unchecked Sendable {
             message = try parser.parse(bytes)
         } catch let e as SIPParseError {
             metrics.rejected("parse_error")
-            logger.debug("dropped a bad message", metadata: ["from": "\(source.address)", "reason": "\(e.reason)"])
+            // A response is dropped without an answer (RFC 3261 section 18.1.2); when it is a target's answer to a
+            // call, that call then waits for a retransmission that will never parse either, so it is said at
+            // notice level, throttled, rather than only at debug.
+            let isResponse = bytes.starts(with: Array("SIP/2.0 ".utf8))
+            if isResponse, responseLog.due(now: receivedAt.uptimeNanoseconds) {
+                logger.notice(
+                    "dropped a response that does not parse", metadata: ["from": "\(source.address)", "reason": "\(e.reason)"])
+            } else {
+                logger.debug("dropped a bad message", metadata: ["from": "\(source.address)", "reason": "\(e.reason)"])
+            }
             if let status = e.responseStatus, let response = Self.errorResponse(status, e.reason, bytes) {
                 send(response.serialized(), to: source, from: loopIndex)
             }
@@ -247,7 +258,8 @@ public final class Engine: @unchecked Sendable {
 
     /// Our Call-IDs start `pb<shard>-`; any other Call-ID is spread by hash.
     func shardIndex(for callID: String) -> Int {
-        shardIndex(forCallID: callID.utf8)
+        // The octets the raw scan in `dispatch` hashed, so the message stays on the shard that parsed it.
+        OctetText.hasEscapes(callID) ? shardIndex(forCallID: OctetText.octets(callID)) : shardIndex(forCallID: callID.utf8)
     }
 
     /// `shardIndex(for:)` on the Call-ID's bytes: one definition for the raw scan and the parsed message, so both

@@ -33,7 +33,8 @@ final class Shard: @unchecked Sendable {
     private var layer: TransactionLayer<SIPDestination>!
     /// The loop's timers, shared by the transactions and the calls.
     var timers: TimerQueue { layer.timers }
-    private var calls: [String: Call] = [:]
+    /// Keyed by Call-ID octets (`OctetKey`): two Call-IDs are one call only when every byte is the same.
+    private var calls: [OctetKey: Call] = [:]
     private(set) var unknownSourceCount = 0
     /// Peers the health monitor reported down; routing skips them.
     private(set) var downPeers: Set<String> = []
@@ -59,6 +60,9 @@ final class Shard: @unchecked Sendable {
     private(set) var overloadRejections = 0
     private var droppedLogged = (peers: 0, unknown: 0)
     private var lastDropLog: UInt64 = 0
+    /// Responses that matched nothing here (`unmatchedResponse`).
+    private(set) var unmatchedResponses = 0
+    private let unmatchedLog = LogThrottle()
     /// Challenges peers configured with `inbound_auth`. One secret per shard: an INVITE's retry with credentials
     /// has the same Call-ID, so it comes back to the shard that challenged it.
     private let verifier = DigestVerifier()
@@ -147,23 +151,19 @@ final class Shard: @unchecked Sendable {
 
     func newCallID() -> String { "pb\(index)-\(randomToken())@\(localHost)" }
     func newTag() -> String { "pb\(index)\(randomToken())" }
+    func newBranch() -> String { "z9hG4bK-pb\(index)\(randomToken())" }
+
+    /// This host as Via and Contact show it.
+    var local: LocalAddress { LocalAddress(host: localHost, udpPort: localPort, tcpPort: localTCPPort, tlsPort: localTLSPort) }
+
     /// Our Via for a request sent to `destination`: the transport it goes over and our port for it.
     func via(for destination: SIPDestination? = nil) -> String {
-        let (name, port) = transportAndPort(destination)
-        return "SIP/2.0/\(name) \(localHost):\(port);branch=z9hG4bK-pb\(index)\(randomToken());rport"
+        local.via(for: destination?.transport, branch: newBranch())
     }
 
     /// Our Contact towards `destination`, so the peer's in-dialog requests come back over the same transport.
     func contact(user: String?, for destination: SIPDestination? = nil) -> String {
-        let (name, port) = transportAndPort(destination)
-        let param = name == "UDP" ? "" : ";transport=\(name.lowercased())"
-        return "<sip:\(user.map { "\($0)@" } ?? "")\(localHost):\(port)\(param)>"
-    }
-
-    private func transportAndPort(_ destination: SIPDestination?) -> (String, Int) {
-        if let destination, destination.transport == .tcp, let tcp = localTCPPort { return ("TCP", tcp) }
-        if let destination, destination.transport == .tls, let tls = localTLSPort { return ("TLS", tls) }
-        return ("UDP", localPort)
+        local.contact(user: user, for: destination?.transport)
     }
 
     private func randomToken() -> String {
@@ -200,7 +200,7 @@ final class Shard: @unchecked Sendable {
         }
     }
 
-    func track(_ call: Call, callID: String) { calls[callID] = call }
+    func track(_ call: Call, callID: String) { calls[OctetKey(callID)] = call }
 
     /// A stream transport could not deliver `message` (refused, reset, no route): its transaction fails now
     /// instead of waiting for Timer B or F, so failover is immediate.
@@ -234,8 +234,8 @@ final class Shard: @unchecked Sendable {
     var transactionCount: Int { layer.count }
 
     func remove(_ call: Call) {
-        calls.removeValue(forKey: call.a.callID)
-        if let b = call.b?.callID { calls.removeValue(forKey: b) }
+        calls.removeValue(forKey: OctetKey(call.a.callID))
+        if let b = call.b?.callID { calls.removeValue(forKey: OctetKey(b)) }
     }
 
     // MARK: Receiving
@@ -253,9 +253,24 @@ final class Shard: @unchecked Sendable {
         guard let fresh = layer.receive(message, from: source, reliableTransport: source.isReliable) else { return }
         if fresh.isRequest {
             handleRequest(fresh, from: source)
-        } else if let callID = fresh.callID, let call = calls[callID] {
-            call.strayResponse(fresh)
+        } else if let callID = fresh.callID, let call = calls[OctetKey(callID)], call.strayResponse(fresh) {
+            return
+        } else {
+            unmatchedResponse(fresh, from: source)
         }
+    }
+
+    /// A response that matches no transaction and no call: counted, and logged at most once per ten seconds per
+    /// loop with how many there were, so a peer answering what it should not is seen without a line per message.
+    private func unmatchedResponse(_ response: SIPMessage, from source: SIPDestination) {
+        unmatchedResponses += 1
+        metrics?.rejected("unmatched_response")
+        guard unmatchedLog.due(now: NIODeadline.now().uptimeNanoseconds) else { return }
+        logger.notice(
+            "response matches no transaction or call: dropped", metadata: [
+                "from": "\(source.address)", "status": "\(response.statusCode ?? 0)", "cseq": "\(response.header("CSeq") ?? "")",
+                "call_id": "\(response.callID ?? "")", "unmatched_so_far": "\(unmatchedResponses)",
+            ])
     }
 
     /// RFC 3261 section 18.2.1 and RFC 3581: record where the request really came from in its top Via, so the
@@ -301,8 +316,8 @@ final class Shard: @unchecked Sendable {
         }
         let callID = request.callID ?? ""
         if request.toTag != nil || request.method == "CANCEL" || request.method == "ACK" {
-            if let call = calls[callID] {
-                call.inDialogRequest(request, fromA: call.a.callID == callID)
+            if let call = calls[OctetKey(callID)] {
+                call.inDialogRequest(request, fromA: OctetText.equal(call.a.callID, callID))
             } else if request.method != "ACK" {
                 respond(Relay.response(481, "Call/Transaction Does Not Exist", to: request, toTag: nil, contact: nil), to: request)
             }
@@ -311,16 +326,16 @@ final class Shard: @unchecked Sendable {
         // RFC 3261 section 8.2.2.3: Patchbay supports no extension a request may require (100rel and timer are
         // not built), so a Require gets 420 naming what is unsupported rather than being ignored (RFC 4475 bext01).
         let required = request.values("Require")
-        if !required.isEmpty, request.method != "INVITE" || calls[callID] == nil {
+        if !required.isEmpty, request.method != "INVITE" || calls[OctetKey(callID)] == nil {
             var r = Relay.response(420, "Bad Extension", to: request, toTag: newTag(), contact: nil)
             r.headers.append(SIPHeader("Unsupported", required.joined(separator: ", ")))
             return respond(r, to: request)
         }
         switch request.method {
-        case "INVITE" where calls[callID] != nil:
+        case "INVITE" where calls[OctetKey(callID)] != nil:
             // The INVITE server transaction ends with the 2xx (RFC 3261 without RFC 6026), so a retransmitted
             // INVITE whose 200 was lost arrives here as new: answer it again instead of starting a second call.
-            calls[callID]?.retransmittedInvite()
+            calls[OctetKey(callID)]?.retransmittedInvite()
         case "INVITE" where draining, "OPTIONS" where draining:
             // RFC 3261 section 21.5.4: unavailable for a while. A peer's OPTIONS keepalive gets the same answer, so
             // its failover moves new calls elsewhere while the calls in progress finish here.
@@ -411,7 +426,7 @@ final class Shard: @unchecked Sendable {
             call.ringTimeout = result.ringTimeout.map { .milliseconds(Int64($0 * 1000)) }
             call.house = result.house
             call.houseSDP = result.houseSDP
-            calls[call.a.callID] = call
+            calls[OctetKey(call.a.callID)] = call
             call.tryNextTarget()
         }
     }

@@ -63,11 +63,19 @@ public struct SIPParser: Sendable {
             throw SIPParseError("libosip2 could not parse the message (\(rc))", status: isResponse ? nil : 400)
         }
         try checkMandatoryHeaders(msg, isResponse: isResponse)
+        let message: SIPMessage
         do {
-            return try SIPMessage(bytes: bytes)
+            message = try SIPMessage(bytes: bytes)
         } catch let e as SIPFramingError {
             throw SIPParseError(e.description, status: isResponse ? nil : 400)
         }
+        if !isResponse {
+            for name in ["From", "To"] {
+                guard let value = message.header(name), let problem = AddressGrammar.problem(in: value) else { continue }
+                throw SIPParseError("malformed \(name) header: \(problem)")
+            }
+        }
+        return message
     }
 
     /// What osip is given: the header section and the blank line after it, without the body, and with a

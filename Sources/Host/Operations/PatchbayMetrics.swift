@@ -14,7 +14,9 @@ public final class PatchbayMetrics: Sendable {
     private let sentByTransport: [PatchbayConfiguration.Transport: CoreMetrics.Counter]
     /// Made once for every reason: a flood is counted here per datagram, so no lookup under a lock.
     private let rejectedByReason: [String: CoreMetrics.Counter]
-    static let rejectionReasons = ["parse_error", "unknown_source", "rate_limit", "overload", "auth"]
+    /// `unmatched_response`: a response that parsed but belongs to no transaction or call of ours (a stray, or the
+    /// answer to a request another element sent).
+    static let rejectionReasons = ["parse_error", "unknown_source", "rate_limit", "overload", "auth", "unmatched_response"]
 
     public init() {
         let f = PrometheusMetricsFactory(registry: registry)

@@ -30,6 +30,10 @@ public struct RequestProcessor: Sendable {
         public var callerNumber: String?
         /// What the target's adapter did to the numbers, for `--explain`.
         public var numberChanges: [NumberTranslation.Change] = []
+        /// Headers the target's header policy dropped, for `--explain`.
+        public var headersDropped: [String] = []
+        /// Set when the target's codec policy left no audio codec: the engine does not send this request.
+        public var mediaRefusal: MediaRefusal?
 
         public init(peer: String, message: SIPMessage, calledNumber: String? = nil, callerNumber: String? = nil) {
             self.peer = peer
@@ -148,7 +152,11 @@ public struct RequestProcessor: Sendable {
                     result.steps.append(
                         Step(
                             title: "outbound adapter \(targetPeer.plugin)/\(targetPeer.profile): house format -> \(target.peer) dialect",
-                            notes: leg.numberChanges.map { "number \($0)" }, diff: MessageDiff(from: house, to: leg.message)))
+                            notes: leg.numberChanges.map { "number \($0)" } + [
+                                "header policy: \(targetPeer.headerPolicy.summary)"
+                                    + (leg.headersDropped.isEmpty ? "" : "; dropped: " + leg.headersDropped.joined(separator: ", "))
+                            ] + (leg.mediaRefusal.map { ["not sent: \($0); the next target is tried, or the caller gets 488"] } ?? []),
+                            diff: MessageDiff(from: house, to: leg.message)))
                     result.legs.append(leg)
                 }
             }
@@ -167,11 +175,14 @@ public struct RequestProcessor: Sendable {
             out.requestURI = ruri
         }
         out.removeHeaders(targetPeer.internalHeaderList)
+        let dropped = targetPeer.headerPolicy.apply(to: &out)
         let changes = AdapterPipeline.toPeer(&out, adapter: adapter, parsed: parsed)
         var leg = Leg(
             peer: target, message: out, calledNumber: out.requestURIUser.flatMap(Self.number(inUser:)),
             callerNumber: out.fromUser.flatMap(Self.number(inUser:)))
         leg.numberChanges = changes
+        leg.headersDropped = dropped
+        leg.mediaRefusal = MediaRefusal.check(offered: house, sent: out, peer: target, adapter: adapter)
         return leg
     }
 

@@ -37,6 +37,7 @@ extension CallRecord {
             public var b_call_id: String?
             public var called_number: String?
             public var caller_number: String?
+            public var note: String?
         }
         public var a_call_id: String
         public var b_call_id: String?
@@ -74,7 +75,7 @@ extension CallRecord {
             attempts = r.attempts.map {
                 Attempt(
                     peer: $0.peer, status: $0.status, b_call_id: $0.bCallID, called_number: $0.calledNumber,
-                    caller_number: $0.callerNumber)
+                    caller_number: $0.callerNumber, note: $0.note)
             }
         }
     }

@@ -276,12 +276,12 @@ public final class CallRecordStore: CallRecordSink, @unchecked Sendable {
         let id = db.lastInsertedRowID
         let attempt = try db.cachedStatement(
             sql: """
-                INSERT INTO attempts (call_id, position, peer, status, b_call_id, called_number, caller_number)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO attempts (call_id, position, peer, status, b_call_id, called_number, caller_number, note)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for (i, a) in r.attempts.enumerated() {
             let arguments: [(any DatabaseValueConvertible)?] = [
-                id, i, a.peer, a.status, a.bCallID, a.calledNumber, a.callerNumber,
+                id, i, a.peer, a.status, a.bCallID, a.calledNumber, a.callerNumber, a.note,
             ]
             try attempt.execute(arguments: StatementArguments(arguments))
         }
@@ -369,7 +369,7 @@ public final class CallRecordStore: CallRecordSink, @unchecked Sendable {
                     attempts[row["call_id"], default: []].append(
                         CallRecord.Attempt(
                             peer: row["peer"], status: row["status"], bCallID: row["b_call_id"],
-                            calledNumber: row["called_number"], callerNumber: row["caller_number"]))
+                            calledNumber: row["called_number"], callerNumber: row["caller_number"], note: row["note"]))
                 }
                 return rows.reversed().map { row in
                     var r = CallRecord(
@@ -432,6 +432,9 @@ public final class CallRecordStore: CallRecordSink, @unchecked Sendable {
                 t.primaryKey(["call_id", "position"])
             }
             try db.create(index: "attempts_peer", on: "attempts", columns: ["peer"])
+        }
+        m.registerMigration("v2: why Patchbay gave up on a target") { db in
+            try db.alter(table: "attempts") { t in t.add(column: "note", .text) }
         }
         return m
     }

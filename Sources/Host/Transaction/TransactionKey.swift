@@ -19,9 +19,11 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
     public static let magicCookie = "z9hG4bK"
     static let magicCookieBytes = Array(magicCookie.utf8)
 
+    /// Compared as octets (`OctetKey`): a branch, tag or Call-ID is the same only when every byte is.
     enum Identity: Hashable, Sendable {
-        case branch(branch: String, sentBy: String)
-        case rfc2543(requestURI: String, toTag: String?, fromTag: String?, callID: String, cseq: UInt32, topVia: String)
+        case branch(branch: OctetKey, sentBy: OctetKey)
+        case rfc2543(
+            requestURI: OctetKey, toTag: OctetKey?, fromTag: OctetKey?, callID: OctetKey, cseq: UInt32, topVia: OctetKey)
     }
 
     let identity: Identity
@@ -51,14 +53,15 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
         else { return nil }
         let method = requestMethod == "ACK" ? "INVITE" : requestMethod
         if let parts = ViaValue.cookieBranch(topVia) {
-            self.init(identity: .branch(branch: parts.branch, sentBy: parts.sentBy), method: method)
+            self.init(identity: .branch(branch: OctetKey(parts.branch), sentBy: OctetKey(parts.sentBy)), method: method)
             return
         }
         guard let via = ViaValue(topVia), let callID = request.callID, let cseq = request.cseq else { return nil }
         self.init(
             identity: .rfc2543(
-                requestURI: uri, toTag: request.toTag, fromTag: request.fromTag, callID: callID, cseq: cseq.number,
-                topVia: via.normalized),
+                requestURI: OctetKey(uri), toTag: request.toTag.map(OctetKey.init),
+                fromTag: request.fromTag.map(OctetKey.init), callID: OctetKey(callID), cseq: cseq.number,
+                topVia: OctetKey(via.normalized)),
             method: method)
     }
 
@@ -66,7 +69,7 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
         guard !response.isRequest, let topVia = response.topVia, let parts = ViaValue.cookieBranch(topVia),
             let cseq = response.cseq
         else { return nil }
-        self.init(identity: .branch(branch: parts.branch, sentBy: parts.sentBy), method: cseq.method)
+        self.init(identity: .branch(branch: OctetKey(parts.branch), sentBy: OctetKey(parts.sentBy)), method: cseq.method)
     }
 
     /// True for an RFC 3261 key (a cookie branch), false for the RFC 2543 fallback.
@@ -77,7 +80,7 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
 
     /// The top Via branch, when the key is an RFC 3261 one.
     public var branch: String? {
-        if case .branch(let branch, _) = identity { return branch }
+        if case .branch(let branch, _) = identity { return branch.text }
         return nil
     }
 
@@ -93,7 +96,8 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
         guard case .rfc2543(let uri, _, let fromTag, let callID, let cseq, let topVia) = identity else { return self }
         return TransactionKey(
             identity: .rfc2543(
-                requestURI: uri, toTag: toTag, fromTag: fromTag, callID: callID, cseq: cseq, topVia: topVia),
+                requestURI: uri, toTag: toTag.map(OctetKey.init), fromTag: fromTag, callID: callID, cseq: cseq,
+                topVia: topVia),
             method: method)
     }
 
@@ -111,7 +115,7 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
         case .branch(let branch, let sentBy):
             "\(method) \(branch) \(sentBy)"
         case .rfc2543(let uri, let toTag, let fromTag, let callID, let cseq, let topVia):
-            "\(method) rfc2543 \(uri) to-tag=\(toTag ?? "-") from-tag=\(fromTag ?? "-") \(callID) \(cseq) \(topVia)"
+            "\(method) rfc2543 \(uri) to-tag=\(toTag?.text ?? "-") from-tag=\(fromTag?.text ?? "-") \(callID) \(cseq) \(topVia)"
         }
     }
 }

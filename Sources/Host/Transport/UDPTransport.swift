@@ -99,7 +99,7 @@ final class UDPTransport: Sendable {
     /// Sends `message`, serialised straight into the datagram's buffer.
     func send(_ message: SIPMessage, to destination: SocketAddress, from loopIndex: Int) {
         send(to: destination, from: loopIndex, capacity: message.serializedByteCount) { buffer in
-            message.serialize(text: { buffer.writeString($0) }, body: { buffer.writeBytes($0) })
+            message.serialize(text: { buffer.writeString($0) }, octets: { buffer.writeBytes($0) })
         }
     }
 

@@ -45,9 +45,15 @@ import Testing
 
     @Test func assertedIdentitiesCarryPatchbaysHost() {
         var c = Relay.content(of: Self.invite)
-        Relay.hideTopology(&c, localHost: "192.0.2.1", localPort: 5060)
+        Relay.hideTopology(&c, localHost: "192.0.2.1", external: false)
         #expect(c.header("P-Asserted-Identity") == "<sip:+49301232345@192.0.2.1>")
-        #expect(c.header("Diversion") == "<sip:2000@10.0.0.5>;reason=no-answer", "redirection keeps its domain")
+        #expect(c.header("Diversion") == "<sip:2000@10.0.0.5>;reason=no-answer", "inside, redirection keeps its domain")
+    }
+
+    @Test func towardsAnExternalPeerRedirectionCarriesPatchbaysHostToo() {
+        var c = Relay.content(of: Self.invite)
+        Relay.hideTopology(&c, localHost: "192.0.2.1", external: true)
+        #expect(c.header("Diversion") == "<sip:2000@192.0.2.1>;reason=no-answer")
     }
 
     @Test func viaGetsReceivedAndRportFromTheRealSource() throws {

@@ -185,7 +185,7 @@ public enum NumberTranslation {
 /// The order in which the host applies an adapter's hooks (documented on `PeerAdapter`). It lives here, not in the
 /// host, so that a plugin's own tests (through PluginTestKit) run exactly what the host runs.
 public enum AdapterPipeline {
-    /// Peer -> house: headers, numbers, SDP.
+    /// Peer -> house: headers, numbers, SDP, each followed by the house format's own rules (`HouseFormat`).
     @discardableResult
     public static func fromPeer(_ m: inout SIPMessage, adapter: any PeerAdapter) -> [NumberTranslation.Change] {
         var parsed: ParsedSDP?
@@ -200,10 +200,12 @@ public enum AdapterPipeline {
     {
         parsed = nil
         adapter.headersFromPeer(&m)
+        HouseFormat.normaliseHeaders(&m)
         let changes = NumberTranslation.apply(to: &m) { adapter.numberFromPeer($0, role: $1).digits }
         if var sdp = m.sdp {
             let before = sdp
             adapter.sdpFromPeer(&sdp, in: m)
+            HouseFormat.normaliseSDP(&sdp)
             // A changed description is written to the body and parsed again by the next step: what it reads is
             // then the bytes that are sent, exactly as without the memo.
             if sdp != before { m.sdp = sdp } else { parsed = ParsedSDP(body: m.body, sdp: sdp) }

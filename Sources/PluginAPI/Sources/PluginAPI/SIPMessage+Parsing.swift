@@ -26,7 +26,13 @@ extension SIPMessage {
         // Work on byte ranges and make each String once: this runs for every message received, and per-line String
         // work (or Character comparisons, where "\r\n" is a single grapheme) costs several times osip's own parse.
         guard let first = lines.first else { throw SIPFramingError("empty message") }
-        startLine = try Self.parseStartLine(bytes[first])
+        // Octets that are not UTF-8 are kept (`OctetText`); one look at the header section tells whether any
+        // value needs more than the plain decoding.
+        let ascii = OctetText.isASCII(bytes[0..<Swift.min(bodyStart, bytes.count)])
+        func text(_ range: Range<Int>) -> String {
+            ascii ? String(decoding: bytes[range], as: UTF8.self) : OctetText.decode(bytes[range])
+        }
+        startLine = try Self.parseStartLine(bytes[first], ascii: ascii)
         var headers: [SIPHeader] = []
         headers.reserveCapacity(lines.count)
         var contentLength: Int?
@@ -41,12 +47,12 @@ extension SIPMessage {
             guard !nameRange.isEmpty, !bytes[nameRange].contains(0x20), !bytes[nameRange].contains(0x09) else {
                 throw SIPFramingError("bad header name: \(String(decoding: bytes[nameRange], as: UTF8.self))")
             }
-            var value = String(decoding: bytes[Self.trim(bytes, (colon + 1)..<line.upperBound)], as: UTF8.self)
+            var value = text(Self.trim(bytes, (colon + 1)..<line.upperBound))
             // RFC 3261 section 7.3.1: folded lines continue the field, joined by one space.
             while k + 1 < lines.count, bytes[lines[k + 1].lowerBound] == 0x20 || bytes[lines[k + 1].lowerBound] == 0x09 {
                 k += 1
                 let more = Self.trim(bytes, lines[k])
-                if !more.isEmpty { value += (value.isEmpty ? "" : " ") + String(decoding: bytes[more], as: UTF8.self) }
+                if !more.isEmpty { value += (value.isEmpty ? "" : " ") + text(more) }
             }
             if Self.isContentLength(bytes[nameRange]) {
                 guard let n = Int(value), n >= 0 else { throw SIPFramingError("bad Content-Length: \(value)") }
@@ -55,7 +61,7 @@ extension SIPMessage {
                 }
                 contentLength = n
             } else {
-                headers.append(SIPHeader(String(decoding: bytes[nameRange], as: UTF8.self), value))
+                headers.append(SIPHeader(text(nameRange), value))
             }
             k += 1
         }
@@ -129,8 +135,10 @@ extension SIPMessage {
 
     /// The start line, split at its first two spaces on bytes (each part becomes a String once; the line as a
     /// whole only for an error message).
-    static func parseStartLine(_ line: ArraySlice<UInt8>) throws -> StartLine {
-        func text(_ part: ArraySlice<UInt8>) -> String { String(decoding: part, as: UTF8.self) }
+    static func parseStartLine(_ line: ArraySlice<UInt8>, ascii: Bool = false) throws -> StartLine {
+        func text(_ part: ArraySlice<UInt8>) -> String {
+            ascii ? String(decoding: part, as: UTF8.self) : OctetText.decode(part)
+        }
         func hasSIPPrefix(_ part: ArraySlice<UInt8>) -> Bool { part.starts(with: "SIP/".utf8) }
         let space1 = line.firstIndex(of: 0x20)
         let space2 = space1.flatMap { line[($0 + 1)...].firstIndex(of: 0x20) }

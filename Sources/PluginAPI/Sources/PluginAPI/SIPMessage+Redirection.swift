@@ -29,30 +29,19 @@ extension SIPMessage {
         }
     }
 
-    /// Replaces History-Info by Diversion: every entry a request was retargeted from becomes one Diversion entry
-    /// (most recent first, `counter=1` each) with the reason of that retargeting. Entries without a cause (a
-    /// request that was only forwarded, not redirected) are not diversions and are dropped. A message that already
-    /// has Diversion keeps it; History-Info is removed either way, since the house carries redirection only once.
+    /// Replaces History-Info by Diversion, as RFC 6044 section 6.1 maps them: every History-Info entry that
+    /// retargeted the request to a new user (`mp` tag of RFC 7044, or a redirection cause) becomes one Diversion
+    /// entry for the party it was retargeted from (most recent first, `counter=1` each) with the reason of that
+    /// retargeting. Entries that only changed the contact of the same user (`rc`), kept the target (`np`), or were
+    /// forwarded without a cause are not diversions. A message that already has Diversion keeps it; History-Info is
+    /// removed either way, since the house carries redirection only once. `HistoryInfo` reads the entries.
     public mutating func convertHistoryInfoToDiversion() {
         let entries = nameAddresses("History-Info")
         guard !entries.isEmpty else { return }
         removeHeader("History-Info")
         guard !hasHeader("Diversion") else { return }
-        var diversions: [NameAddress] = []
-        for (i, entry) in entries.enumerated() where i > 0 {
-            let parent = Self.parentEntry(of: entry, before: i, in: entries)
-            guard let cause = Self.cause(retargetingTo: entry, from: parent) else { continue }
-            var uri = parent.uri
-            uri.parameters.remove("cause")
-            uri.headers = nil
-            diversions.append(
-                NameAddress(
-                    displayName: parent.displayName, uri: uri,
-                    parameters: [
-                        SIPParameter("reason", Self.diversionReason(forCause: cause)), SIPParameter("counter", "1"),
-                    ]))
-        }
-        if !diversions.isEmpty { setNameAddresses("Diversion", diversions.reversed()) }
+        let diversions = HistoryInfo(entries).diversions
+        if !diversions.isEmpty { setNameAddresses("Diversion", diversions) }
     }
 
     /// Replaces Diversion by History-Info: the oldest diverting party gets index 1, each later one and finally the
@@ -75,6 +64,9 @@ extension SIPMessage {
                 uri.parameters.set("cause", String(cause))
                 parameters.append(SIPParameter("mp", String(index.dropLast(2))))
             }
+            // RFC 4244 equipment reads why a target was left from a Reason escaped into its URI (RFC 7044 section
+            // 9.4 keeps it there too): each diverting party's entry carries the cause of its own diversion.
+            uri.headers = "Reason=SIP%3Bcause%3D\(Self.redirectionCause(forReason: Self.reason(of: d)))"
             entries.append(NameAddress(displayName: d.displayName, uri: uri, parameters: parameters))
             index += ".1"
         }
@@ -90,34 +82,11 @@ extension SIPMessage {
 
     static func reason(of diversion: NameAddress) -> String { diversion.parameters[parameter: "reason"] ?? "unknown" }
 
-    /// The entry `entry` was retargeted from: the one whose index is `entry`'s without its last part, or without
-    /// indexes the entry before it.
-    static func parentEntry(of entry: NameAddress, before i: Int, in entries: [NameAddress]) -> NameAddress {
-        if let index = entry.parameters[parameter: "index"], let dot = index.lastIndex(of: ".") {
-            let parentIndex = index[..<dot]
-            let parent = entries[..<i].last { $0.parameters[parameter: "index"].map { $0[...] } == parentIndex }
-            if let parent { return parent }
-        }
-        return entries[i - 1]
-    }
-
-    /// Why the request went from `parent` to `entry`: RFC 4458 `cause` on the new target, else the cause of an
-    /// RFC 4244 `Reason: SIP;cause=...` escaped into the parent's URI. Nil when neither says (no redirection).
-    static func cause(retargetingTo entry: NameAddress, from parent: NameAddress) -> Int? {
-        if let cause = entry.uri.parameters[parameter: "cause"].flatMap({ Int($0) }) { return cause }
-        guard let headers = parent.uri.headers?.removingPercentEncodingForSIP() else { return nil }
-        for header in headers.split(separator: "&") {
-            let h = header.lowercased()
-            guard h.hasPrefix("reason=sip;"), let range = h.range(of: "cause=") else { continue }
-            return Int(h[range.upperBound...].prefix { $0.isNumber })
-        }
-        return nil
-    }
 }
 
 extension String {
     /// `%3B` -> `;` and so on, for escaped headers in URIs; invalid escapes are kept as written.
-    fileprivate func removingPercentEncodingForSIP() -> String {
+    func removingPercentEncodingForSIP() -> String {
         var bytes: [UInt8] = []
         var u = Array(utf8)[...]
         while let b = u.first {

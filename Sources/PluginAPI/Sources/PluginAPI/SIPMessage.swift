@@ -227,49 +227,55 @@ public struct SIPMessage: Sendable, Equatable {
     public func serialized() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(serializedByteCount)
-        serialize(text: { out.append(contentsOf: $0.utf8) }, body: { out.append(contentsOf: $0) })
+        serialize(text: { out.append(contentsOf: $0.utf8) }, octets: { out.append(contentsOf: $0) })
         return out
     }
 
-    /// The message's bytes in order, as text pieces and then the body: what `serialized()` joins, for a caller
-    /// that writes them straight into a buffer of its own (the host's datagram buffers), without an intermediate
-    /// byte array per message sent.
-    public func serialize(text: (String) -> Void, body writeBody: ([UInt8]) -> Void) {
+    /// The message's bytes in order, as text pieces and runs of octets (the body, and any header octet that is not
+    /// UTF-8, see `OctetText`): what `serialized()` joins, for a caller that writes them straight into a buffer of
+    /// its own (the host's datagram buffers), without an intermediate byte array per message sent.
+    public func serialize(text writeText: (String) -> Void, octets: ([UInt8]) -> Void) {
+        // One memchr per piece says whether it holds an escaped octet; almost none do.
+        func text(_ piece: String) {
+            if OctetText.hasEscapes(piece) { OctetText.write(piece, text: writeText, octets: octets) } else { writeText(piece) }
+        }
         switch startLine {
         case .request(let m, let uri, let v):
             text(m)
-            text(" ")
+            writeText(" ")
             text(uri)
-            text(" ")
+            writeText(" ")
             text(v)
         case .response(let v, let s, let r):
             text(v)
-            text(" ")
-            text(String(s))
-            text(" ")
+            writeText(" ")
+            writeText(String(s))
+            writeText(" ")
             text(r)
         }
-        text("\r\n")
+        writeText("\r\n")
         for h in headers {
             text(h.name)
-            text(": ")
+            writeText(": ")
             text(h.value)
-            text("\r\n")
+            writeText("\r\n")
         }
-        text("Content-Length: ")
-        text(String(body.count))
-        text("\r\n\r\n")
-        writeBody(body)
+        writeText("Content-Length: ")
+        writeText(String(body.count))
+        writeText("\r\n\r\n")
+        octets(body)
     }
 
     /// How many bytes `serialize` writes.
     public var serializedByteCount: Int {
         var n = 0
         switch startLine {
-        case .request(let m, let uri, let v): n += m.utf8.count + uri.utf8.count + v.utf8.count + 4
-        case .response(let v, let s, let r): n += v.utf8.count + String(s).utf8.count + r.utf8.count + 4
+        case .request(let m, let uri, let v):
+            n += OctetText.octetCount(m) + OctetText.octetCount(uri) + OctetText.octetCount(v) + 4
+        case .response(let v, let s, let r):
+            n += OctetText.octetCount(v) + String(s).utf8.count + OctetText.octetCount(r) + 4
         }
-        for h in headers { n += h.name.utf8.count + h.value.utf8.count + 4 }
+        for h in headers { n += OctetText.octetCount(h.name) + OctetText.octetCount(h.value) + 4 }
         return n + "Content-Length: ".utf8.count + String(body.count).utf8.count + 4 + body.count
     }
 

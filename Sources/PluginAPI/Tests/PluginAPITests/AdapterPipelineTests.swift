@@ -27,14 +27,16 @@ import Testing
                 numbering: NumberingContext(areaCode: "30")))
     }
 
-    static let offer: [(Int, String)] = [(18, "G729"), (0, "PCMU"), (8, "PCMA"), (101, "telephone-event")]
+    // No G.729: the house format writes its annexb default out (`HouseFormat`), which would change the body and
+    // leave no memo to test.
+    static let offer: [(Int, String)] = [(9, "G722"), (0, "PCMU"), (8, "PCMA"), (101, "telephone-event")]
 
     @Test func theParsedOfferGivesWhatParsingAgainGives() throws {
         var house = Self.message(codecs: Self.offer)
         var parsed: ParsedSDP?
         AdapterPipeline.fromPeer(&house, adapter: Self.adapter(), parsed: &parsed)
         #expect(parsed != nil, "an adapter that leaves the SDP alone hands it on")
-        for codecs in [["PCMA", "PCMU"], ["G729"], ["opus"], ["telephone-event", "PCMU"]] {
+        for codecs in [["PCMA", "PCMU"], ["G722"], ["opus"], ["telephone-event", "PCMU"]] {
             var withMemo = house
             var without = house
             AdapterPipeline.toPeer(&withMemo, adapter: Self.adapter(codecs: codecs), parsed: parsed)
