@@ -44,7 +44,8 @@ import Testing
     }
 
     @Test func internalHeadersCanBeConfiguredPerPeer() throws {
-        let site = try Self.site(trunkExtra: "    internal_headers: [User-Agent]\n")
+        // The trunk's header allow-list would drop X-PBX-Tenant on its own; `pass` leaves internal_headers alone.
+        let site = try Self.site(trunkExtra: "    internal_headers: [User-Agent]\n    headers: {policy: pass}\n")
         let invite = try SIPParser().parse(try TestSupport.fixture("pbx-invite-national.sip"))
         let trunk = try #require(try RequestProcessor(site: site).process(invite, from: "pbx").legs.first)
         #expect(trunk.message.header("X-PBX-Tenant") == "berlin-hq")

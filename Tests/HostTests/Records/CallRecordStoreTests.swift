@@ -220,7 +220,7 @@ import Testing
                 sql: """
                     CREATE TABLE attempts (call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
                       position INTEGER NOT NULL, peer TEXT NOT NULL, status INTEGER NOT NULL, b_call_id TEXT,
-                      called_number TEXT, caller_number TEXT, PRIMARY KEY (call_id, position))
+                      called_number TEXT, caller_number TEXT, note TEXT, PRIMARY KEY (call_id, position))
                     """)
         }
         try other.close()
