@@ -7,9 +7,9 @@ import Testing
 /// parses it and looks its call up by the model's `callID`. A scan that answered a different Call-ID than the model
 /// would split a call's messages over two shards, so every answer it gives is held to the model here.
 @Suite struct CallIDScanTests {
-    /// The scan's answer, as a String, or nil.
+    /// The scan's answer, as the model writes it (`OctetText`), or nil.
     static func scanned(_ bytes: [UInt8]) -> String? {
-        SIPParser.callIDRange(in: bytes).map { String(decoding: bytes[$0], as: UTF8.self) }
+        SIPParser.callIDRange(in: bytes).map { OctetText.decode(bytes[$0]) }
     }
 
     /// Where the model parses, a scan answer must be the model's Call-ID. Returns whether the scan answered.
@@ -20,6 +20,21 @@ import Testing
             #expect(scan == model.callID, "\(label)")
         }
         return scan != nil
+    }
+
+    /// A Call-ID with octets that are not UTF-8 scans to the model's Call-ID, and both sides pick the same shard.
+    @Test func aCallIDThatIsNotUTF8ScansToTheModelsOctets() throws {
+        let raw: [UInt8] = Array("x-".utf8) + [0xFF, 0xC3, 0x28] + Array("@h".utf8)
+        let bytes = Array("BYE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: ".utf8) + raw
+            + Array("\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n".utf8)
+        #expect(Self.expectAgrees(bytes, "not UTF-8"))
+        let model = try SIPMessage(bytes: bytes)
+        #expect(OctetText.octets(model.callID ?? "") == raw)
+        let range = try #require(SIPParser.callIDRange(in: bytes))
+        for shards in 2...5 {
+            func shard<C: Collection<UInt8>>(_ id: C) -> Int { Int(Engine.hash(id) % UInt64(shards)) }
+            #expect(shard(bytes[range]) == shard(OctetText.octets(model.callID ?? "")))
+        }
     }
 
     @Test func everyFixtureScansToTheModelsCallID() throws {

@@ -22,8 +22,9 @@ public struct MessagePath: Sendable {
         do {
             message = try parser.parse(bytes)
             if let scanned {
+                // Compared as octets: the model keeps octets that are not UTF-8 (`OctetText`).
                 precondition(
-                    String(decoding: bytes[scanned], as: UTF8.self) == message.callID,
+                    Array(bytes[scanned]) == OctetText.octets(message.callID ?? ""),
                     "the Call-ID scan disagrees with the parser")
             }
         } catch let e as SIPParseError {

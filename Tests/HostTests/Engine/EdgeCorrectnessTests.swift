@@ -51,6 +51,35 @@ struct EdgeCorrectnessTests {
         #expect(echoed == [Array("Call-ID: ".utf8) + first, Array("Call-ID: ".utf8) + second], "\(answers.count) responses")
     }
 
+    /// A response that matches nothing, and one that libosip2 refuses (the broken From a target echoed back), are
+    /// said in the log, not dropped silently; Patchbay keeps serving.
+    @Test func strayAndUnparsableResponsesAreLogged() async throws {
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let gw = try LoopbackUDP(port: pb.ports.gateway)
+        func response(from: String, branch: String) -> [UInt8] {
+            Array("""
+                SIP/2.0 200 OK\r
+                Via: SIP/2.0/UDP 127.0.0.1:\(pb.ports.patchbay);branch=\(branch)\r
+                From: \(from)\r
+                To: <sip:030987654@127.0.0.1>;tag=gw1\r
+                Call-ID: nobody-knows@127.0.0.1\r
+                CSeq: 1 INVITE\r
+                Content-Length: 0\r
+                \r
+
+                """.utf8)
+        }
+        gw.send(response(from: "<sip:2345@127.0.0.1>;tag=pb1", branch: "z9hG4bK-stray"), to: pb.ports.patchbay)
+        #expect(await pb.waitForLog("response matches no transaction or call"))
+        gw.send(response(from: "\"823\" <sip:user@127.0.0.1>;=token;tag=pb1", branch: "z9hG4bK-x"), to: pb.ports.patchbay)
+        #expect(await pb.waitForLog("dropped a response that does not parse"))
+        // Still serving.
+        let pbx = try await pb.sipp("uac-expect-status", label: "pbx", port: pb.ports.pbx, service: "0999", keys: ["status": "404"])
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)")
+    }
+
     /// `From: 823 <sip:...>=token` (a parameter without `;` or name) is refused with 400 at the edge; before, the
     /// gateway's 200 echoed the broken From back, libosip2 refused that 200, and the call hung.
     @Test func aFromWithAMalformedParameterGets400() async throws {

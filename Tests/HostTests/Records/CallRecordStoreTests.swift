@@ -64,6 +64,7 @@ import Testing
         r.attempts = [
             .init(peer: "gw", status: 503, bCallID: "pb-b1", calledNumber: "030987654", callerNumber: "0301232345"),
             .init(peer: "spare", status: 0),
+            .init(peer: "g711-only", status: 488, note: "codec policy of peer 'g711-only' leaves no audio codec"),
             .init(
                 peer: "itsp", status: 200, bCallID: "pb-b2", calledNumber: "+4930987654", callerNumber: "+49301232345"),
         ]
@@ -87,7 +88,8 @@ import Testing
         #expect(
             back.reportLine
                 == "2026-09-21T14:13:20Z a=a-1@pbx pbx -> itsp route=national 0030987654 -> +4930987654 200 60.2s "
-                + "ended_by=callee tried=gw:503,spare:down,itsp:200")
+                + "ended_by=callee tried=gw:503,spare:down,g711-only:488,itsp:200")
+        #expect(back.reportJSON.attempts[2].note == "codec policy of peer 'g711-only' leaves no audio codec")
         // The duration column holds what operators would otherwise compute.
         let duration = try await DatabaseQueue(path: path).read {
             try Double.fetchOne($0, sql: "SELECT duration FROM calls")

@@ -16,7 +16,8 @@ public enum HouseFormat {
     @discardableResult
     public static func normaliseSDP(_ sdp: inout SessionDescription) -> Bool {
         var changed = false
-        for i in sdp.media.indices where sdp.media[i].formats(matching: "G729").isEmpty == false
+        for i in sdp.media.indices
+        where !sdp.media[i].formats(matching: "G729").isEmpty
             && sdp.media[i].formatParameter(codec: "G729", name: "annexb") == nil
         {
             sdp.media[i].setFormatParameter(codec: "G729", name: "annexb", value: "yes")

@@ -61,18 +61,18 @@ public enum OctetText {
                 i += 1
                 continue
             }
-            if let (scalar, length) = validSequence(b, i), !(escapeBase...0x10FFFF).contains(scalar.value) {
-                scalars.append(scalar)
-                i += length
-            } else if let (scalar, length) = validSequence(b, i) {
-                // A real code point of the escape range: its octets are escaped, so it cannot be mistaken for one.
-                _ = scalar
-                for k in i..<(i + length) { escape(b[k]) }
-                i += length
-            } else {
+            guard let (scalar, length) = validSequence(b, i) else {
                 escape(c)
                 i += 1
+                continue
             }
+            if scalar.value >= escapeBase {
+                // A real code point of the escape range: its octets are escaped, so it cannot be mistaken for one.
+                for k in i..<(i + length) { escape(b[k]) }
+            } else {
+                scalars.append(scalar)
+            }
+            i += length
         }
         return String(scalars)
     }
