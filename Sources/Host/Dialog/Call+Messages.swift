@@ -32,6 +32,9 @@ enum Relay {
     /// external peer every redirection and referral URI does too (Diversion, History-Info, Referred-By), so no
     /// internal host (`<sip:4799@10.1.1.10>`) leaves the site in any header Patchbay forwards.
     static func hideTopology(_ m: inout SIPMessage, localHost: String, external: Bool) {
+        // One pass says whether there is anything to rewrite: most messages (BYE, ACK, most responses) carry none.
+        let set = external ? identityOrRedirection : identityOnly
+        guard m.headers.contains(where: { set.contains($0.name) }) else { return }
         let names = external ? identityHeaders + redirectionHeaders : identityHeaders
         for name in names where m.hasHeader(name) {
             var entries = m.nameAddresses(name)
@@ -45,6 +48,8 @@ enum Relay {
 
     static let identityHeaders = ["P-Asserted-Identity", "P-Preferred-Identity", "Remote-Party-ID"]
     static let redirectionHeaders = ["Diversion", "History-Info", "Referred-By"]
+    private static let identityOnly = SIPHeader.NameSet(identityHeaders.map { $0.lowercased() })
+    private static let identityOrRedirection = SIPHeader.NameSet((identityHeaders + redirectionHeaders).map { $0.lowercased() })
 
     /// `content` translated from the peer `from` into the house format and on to the peer `to`, with the receiving
     /// peer's header policy applied to the house message before its adapter writes what it adds.
@@ -65,9 +70,11 @@ enum Relay {
     /// on a response too.
     static func forward(_ message: SIPMessage, from: String, to: String, site: Site, localHost: String) -> SIPMessage {
         guard let fromAdapter = site.adapters[from], let toAdapter = site.adapters[to] else { return content(of: message) }
-        let peer = site.peer(to)
-        var out = translate(content(of: message), from: fromAdapter, to: toAdapter, policy: peer?.headerPolicy)
-        hideTopology(&out, localHost: localHost, external: peer?.kind == .external)
+        let egress = site.egress[to]
+        var out = translate(content(of: message), from: fromAdapter, to: toAdapter, policy: egress?.policy)
+        // Towards an internal peer the relayed content keeps its hosts, as before the policy existed; the initial
+        // INVITE's identities are rewritten for every peer (`OutboundInvite`).
+        if egress?.external == true { hideTopology(&out, localHost: localHost, external: true) }
         return out
     }
 

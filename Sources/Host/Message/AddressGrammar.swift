@@ -7,9 +7,33 @@ import PluginAPI
 /// whose From or To is outside the grammar is therefore answered 400 at the edge, before anything is built from it.
 enum AddressGrammar {
     /// Nil when `value` is well-formed; otherwise what is wrong, for the 400's reason and the log.
+    /// The URI itself is libosip2's to judge (it parsed From and To before this runs); this checks what is around it.
     static func problem(in value: String) -> String? {
-        guard NameAddress(value) != nil else { return "no URI that parses" }
-        return ByteScan.withBytes(Substring(value)) { b in problem(b) }
+        func check(_ b: UnsafeBufferPointer<UInt8>) -> String? { isPlain(b) ? nil : problem(b) }
+        return value.utf8.withContiguousStorageIfAvailable(check) ?? Array(value.utf8).withUnsafeBufferPointer(check)
+    }
+
+    /// The shape nearly every From and To has, `<URI>` then nothing or `;tag=token`, recognised in one pass without
+    /// the parameter walk (this runs for every request received).
+    private static func isPlain(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var lt = 0
+        // A quoted display name without escapes may come first: `"Anna Schmidt" <sip:...>`.
+        if b.first == UInt8(ascii: "\""), let close = ByteScan.first(UInt8(ascii: "\""), in: b, 1, b.count),
+            ByteScan.first(UInt8(ascii: "\\"), in: b, 1, close) == nil
+        {
+            lt = close + 1
+            while lt < b.count, b[lt] == 0x20 { lt += 1 }
+        }
+        guard lt < b.count, b[lt] == UInt8(ascii: "<"), let gt = ByteScan.first(UInt8(ascii: ">"), in: b, lt + 1, b.count)
+        else { return false }
+        var i = gt + 1
+        if i == b.count { return true }
+        let tag: StaticString = ";tag="
+        guard b.count - i > tag.utf8CodeUnitCount else { return false }
+        for k in 0..<tag.utf8CodeUnitCount where b[i + k] != tag.utf8Start[k] { return false }
+        i += tag.utf8CodeUnitCount
+        while i < b.count, isTokenByte(b[i]) { i += 1 }
+        return i == b.count
     }
 
     private static func problem(_ b: UnsafeBufferPointer<UInt8>) -> String? {

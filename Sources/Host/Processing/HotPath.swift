@@ -9,7 +9,8 @@ import PluginAPI
 /// - an initial INVITE: parse, stamp the top Via with the address it came from (as `Shard.receive`; the bench's
 ///   caller, 127.0.0.1:5070), classify, inbound adapter, route (`RequestProcessor` without explanations, as
 ///   `Shard.startCall`), the first target's outbound adapter (as `Call.tryNextTarget`), serialise;
-/// - a response from the target: parse, both adapters (`Relay.translate`), the caller's response built from it
+/// - a response from the target: parse, both adapters and the caller's header policy (`Relay.forward`), the
+///   caller's response built from it
 ///   (`Relay.response`, as `Call.bResponse`), serialise;
 /// - an in-dialog request (BYE): parse, stamp the top Via, both adapters, the request on the other leg
 ///   (`CallLeg.makeRequest`, as `Call.relay`), serialise.
@@ -52,8 +53,8 @@ public struct HotPath: Sendable {
         -> [UInt8]
     {
         let r = try parser.parse(bytes)
-        guard let status = r.statusCode, let a = site.adapters[target], let b = site.adapters[source] else { return [] }
-        let content = Relay.translate(Relay.content(of: r), from: a, to: b)
+        guard let status = r.statusCode else { return [] }
+        let content = Relay.forward(r, from: target, to: source, site: site, localHost: "127.0.0.1")
         let reason: String
         if case .response(_, _, let phrase) = r.startLine { reason = phrase } else { reason = "" }
         return Relay.response(status, reason, to: request, toTag: "pb-a-tag", contact: contact, content: content)
@@ -65,10 +66,9 @@ public struct HotPath: Sendable {
     public func inDialogRequest(_ bytes: [UInt8], from source: String) throws -> [UInt8] {
         var request = try parser.parse(bytes)
         Shard.stampVia(&request, source: caller)
-        guard let a = site.adapters[source], let b = site.adapters[leg.peer] else { return [] }
         var other = leg
         var out = other.makeRequest(request.method, via: via, contact: contact)
-        let content = Relay.translate(Relay.content(of: request), from: a, to: b)
+        let content = Relay.forward(request, from: source, to: leg.peer, site: site, localHost: "127.0.0.1")
         out.headers += content.headers
         out.body = content.body
         return out.serialized()

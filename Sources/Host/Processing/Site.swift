@@ -10,6 +10,24 @@ public struct Site: Sendable {
     public var routes: RouteTable
     /// Server and client TLS contexts, built from the certificate files at load time.
     public var tls = TLSContexts()
+    /// What every message relayed to a peer goes through beyond its adapter, by peer name: looked up once per
+    /// relayed message, where finding the peer's whole configuration entry copied it.
+    public var egress: [String: Egress] {
+        get { egressByPeer ?? Self.egress(of: configuration) }
+        set { egressByPeer = newValue }
+    }
+    private var egressByPeer: [String: Egress]?
+
+    public struct Egress: Sendable {
+        public var policy: HeaderPolicy
+        public var external: Bool
+    }
+
+    static func egress(of configuration: PatchbayConfiguration) -> [String: Egress] {
+        Dictionary(
+            configuration.peers.map { ($0.name, Egress(policy: $0.headerPolicy, external: $0.kind == .external)) },
+            uniquingKeysWith: { first, _ in first })
+    }
 
     public func peer(_ name: String) -> PatchbayConfiguration.Peer? { configuration.peer(named: name) }
 
@@ -62,6 +80,7 @@ public struct Site: Sendable {
         guard !diagnostics.hasErrors else { return nil }
         var site = Site(configuration: config, plugins: pluginSet, adapters: adapters, routes: routes)
         site.tls = tls
+        site.egress = Self.egress(of: config)
         return site
     }
 }

@@ -115,8 +115,8 @@ import Testing
         #expect(text.contains("allwo"), "\(text)")
     }
 
-    /// A response from the trunk to the PBX goes through the same adapters and the PBX's policy (pass), and an
-    /// identity with the trunk's host comes back with Patchbay's.
+    /// A response from the trunk to the PBX goes through the same adapters and the PBX's policy (pass); one from the
+    /// PBX to the trunk through the trunk's allow-list, with Patchbay's host in its identity.
     @Test func processOnAResponseRunsTheAdaptersOnly() throws {
         let site = try Self.site()
         let sdp = "v=0\r\no=- 1 1 IN IP4 198.51.100.7\r\ns=-\r\nc=IN IP4 198.51.100.7\r\nt=0 0\r\n"
@@ -145,8 +145,15 @@ import Testing
         let answerSDP = try #require(out.sdp)
         #expect(answerSDP.media[0].port == 30000)
         #expect(answerSDP.media[0].formatParameter(codec: "G729", name: "annexb") == "yes")
-        // CUCM gets Remote-Party-ID (its profile), with Patchbay's host.
-        #expect(out.header("Remote-Party-ID")?.contains("@127.0.0.1") == true, "\(out.text)")
+        // CUCM gets Remote-Party-ID (its profile); an internal peer is shown the trunk's host as it was.
+        #expect(out.header("Remote-Party-ID")?.hasPrefix("<sip:030999@198.51.100.7>;party=called") == true, "\(out.text)")
+        // The other way, a PBX's answer to a trunk's call carries no internal host and no vendor header.
+        var fromPBX = r
+        fromPBX.setHeader("P-Asserted-Identity", "<sip:+4930123@10.1.1.10>")
+        fromPBX.setHeader("Endpoint-View", "<sip:4799@10.1.1.10>;local-tag=88")
+        let toTrunk = OfflineMessage.response(fromPBX, from: "pbx", to: "trunk", site: site)
+        #expect(!toTrunk.text.contains("10.1.1.10"), "\(toTrunk.text)")
+        #expect(toTrunk.header("P-Asserted-Identity") == "<sip:+4930123@127.0.0.1>")
     }
 
     /// The trunk accepts only G.711; an offer of G.722 alone leaves it nothing. The target is not sent an offer

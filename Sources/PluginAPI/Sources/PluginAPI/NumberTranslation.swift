@@ -202,10 +202,10 @@ public enum AdapterPipeline {
         adapter.headersFromPeer(&m)
         HouseFormat.normaliseHeaders(&m)
         let changes = NumberTranslation.apply(to: &m) { adapter.numberFromPeer($0, role: $1).digits }
+        if m.hasSDPBody { HouseFormat.normaliseSDP(body: &m.body) }
         if var sdp = m.sdp {
             let before = sdp
             adapter.sdpFromPeer(&sdp, in: m)
-            HouseFormat.normaliseSDP(&sdp)
             // A changed description is written to the body and parsed again by the next step: what it reads is
             // then the bytes that are sent, exactly as without the memo.
             if sdp != before { m.sdp = sdp } else { parsed = ParsedSDP(body: m.body, sdp: sdp) }

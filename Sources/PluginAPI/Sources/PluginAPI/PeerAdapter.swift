@@ -27,7 +27,7 @@ public enum NumberRole: String, Sendable, CaseIterable {
 /// The host calls the hooks in this order and nowhere else:
 /// - message received from the peer: `headersFromPeer`, then `numberFromPeer` for each number, then `sdpFromPeer`,
 ///   with the rules every house message keeps (`HouseFormat`: History-Info to Diversion after the headers, G.729's
-///   annexb made explicit after the SDP) applied by the host whatever the adapter did;
+///   annexb made explicit in the SDP before `sdpFromPeer` sees it) applied by the host whatever the adapter does;
 /// - message sent to the peer: `numberToPeer` for each number, then `headersToPeer`, then `sdpToPeer`.
 /// The host itself finds the numbers (Request-URI, To, From, P-Asserted-Identity, P-Preferred-Identity,
 /// Remote-Party-ID, Diversion, History-Info, Referred-By), so a number hook never parses headers.

@@ -239,15 +239,17 @@ public struct SIPMessage: Sendable, Equatable {
         func text(_ piece: String) {
             if OctetText.hasEscapes(piece) { OctetText.write(piece, text: writeText, octets: octets) } else { writeText(piece) }
         }
+        // Methods, versions and header names are tokens (libosip2 refuses other octets there): only the
+        // Request-URI, the reason phrase and the values can hold escaped octets.
         switch startLine {
         case .request(let m, let uri, let v):
-            text(m)
+            writeText(m)
             writeText(" ")
             text(uri)
             writeText(" ")
-            text(v)
+            writeText(v)
         case .response(let v, let s, let r):
-            text(v)
+            writeText(v)
             writeText(" ")
             writeText(String(s))
             writeText(" ")
@@ -255,7 +257,7 @@ public struct SIPMessage: Sendable, Equatable {
         }
         writeText("\r\n")
         for h in headers {
-            text(h.name)
+            writeText(h.name)
             writeText(": ")
             text(h.value)
             writeText("\r\n")
@@ -266,16 +268,15 @@ public struct SIPMessage: Sendable, Equatable {
         octets(body)
     }
 
-    /// How many bytes `serialize` writes.
+    /// How many bytes `serialize` writes: exactly, unless a value holds escaped octets (`OctetText`), each of which
+    /// counts four here for the one octet written. What a buffer reserves, never a length on the wire.
     public var serializedByteCount: Int {
         var n = 0
         switch startLine {
-        case .request(let m, let uri, let v):
-            n += OctetText.octetCount(m) + OctetText.octetCount(uri) + OctetText.octetCount(v) + 4
-        case .response(let v, let s, let r):
-            n += OctetText.octetCount(v) + String(s).utf8.count + OctetText.octetCount(r) + 4
+        case .request(let m, let uri, let v): n += m.utf8.count + uri.utf8.count + v.utf8.count + 4
+        case .response(let v, let s, let r): n += v.utf8.count + String(s).utf8.count + r.utf8.count + 4
         }
-        for h in headers { n += OctetText.octetCount(h.name) + OctetText.octetCount(h.value) + 4 }
+        for h in headers { n += h.name.utf8.count + h.value.utf8.count + 4 }
         return n + "Content-Length: ".utf8.count + String(body.count).utf8.count + 4 + body.count
     }
 

@@ -12,7 +12,7 @@ import Testing
         let raw: [UInt8] = [0x61, 0xFF, 0x80, 0x62, 0xC3]  // a, two invalid bytes, b, a truncated sequence
         let m = try SIPMessage(bytes: Self.bytes(callID: raw))
         #expect(m.serialized() == Self.bytes(callID: raw))
-        #expect(m.serializedByteCount == Self.bytes(callID: raw).count)
+        #expect(m.serializedByteCount >= Self.bytes(callID: raw).count, "a capacity, at least what is written")
         #expect(OctetText.octets(m.callID ?? "") == raw)
     }
 
