@@ -1,7 +1,7 @@
 # The two commands a newcomer needs (README): `make demo` and `make test`.
 SWIFT ?= swift
 BIN = .build/debug/patchbay
-SITE = examples/berlin/patchbay.yaml
+SITE = Examples/berlin/patchbay.yaml
 
 .PHONY: deps build demo test test-api test-host example-plugin fuzz bench bench-deps bench-micro bench-callgrind bench-load bench-latency bench-memory bench-profile clean
 

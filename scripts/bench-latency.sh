@@ -14,7 +14,7 @@
 # taken over the calls of all rounds pooled. Each round's own p99 is listed beside them, to show the spread.
 #
 # --paired runs the two routers at the same time instead, each with its own pair of sipp processes (Kamailio on
-# 5060 between 5070 and 5080 as always, Patchbay on 5062 between 5072 and 5082, a copy of examples/bench with those
+# 5060 between 5070 and 5080 as always, Patchbay on 5062 between 5072 and 5082, a copy of Examples/bench with those
 # ports), one rate at a time. Whatever the machine does then, it does to both: the comparison no longer depends on
 # when each ran. The machine carries both loads, so each rate is per router (800 means 800 + 800 calls/s), and the
 # default rates are half the sequential ones. There is no direct reference in this mode.
@@ -118,7 +118,7 @@ run_patchbay() {
 # Paired mode: Patchbay's site on ports of its own, its call records beside the copy.
 paired_site() {
 	local dir=$OUT/site
-	mkdir -p "$dir" && cp "$ROOT/examples/bench/routes.yaml" "$dir/" &&
+	mkdir -p "$dir" && cp "$ROOT/Examples/bench/routes.yaml" "$dir/" &&
 		sed -e 's/^\(    port:\) 5060$/\1 5062/' -e 's/127\.0\.0\.1:5070$/127.0.0.1:5072/' \
 			-e 's/127\.0\.0\.1:5080$/127.0.0.1:5082/' "$ROOT/$SITE" >"$dir/patchbay.yaml" || return 1
 	grep -q '^    port: 5062$' "$dir/patchbay.yaml" && grep -q '127.0.0.1:5072$' "$dir/patchbay.yaml" &&

@@ -3,7 +3,7 @@
 
 # The shared harness, the bench site and the release binary every one of them uses.
 BENCH=${BENCH_HARNESS:-$ROOT/../shared/bench}
-SITE=examples/bench/patchbay.yaml
+SITE=Examples/bench/patchbay.yaml
 BIN=.build/release/patchbay
 
 # Messages carry the name of the script that sourced this file.
@@ -15,7 +15,7 @@ log() { echo "[$(date +%H:%M:%S)] $PROG: $*" >&2; }
 # an empty one: the writer's cost per call grows with the file (its Call-ID index takes random pages: 13-18 us per
 # call at 14 MB, 22-33 us at 560 MB), and a file kept from earlier runs would make runs disagree.
 fresh_records() {
-	local dir=${1:-$ROOT/examples/bench}
+	local dir=${1:-$ROOT/Examples/bench}
 	rm -f "$dir/calls.sqlite" "$dir/calls.sqlite-wal" "$dir/calls.sqlite-shm"
 }
 

@@ -8,8 +8,8 @@
 # with identical load options:
 #   1. Kamailio with ../shared/bench/kamailio/kamailio.cfg (run-kamailio-baseline.sh --no-direct), with the
 #      harness's functional check (Record-Route, X-Routed-By: proxy behaviour);
-#   2. Patchbay on examples/bench (release build, default event loops = one per core), after a B2BUA
-#      functional check (examples/bench/uas_verify_b2bua.xml); the harness's check is skipped (--no-verify)
+#   2. Patchbay on Examples/bench (release build, default event loops = one per core), after a B2BUA
+#      functional check (Examples/bench/uas_verify_b2bua.xml); the harness's check is skipped (--no-verify)
 #      because it asks for a Record-Route and an X-Routed-By header, which a B2BUA does not add;
 #   3. Patchbay with --threads 1, to show how the hot path scales with event loops.
 # Then prints each final summary line and the ratios Patchbay / Kamailio.
@@ -79,7 +79,7 @@ export FAIL_COOLDOWN=${FAIL_COOLDOWN:-40}
 } >"$OUT/machine.txt"
 
 # ------------------------------------------------------- B2BUA functional check ---
-# Patchbay, a UAS with examples/bench/uas_verify_b2bua.xml and 5 calls of the harness's UAC; every process is
+# Patchbay, a UAS with Examples/bench/uas_verify_b2bua.xml and 5 calls of the harness's UAC; every process is
 # started here and stopped by its own PID.
 verify_b2bua() {
 	local d=$OUT/verify-b2bua pb uas rc_uac rc_uas i
@@ -87,7 +87,7 @@ verify_b2bua() {
 	timeout -k 5 120 "$BIN" run "$SITE" --log-level warning >"$d/patchbay.log" 2>&1 &
 	pb=$!
 	for i in $(seq 1 100); do [ -n "$(ss -Hlun 'sport = :5060')" ] && break; sleep 0.1; done
-	(cd "$d" && exec timeout -k 5 60 sipp -sf "$ROOT/examples/bench/uas_verify_b2bua.xml" -i 127.0.0.1 -p 5080 \
+	(cd "$d" && exec timeout -k 5 60 sipp -sf "$ROOT/Examples/bench/uas_verify_b2bua.xml" -i 127.0.0.1 -p 5080 \
 		-m 5 -nostdin -trace_err -trace_msg) >"$d/uas.out" 2>&1 &
 	uas=$!
 	for i in $(seq 1 50); do [ -n "$(ss -Hlun 'sport = :5080')" ] && break; sleep 0.1; done

@@ -2,7 +2,7 @@
 # bench-profile.sh - where Patchbay's CPU goes under load: perf samples of the running router while the shared
 # harness's sipp UAC places calls through it to its sipp UAS (the load of `make bench-load`, at one fixed rate).
 #
-#   sipp UAC 127.0.0.1:5070 -> patchbay udp 127.0.0.1:5060 (examples/bench) -> sipp UAS 127.0.0.1:5080
+#   sipp UAC 127.0.0.1:5070 -> patchbay udp 127.0.0.1:5060 (Examples/bench) -> sipp UAS 127.0.0.1:5080
 #
 # Prints the router's CPU per call over the sampled window, the share of each library, and the functions with
 # the most samples, inclusive and self. perf.data and the demangled report stay in the output directory for

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Patchbay's main job on the bundled example: start `patchbay run` on examples/berlin, play the site's PBX,
+# Patchbay's main job on the bundled example: start `patchbay run` on Examples/berlin, play the site's PBX,
 # gateway and trunks with sipp on 127.0.0.1, place a handful of calls, and print what happened to each.
 # Every process this script starts is stopped by its pid when it ends.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.build/debug/patchbay
-SITE=examples/berlin/patchbay.yaml
+SITE=Examples/berlin/patchbay.yaml
 WORK=$(mktemp -d /tmp/patchbay-demo.XXXXXX)
 PIDS=()
 cleanup() {
@@ -94,7 +94,7 @@ echo
 if command -v curl > /dev/null; then
     echo "Calls by route and outcome, from http://127.0.0.1:8080/metrics:"
     curl -s --max-time 3 http://127.0.0.1:8080/metrics | grep '^patchbay_calls_total' | sed 's/^/   /'
-    echo "(status page: http://127.0.0.1:8080/ while patchbay run examples/berlin/patchbay.yaml is running)"
+    echo "(status page: http://127.0.0.1:8080/ while patchbay run Examples/berlin/patchbay.yaml is running)"
 fi
 if [ -x .build/debug/patchbay ] && .build/debug/patchbay calls --help > /dev/null 2>&1; then
     echo

@@ -1,5 +1,5 @@
 // What the benchmark executables share: the messages in Benchmarks/Messages and the load bench's site
-// (examples/bench), found from this file's path so the executables run from any directory.
+// (Examples/bench), found from this file's path so the executables run from any directory.
 import Foundation
 import Host
 
@@ -13,10 +13,10 @@ public func benchMessage(_ name: String) -> [UInt8] {
     return Array(data)
 }
 
-/// examples/bench/patchbay.yaml, loaded with its plugins.
+/// Examples/bench/patchbay.yaml, loaded with its plugins.
 public func loadBenchSite() -> Site {
     let diagnostics = Diagnostics()
-    let file = root.appendingPathComponent("examples/bench/patchbay.yaml").path
+    let file = root.appendingPathComponent("Examples/bench/patchbay.yaml").path
     guard let site = Site.load(configurationFile: file, diagnostics: diagnostics) else {
         fatalError("cannot load \(file): \(diagnostics.errors.map(\.description).joined(separator: "\n"))")
     }

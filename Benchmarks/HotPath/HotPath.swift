@@ -6,7 +6,7 @@
 //   200 OK   Messages/200-ok.sip (the UAS's answer with SDP) from `uas`: parse, both adapters, the A-leg 200
 //   BYE      Messages/bye.sip from `uac`: parse, both adapters, the B-leg BYE
 //
-// The site is examples/bench (the load bench's). Run: `make bench-micro` from the project root.
+// The site is Examples/bench (the load bench's). Run: `make bench-micro` from the project root.
 import BenchFixtures
 import Benchmark
 import Host

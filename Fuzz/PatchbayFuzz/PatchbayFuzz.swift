@@ -12,7 +12,7 @@ import Logging
 let fuzzSite: Site = {
     // libosip2 logs every refusal as a warning; at fuzzing speed that is all the output would be.
     LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }
-    let config = ProcessInfo.processInfo.environment["PATCHBAY_FUZZ_SITE"] ?? "examples/berlin/patchbay.yaml"
+    let config = ProcessInfo.processInfo.environment["PATCHBAY_FUZZ_SITE"] ?? "Examples/berlin/patchbay.yaml"
     let diagnostics = Diagnostics()
     guard let site = Site.load(configurationFile: config, diagnostics: diagnostics) else {
         FileHandle.standardError.write("cannot load \(config):\n\(diagnostics.errors.map(\.description).joined(separator: "\n"))\n".data(using: .utf8)!)

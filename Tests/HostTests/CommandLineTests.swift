@@ -5,7 +5,7 @@ import Testing
 /// The `patchbay` executable as an operator runs it.
 @Suite struct CommandLineTests {
     static var patchbay: String { "\(TestSupport.buildDirectory)/patchbay" }
-    static var example: String { TestSupport.path("examples/berlin/patchbay.yaml") }
+    static var example: String { TestSupport.path("Examples/berlin/patchbay.yaml") }
 
     @Test func checkPassesOnTheExample() throws {
         let r = try TestSupport.run(Self.patchbay, ["check", Self.example])

@@ -143,7 +143,7 @@ import Testing
 
     @Test func exampleSiteLoadsAndItsRouteTestsPass() throws {
         let d = Diagnostics()
-        let site = try #require(TestSupport.loadSite(TestSupport.path("examples/berlin/patchbay.yaml"), diagnostics: d))
+        let site = try #require(TestSupport.loadSite(TestSupport.path("Examples/berlin/patchbay.yaml"), diagnostics: d))
         #expect(d.items.isEmpty, "\(d.items)")
         #expect(site.routes.tests.count >= 10)
         let failures = RouteTestRunner(site: site).run()

@@ -53,7 +53,7 @@ import Testing
     }
 
     @Test func stepsExplainEachChange() throws {
-        let site = try #require(TestSupport.loadSite(TestSupport.path("examples/berlin/patchbay.yaml")))
+        let site = try #require(TestSupport.loadSite(TestSupport.path("Examples/berlin/patchbay.yaml")))
         let invite = try SIPParser().parse(try TestSupport.fixture("pbx-invite-national.sip"))
         let result = try RequestProcessor(site: site).process(invite, from: "pbx")
         #expect(result.steps.map(\.title) == [

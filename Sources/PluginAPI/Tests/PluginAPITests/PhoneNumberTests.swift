@@ -1,7 +1,7 @@
 import PluginAPI
 import Testing
 
-/// Contexts shared by the suites below: a Berlin PBX site like `examples/berlin` and a New York PBX.
+/// Contexts shared by the suites below: a Berlin PBX site like `Examples/berlin` and a New York PBX.
 enum Sites {
     static let did = ExtensionRange(first: "2000", last: "2999", didPrefix: "+4930123")
     static let munichDID = ExtensionRange(first: "4700", last: "4799", didPrefix: "+4989555")
@@ -179,7 +179,7 @@ enum Sites {
         #expect(ctx.toHouse("1234").digits == "+4998761234")
     }
 
-    /// The dry-run numbers of `examples/berlin/routes.yaml`, from the PBX side.
+    /// The dry-run numbers of `Examples/berlin/routes.yaml`, from the PBX side.
     @Test(arguments: [
         ("0030987654", "+4930987654"),
         ("0 030 987654", "+4930987654"),
@@ -354,7 +354,7 @@ enum Sites {
         }
     }
 
-    /// `examples/berlin/routes.yaml`: a PBX caller and callee translated for the gateway (national) and the
+    /// `Examples/berlin/routes.yaml`: a PBX caller and callee translated for the gateway (national) and the
     /// trunk (E.164), and calls from outside shown on the PBX (extension for the callee, national with the outside
     /// line for the caller).
     @Test func berlinExample() {

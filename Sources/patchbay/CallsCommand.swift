@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import Host
 
-struct Calls: ParsableCommand {
+struct CallsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "calls",
         abstract: "Show call records: one line per call (or JSON), newest last.",
         discussion: """
             Reads the call records file named by call_records in the configuration, read-only, so it can run while \
