@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN = .build/debug/patchbay
 SITE = Examples/berlin/patchbay.yaml
 
-.PHONY: deps build demo test test-api test-host example-plugin fuzz bench bench-deps bench-micro bench-callgrind bench-load bench-latency bench-memory bench-profile clean
+.PHONY: deps build demo test lint format test-api test-host example-plugin fuzz bench bench-deps bench-micro bench-callgrind bench-load bench-latency bench-memory bench-profile clean
 
 deps:
 	./scripts/install-deps.sh
@@ -30,6 +30,15 @@ test-host: build example-plugin
 	$(SWIFT) test
 
 test: deps test-api test-host
+
+# swift-format with the checked-in .swift-format (4 spaces, 120 columns) over every tracked Swift file; CI runs
+# `make lint` and fails on any warning. `make format` rewrites the files in place.
+SWIFT_FILES = $$(git ls-files '*.swift')
+lint:
+	$(SWIFT) format lint --strict $(SWIFT_FILES)
+
+format:
+	$(SWIFT) format format -i $(SWIFT_FILES)
 
 # libFuzzer over the whole per-message path (parser, adapters, routing, SDP) on the example site, with ASan and
 # LeakSanitizer, for FUZZ_SECONDS. Seeds: every fixture and torture message; the corpus grows in .build-fuzz.

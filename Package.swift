@@ -28,7 +28,8 @@ let package = Package(
     targets: [
         // libosip2 itself (Debian libosip2-dev), and small C wrappers for its function-like macros and its trace
         // hook (a va_list callback Swift cannot take apart).
-        .systemLibrary(name: "CLibOsip", path: "Sources/CLibOsip", pkgConfig: "libosip2", providers: [.apt(["libosip2-dev"])]),
+        .systemLibrary(
+            name: "CLibOsip", path: "Sources/CLibOsip", pkgConfig: "libosip2", providers: [.apt(["libosip2-dev"])]),
         .target(name: "COsip", dependencies: ["CLibOsip"], path: "Sources/COsip"),
         .target(
             name: "Host",

@@ -21,7 +21,9 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 1_000
     )
 
-    let invite = benchMessage("invite.sip"), ok = benchMessage("200-ok.sip"), bye = benchMessage("bye.sip")
+    let invite = benchMessage("invite.sip")
+    let ok = benchMessage("200-ok.sip")
+    let bye = benchMessage("bye.sip")
     let site = loadBenchSite()
     let path = HotPath(site: site, inDialogPeer: "uas")
     // The A-leg INVITE the 200 OK answers, as the engine keeps it.

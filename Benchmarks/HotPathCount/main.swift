@@ -17,7 +17,9 @@ let which = CommandLine.arguments.dropFirst().first ?? "invite"
 let iterations = CommandLine.arguments.dropFirst(2).first.flatMap { Int($0) } ?? 1_000
 let site = loadBenchSite()
 let path = HotPath(site: site, inDialogPeer: "uas")
-let invite = benchMessage("invite.sip"), ok = benchMessage("200-ok.sip"), bye = benchMessage("bye.sip")
+let invite = benchMessage("invite.sip")
+let ok = benchMessage("200-ok.sip")
+let bye = benchMessage("bye.sip")
 let inviteA = try SIPParser().parse(invite)
 let clock = EmbeddedEventLoop()
 let transactions = try CallTransactions(invite: inviteA, bye: try SIPParser().parse(bye), loop: clock)

@@ -1,6 +1,6 @@
 import COsip
-import Host
 import Foundation
+import Host
 import PluginAPI
 
 let bytes = Array(FileManager.default.contents(atPath: CommandLine.arguments[1])!)
@@ -14,7 +14,9 @@ var t0 = now()
 for _ in 0..<n {
     var m: UnsafeMutablePointer<osip_message_t>?
     osip_message_init(&m)
-    bytes.withUnsafeBufferPointer { b in b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { _ = osip_message_parse(m, $0, b.count) } }
+    bytes.withUnsafeBufferPointer { b in
+        b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { _ = osip_message_parse(m, $0, b.count) }
+    }
     osip_message_free(m)
 }
 let osipParse = Double(now() - t0) / Double(n)
@@ -23,7 +25,9 @@ t0 = now()
 for _ in 0..<n {
     var m: UnsafeMutablePointer<osip_message_t>?
     osip_message_init(&m)
-    bytes.withUnsafeBufferPointer { b in b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { _ = osip_message_parse(m, $0, b.count) } }
+    bytes.withUnsafeBufferPointer { b in
+        b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { _ = osip_message_parse(m, $0, b.count) }
+    }
     var out: UnsafeMutablePointer<CChar>?
     var len = 0
     osip_message_to_str(m, &out, &len)
@@ -35,7 +39,10 @@ let osipBoth = Double(now() - t0) / Double(n)
 // 3. Patchbay parse (osip validation + Swift model)
 t0 = now()
 var msg: SIPMessage? = nil
-for _ in 0..<n { msg = try! parser.parse(bytes); sink &+= msg!.headers.count }
+for _ in 0..<n {
+    msg = try! parser.parse(bytes)
+    sink &+= msg!.headers.count
+}
 let ours = Double(now() - t0) / Double(n)
 // 4. Swift serialise from the model
 t0 = now()
@@ -43,7 +50,13 @@ for _ in 0..<n { sink &+= msg!.serialized().count }
 let ser = Double(now() - t0) / Double(n)
 print(String(format: "message %d bytes, %d iterations", bytes.count, n))
 print(String(format: "osip parse            %.2f us", osipParse / 1000))
-print(String(format: "osip parse + to_str   %.2f us  (to_str alone %.2f us)", osipBoth / 1000, (osipBoth - osipParse) / 1000))
+print(
+    String(
+        format: "osip parse + to_str   %.2f us  (to_str alone %.2f us)", osipBoth / 1000, (osipBoth - osipParse) / 1000)
+)
 print(String(format: "patchbay parse        %.2f us  (osip + Swift model)", ours / 1000))
-print(String(format: "Swift serialise       %.2f us  = %.2fx of osip_message_to_str", ser / 1000, ser / (osipBoth - osipParse)))
+print(
+    String(
+        format: "Swift serialise       %.2f us  = %.2fx of osip_message_to_str", ser / 1000,
+        ser / (osipBoth - osipParse)))
 print(sink == 42 ? "" : " ")

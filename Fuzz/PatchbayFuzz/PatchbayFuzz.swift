@@ -15,7 +15,9 @@ let fuzzSite: Site = {
     let config = ProcessInfo.processInfo.environment["PATCHBAY_FUZZ_SITE"] ?? "Examples/berlin/patchbay.yaml"
     let diagnostics = Diagnostics()
     guard let site = Site.load(configurationFile: config, diagnostics: diagnostics) else {
-        FileHandle.standardError.write("cannot load \(config):\n\(diagnostics.errors.map(\.description).joined(separator: "\n"))\n".data(using: .utf8)!)
+        FileHandle.standardError.write(
+            "cannot load \(config):\n\(diagnostics.errors.map(\.description).joined(separator: "\n"))\n".data(
+                using: .utf8)!)
         exit(2)
     }
     return site
@@ -24,45 +26,45 @@ let fuzzSite: Site = {
 let fuzzPath = MessagePath(site: fuzzSite)
 
 #if FUZZING
-import CFuzzerDriver
+    import CFuzzerDriver
 
-/// Also defined by name: libFuzzer's own main (which the linker may pull in beside ours) calls it directly.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    guard let data else { return 0 }
-    fuzzPath.run(Array(UnsafeBufferPointer(start: data, count: size)))
-    return 0
-}
-
-@main
-struct PatchbayFuzzer {
-    static func main() {
-        _ = fuzzPath  // load the site before the clock starts
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzOne(data, size) })
+    /// Also defined by name: libFuzzer's own main (which the linker may pull in beside ours) calls it directly.
+    @_cdecl("LLVMFuzzerTestOneInput")
+    public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+        guard let data else { return 0 }
+        fuzzPath.run(Array(UnsafeBufferPointer(start: data, count: size)))
+        return 0
     }
-}
+
+    @main
+    struct PatchbayFuzzer {
+        static func main() {
+            _ = fuzzPath  // load the site before the clock starts
+            var argc = CommandLine.argc
+            var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+            exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzOne(data, size) })
+        }
+    }
 #else
-@main
-struct PatchbayFuzzRunner {
-    static func main() {
-        var files: [String] = []
-        for arg in CommandLine.arguments.dropFirst() {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: arg, isDirectory: &isDirectory), isDirectory.boolValue {
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: arg)) ?? []
-                files += names.sorted().map { "\(arg)/\($0)" }
-            } else {
-                files.append(arg)
+    @main
+    struct PatchbayFuzzRunner {
+        static func main() {
+            var files: [String] = []
+            for arg in CommandLine.arguments.dropFirst() {
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: arg, isDirectory: &isDirectory), isDirectory.boolValue {
+                    let names = (try? FileManager.default.contentsOfDirectory(atPath: arg)) ?? []
+                    files += names.sorted().map { "\(arg)/\($0)" }
+                } else {
+                    files.append(arg)
+                }
             }
+            var produced = 0
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file) else { continue }
+                produced += fuzzPath.run(Array(data))
+            }
+            print("\(files.count) inputs, \(produced) messages produced, no crash")
         }
-        var produced = 0
-        for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else { continue }
-            produced += fuzzPath.run(Array(data))
-        }
-        print("\(files.count) inputs, \(produced) messages produced, no crash")
     }
-}
 #endif

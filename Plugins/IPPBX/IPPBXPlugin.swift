@@ -3,10 +3,12 @@ import PluginAPI
 /// IP-PBXs on the site's own network (direct SIP connections): extensions and DIDs, Remote-Party-ID, vendor headers.
 final class IPPBXPlugin: ProfilePlugin, @unchecked Sendable {
     init() {
-        super.init(name: "IPPBX", version: "0.1.0", profiles: [
-            IPPBXProfiles.generic, IPPBXProfiles.ciscoCUCM, IPPBXProfiles.asterisk, IPPBXProfiles.avayaAura,
-            IPPBXProfiles.lync,
-        ])
+        super.init(
+            name: "IPPBX", version: "0.1.0",
+            profiles: [
+                IPPBXProfiles.generic, IPPBXProfiles.ciscoCUCM, IPPBXProfiles.asterisk, IPPBXProfiles.avayaAura,
+                IPPBXProfiles.lync,
+            ])
     }
 }
 

@@ -3,10 +3,12 @@ import PluginAPI
 /// PSTN gateways (ISDN/analogue) on the site's own network: national and international dialling formats.
 final class PSTNGatewayPlugin: ProfilePlugin, @unchecked Sendable {
     init() {
-        super.init(name: "PSTNGateway", version: "0.1.0", profiles: [
-            PSTNGatewayProfiles.generic, PSTNGatewayProfiles.ciscoIOS, PSTNGatewayProfiles.audioCodes,
-            PSTNGatewayProfiles.genericISDN,
-        ])
+        super.init(
+            name: "PSTNGateway", version: "0.1.0",
+            profiles: [
+                PSTNGatewayProfiles.generic, PSTNGatewayProfiles.ciscoIOS, PSTNGatewayProfiles.audioCodes,
+                PSTNGatewayProfiles.genericISDN,
+            ])
     }
 }
 

@@ -15,6 +15,7 @@ let package = Package(
     targets: [
         .target(name: "PluginAPI", path: "Sources/PluginAPI"),
         .target(name: "PluginTestKit", dependencies: ["PluginAPI"], path: "Sources/PluginTestKit"),
-        .testTarget(name: "PluginAPITests", dependencies: ["PluginAPI", "PluginTestKit"], path: "Tests/PluginAPITests"),
+        .testTarget(
+            name: "PluginAPITests", dependencies: ["PluginAPI", "PluginTestKit"], path: "Tests/PluginAPITests"),
     ]
 )

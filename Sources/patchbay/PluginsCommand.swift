@@ -18,7 +18,9 @@ struct PluginsCommand: ParsableCommand {
         print("plugin directory: \(dir)")
         for p in set.plugins {
             print("\(p.name) \(p.version)  (plugin API \(p.apiVersion))  \(p.file)")
-            for profile in p.profiles { print("    \(profile.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(profile.summary)") }
+            for profile in p.profiles {
+                print("    \(profile.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(profile.summary)")
+            }
         }
         for r in set.refusals { printError("refused \(r)") }
         if set.plugins.isEmpty { throw ExitCode(1) }

@@ -33,11 +33,14 @@ struct ProcessCommand: ParsableCommand {
         do {
             message = try SIPParser().parse(Array(bytes))
         } catch let e as SIPParseError {
-            printError("\(file): not a valid SIP message: \(e.reason)" + (e.responseStatus.map { " (a peer would get \($0))" } ?? ""))
+            printError(
+                "\(file): not a valid SIP message: \(e.reason)"
+                    + (e.responseStatus.map { " (a peer would get \($0))" } ?? ""))
             throw ExitCode(1)
         }
         for peer in [from] + (to.map { [$0] } ?? []) where site.peer(peer) == nil {
-            printError("unknown peer '\(peer)' (configured: \(site.configuration.peers.map(\.name).joined(separator: ", ")))")
+            printError(
+                "unknown peer '\(peer)' (configured: \(site.configuration.peers.map(\.name).joined(separator: ", ")))")
             throw ExitCode(1)
         }
         guard message.isRequest else {

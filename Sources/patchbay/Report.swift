@@ -22,7 +22,8 @@ enum Report {
             out.append("route: \(route)")
             for (i, leg) in r.legs.enumerated() {
                 out.append(
-                    "  \(i + 1). \(leg.peer): \(leg.message.requestURI?.description ?? "?")  caller \(leg.callerNumber ?? "-")")
+                    "  \(i + 1). \(leg.peer): \(leg.message.requestURI?.description ?? "?")  caller \(leg.callerNumber ?? "-")"
+                )
             }
         case .rejected(let route, let status, let reason):
             out.append("rejected: \(status) \(reason)" + (route.map { " (route \($0))" } ?? " (no route matches)"))

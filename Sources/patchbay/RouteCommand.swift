@@ -20,7 +20,8 @@ struct RouteCommand: ParsableCommand {
     func run() throws {
         let site = try options.loadSite()
         guard let peer = site.peer(from) else {
-            printError("unknown peer '\(from)' (configured: \(site.configuration.peers.map(\.name).joined(separator: ", ")))")
+            printError(
+                "unknown peer '\(from)' (configured: \(site.configuration.peers.map(\.name).joined(separator: ", ")))")
             throw ExitCode(1)
         }
         let invite = SyntheticCall.invite(from: peer, to: to, caller: caller, callID: "dry-run")

@@ -14,7 +14,10 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
     @Option(help: "Event loops (default: one per core).") var threads: Int?
-    @Option(help: "Seconds calls in progress may go on after SIGTERM (default: drain_timeout from the configuration, else 30).")
+    @Option(
+        help:
+            "Seconds calls in progress may go on after SIGTERM (default: drain_timeout from the configuration, else 30)."
+    )
     var drainTimeout: Double?
 
     func run() async throws {
@@ -38,9 +41,14 @@ struct RunCommand: AsyncParsableCommand {
         var operations: OperationsServer?
         if let http = site.configuration.http {
             let api = OperationsAPI(engine: engine, reloader: reloader, token: http.token)
-            operations = try await OperationsServer.start(host: http.host, port: http.port, group: engine.group, api: api, logger: logger)
+            operations = try await OperationsServer.start(
+                host: http.host, port: http.port, group: engine.group, api: api, logger: logger)
             logger.notice(
-                "operations listening", metadata: ["http": "\(http.host):\(operations?.port ?? 0)", "token": "\(http.token == nil ? "none" : "required")"])
+                "operations listening",
+                metadata: [
+                    "http": "\(http.host):\(operations?.port ?? 0)",
+                    "token": "\(http.token == nil ? "none" : "required")",
+                ])
         }
         // SIGTERM or SIGINT drains: new calls are refused with 503, calls in progress finish (up to the drain time),
         // then Patchbay exits. A second signal during the drain stops at once.

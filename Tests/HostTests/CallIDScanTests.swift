@@ -1,7 +1,8 @@
 import Foundation
-@testable import Host
 import PluginAPI
 import Testing
+
+@testable import Host
 
 /// The receiving loop picks a message's shard from `SIPParser.callIDRange` before anything parses it; the shard then
 /// parses it and looks its call up by the model's `callID`. A scan that answered a different Call-ID than the model
@@ -25,7 +26,8 @@ import Testing
     /// A Call-ID with octets that are not UTF-8 scans to the model's Call-ID, and both sides pick the same shard.
     @Test func aCallIDThatIsNotUTF8ScansToTheModelsOctets() throws {
         let raw: [UInt8] = Array("x-".utf8) + [0xFF, 0xC3, 0x28] + Array("@h".utf8)
-        let bytes = Array("BYE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: ".utf8) + raw
+        let bytes =
+            Array("BYE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: ".utf8) + raw
             + Array("\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n".utf8)
         #expect(Self.expectAgrees(bytes, "not UTF-8"))
         let model = try SIPMessage(bytes: bytes)
@@ -96,11 +98,9 @@ import Testing
                             let isCallID = ["Call-ID", "call-id", "CALL-ID", "Call-Id", "i", "I"].contains(name)
                             let trimmed = value.trimmingCharacters(in: .whitespaces)
                             let expected: String? =
-                                if n.folds { nil }
-                                else if n.before.hasPrefix("i:") { "earlier" }
-                                else if isCallID { trimmed.isEmpty ? nil : trimmed }
-                                else if n.after.hasPrefix("Call-ID") { "second" }
-                                else { nil }
+                                if n.folds { nil } else if n.before.hasPrefix("i:") { "earlier" } else if isCallID {
+                                    trimmed.isEmpty ? nil : trimmed
+                                } else if n.after.hasPrefix("Call-ID") { "second" } else { nil }
                             #expect(Self.scanned(bytes) == expected, "\(label)")
                         }
                     }

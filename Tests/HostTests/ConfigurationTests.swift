@@ -48,11 +48,12 @@ import Testing
         let (site, d, dir) = try Self.load(routes: routes)
         #expect(site == nil)
         let file = "\(dir)/routes.yaml"
-        #expect(d.errors.map(\.description) == [
-            "\(file):7:5: error: unknown key 'priorty' in route",
-            "\(file):10:28: error: 'weight' must be an integer, found 'heavy'",
-            "\(file):13:12: error: invalid regex '+49([': it does not compile (check parentheses, brackets, escapes and repeats)",
-        ])
+        #expect(
+            d.errors.map(\.description) == [
+                "\(file):7:5: error: unknown key 'priorty' in route",
+                "\(file):10:28: error: 'weight' must be an integer, found 'heavy'",
+                "\(file):13:12: error: invalid regex '+49([': it does not compile (check parentheses, brackets, escapes and repeats)",
+            ])
     }
 
     /// A peer's `invite_timeout` is seconds within 0.1-300; anything else is refused with its position.
@@ -68,16 +69,20 @@ import Testing
             of: "    address: 127.0.0.1:5080", with: "    address: 127.0.0.1:5080\n    invite_timeout: 0")
         let (badSite, badD, dir) = try Self.load(config: bad, routes: "routes: []\n")
         #expect(badSite == nil)
-        #expect(badD.errors.map(\.description) == [
-            "\(dir)/patchbay.yaml:11:21: error: 'invite_timeout' must be seconds between 0.1 and 300, found '0'",
-        ])
+        #expect(
+            badD.errors.map(\.description) == [
+                "\(dir)/patchbay.yaml:11:21: error: 'invite_timeout' must be seconds between 0.1 and 300, found '0'"
+            ])
     }
 
     @Test func unknownKeyGetsASuggestion() throws {
-        let config = Self.goodPeers.replacingOccurrences(of: "    address: 127.0.0.1:5080", with: "    adress: 127.0.0.1:5080")
+        let config = Self.goodPeers.replacingOccurrences(
+            of: "    address: 127.0.0.1:5080", with: "    adress: 127.0.0.1:5080")
         let (_, d, dir) = try Self.load(config: config, routes: "routes: []\n")
         let messages = d.errors.map(\.description)
-        #expect(messages.contains("\(dir)/patchbay.yaml:10:5: error: unknown key 'adress' in peer (did you mean 'address'?)"))
+        #expect(
+            messages.contains(
+                "\(dir)/patchbay.yaml:10:5: error: unknown key 'adress' in peer (did you mean 'address'?)"))
         #expect(messages.contains("\(dir)/patchbay.yaml:7:5: error: peer 'gw' needs 'address' or 'addresses'"))
     }
 
@@ -107,20 +112,29 @@ import Testing
         let routes = "routes:\n  - name: r\n    targets: [gww]\n"
         let (_, d, dir) = try Self.load(config: config, routes: routes)
         let messages = d.errors.map(\.description)
-        #expect(messages.contains { $0.hasPrefix("\(dir)/patchbay.yaml:4:5: error: peer 'pbx': no plugin 'IPPBZ' in ") })
-        #expect(messages.contains { $0.hasPrefix("\(dir)/patchbay.yaml:9:5: error: peer 'gw': plugin 'PSTNGateway' has no profile 'cisco-9000' (offers: ") })
+        #expect(
+            messages.contains { $0.hasPrefix("\(dir)/patchbay.yaml:4:5: error: peer 'pbx': no plugin 'IPPBZ' in ") })
+        #expect(
+            messages.contains {
+                $0.hasPrefix(
+                    "\(dir)/patchbay.yaml:9:5: error: peer 'gw': plugin 'PSTNGateway' has no profile 'cisco-9000' (offers: "
+                )
+            })
         #expect(messages.contains("\(dir)/routes.yaml:3:15: error: unknown peer 'gww' (did you mean 'gw'?)"))
     }
 
     @Test func aPluginRefusingAnOptionPointsAtTheOption() throws {
-        let config = Self.goodPeers + """
-                options:
-                  called_format: klingon
+        let config =
+            Self.goodPeers + """
+                    options:
+                      called_format: klingon
 
-            """
+                """
         let (_, d, dir) = try Self.load(config: config, routes: "routes: []\n")
         let e = try #require(d.errors.first)
-        #expect(e.description.hasPrefix("\(dir)/patchbay.yaml:12:7: error: peer 'gw': option 'called_format': 'klingon' is not one of"))
+        #expect(
+            e.description.hasPrefix(
+                "\(dir)/patchbay.yaml:12:7: error: peer 'gw': option 'called_format': 'klingon' is not one of"))
     }
 
     @Test func shadowedRouteIsAWarningNotAnError() throws {
@@ -136,9 +150,10 @@ import Testing
             """
         let (site, d, dir) = try Self.load(routes: routes)
         #expect(site != nil)
-        #expect(d.warnings.map(\.description) == [
-            "\(dir)/routes.yaml:5:5: warning: route 'national' can never match: route 'all-from-pbx' at line 2 matches everything it does"
-        ])
+        #expect(
+            d.warnings.map(\.description) == [
+                "\(dir)/routes.yaml:5:5: warning: route 'national' can never match: route 'all-from-pbx' at line 2 matches everything it does"
+            ])
     }
 
     @Test func exampleSiteLoadsAndItsRouteTestsPass() throws {
@@ -168,9 +183,10 @@ import Testing
         let (site, _, _) = try Self.load(routes: routes)
         let failures = RouteTestRunner(site: try #require(site)).run()
         #expect(failures.count == 1)
-        #expect(failures.first?.problems == [
-            "targets [gw], expected [pbx]",
-            "gw receives called number 030123456, expected +4930123456",
-        ])
+        #expect(
+            failures.first?.problems == [
+                "targets [gw], expected [pbx]",
+                "gw receives called number 030123456, expected +4930123456",
+            ])
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
+import Testing
+
 // @testable for NumberRegex, CompiledRegex's ICU path and SplitMix64 (a failing generated case comes back next run).
 @testable import Host
-import Testing
 
 /// Route regexes on numbers run as `NumberRegex` automata where the pattern allows; ICU (NSRegularExpression) stays
 /// the reference for what a pattern means.

@@ -17,7 +17,8 @@ import Testing
         var ctx = NumberingContext()
         ctx.extensions = [ExtensionRange(first: "2000", last: "2999", didPrefix: "+4930123")]
         let adapter = try ippbx.plugin.makeAdapter(
-            for: PeerConfiguration(name: "pbx", kind: .internal, profile: "generic", host: "192.0.2.10", numbering: ctx))
+            for: PeerConfiguration(name: "pbx", kind: .internal, profile: "generic", host: "192.0.2.10", numbering: ctx)
+        )
         #expect(adapter.numberFromPeer("2345", role: .calling).digits == "+49301232345")
     }
 
@@ -25,7 +26,8 @@ import Testing
     static func cLibrary(_ source: String, named name: String, in dir: String) throws {
         let c = (dir as NSString).appendingPathComponent("\(name).c")
         try TestSupport.write(source, to: c)
-        let r = try TestSupport.run("/usr/bin/cc", ["-shared", "-fPIC", "-o", (dir as NSString).appendingPathComponent("lib\(name).so"), c])
+        let r = try TestSupport.run(
+            "/usr/bin/cc", ["-shared", "-fPIC", "-o", (dir as NSString).appendingPathComponent("lib\(name).so"), c])
         #expect(r.status == 0, "cc failed: \(r.output)")
         try FileManager.default.removeItem(atPath: c)
     }
@@ -49,11 +51,14 @@ import Testing
 
         let set = PluginLoader.load(directory: dir)
         #expect(set.plugins.map(\.name) == ["IPPBX"])
-        let reasons = Dictionary(uniqueKeysWithValues: set.refusals.map { (($0.file as NSString).lastPathComponent, $0.reason) })
+        let reasons = Dictionary(
+            uniqueKeysWithValues: set.refusals.map { (($0.file as NSString).lastPathComponent, $0.reason) })
         #expect(reasons.count == 5, "\(set.refusals)")
         #expect(reasons["libJunk.so"]?.hasPrefix("not a loadable library") == true)
         #expect(reasons["libNoSymbols.so"] == "not a Patchbay plugin: no patchbay_plugin_api_version symbol")
-        #expect(reasons["libOldAPI.so"] == "built against plugin API version 999, expecting version \(PluginABI.hostVersion)")
+        #expect(
+            reasons["libOldAPI.so"]
+                == "built against plugin API version 999, expecting version \(PluginABI.hostVersion)")
         #expect(reasons["libFailsInit.so"] == "failed to initialise: patchbay_plugin_create returned nothing")
         #expect(reasons["libIPPBXCopy.so"] == "duplicates plugin 'IPPBX' already loaded from \(dir)/libIPPBX.so")
         for r in set.refusals { #expect(r.file.hasPrefix(dir)) }
@@ -89,6 +94,9 @@ import Testing
     @Test func missingDirectoryIsReportedNotFatal() {
         let set = PluginLoader.load(directory: "/nonexistent/patchbay-plugins")
         #expect(set.plugins.isEmpty)
-        #expect(set.refusals == [PluginRefusal(file: "/nonexistent/patchbay-plugins", reason: "cannot read the plugin directory")])
+        #expect(
+            set.refusals == [
+                PluginRefusal(file: "/nonexistent/patchbay-plugins", reason: "cannot read the plugin directory")
+            ])
     }
 }

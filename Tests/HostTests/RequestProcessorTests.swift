@@ -38,7 +38,8 @@ import Testing
         #expect(result.outcome == .forwarded(route: "both"))
         let trunk = try #require(result.legs.first { $0.peer == "trunk" })
         let internalPeer = try #require(result.legs.first { $0.peer == "pbx2" })
-        #expect(!trunk.message.hasHeader("X-PBX-Tenant"), "IPPBX keeps X- headers; the host strips them for external peers")
+        #expect(
+            !trunk.message.hasHeader("X-PBX-Tenant"), "IPPBX keeps X- headers; the host strips them for external peers")
         #expect(internalPeer.message.header("X-PBX-Tenant") == "berlin-hq")
         #expect(trunk.message.hasHeader("P-Asserted-Identity"))
     }
@@ -56,13 +57,14 @@ import Testing
         let site = try #require(TestSupport.loadSite(TestSupport.path("Examples/berlin/patchbay.yaml")))
         let invite = try SIPParser().parse(try TestSupport.fixture("pbx-invite-national.sip"))
         let result = try RequestProcessor(site: site).process(invite, from: "pbx")
-        #expect(result.steps.map(\.title) == [
-            "classify source",
-            "inbound adapter IPPBX/asterisk: pbx dialect -> house format",
-            "route",
-            "outbound adapter PSTNGateway/audiocodes: house format -> gateway dialect",
-            "outbound adapter ITSPTrunk/generic: house format -> itsp dialect",
-        ])
+        #expect(
+            result.steps.map(\.title) == [
+                "classify source",
+                "inbound adapter IPPBX/asterisk: pbx dialect -> house format",
+                "route",
+                "outbound adapter PSTNGateway/audiocodes: house format -> gateway dialect",
+                "outbound adapter ITSPTrunk/generic: house format -> itsp dialect",
+            ])
         let inbound = try #require(result.steps[1].diff)
         #expect(inbound.removed.map(\.name) == ["Remote-Party-ID"])
         #expect(inbound.added.map(\.name) == ["P-Asserted-Identity"])
@@ -75,6 +77,8 @@ import Testing
     @Test func unknownSourcePeerIsAnError() throws {
         let site = try Self.site()
         let invite = try SIPParser().parse(try TestSupport.fixture("pbx-invite-national.sip"))
-        #expect(throws: RequestProcessor.ProcessingError.self) { try RequestProcessor(site: site).process(invite, from: "nobody") }
+        #expect(throws: RequestProcessor.ProcessingError.self) {
+            try RequestProcessor(site: site).process(invite, from: "nobody")
+        }
     }
 }

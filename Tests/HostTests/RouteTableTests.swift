@@ -15,13 +15,16 @@ import Testing
 
     static let invite = try! SIPMessage(parsing: "INVITE sip:x@y SIP/2.0\r\nX-Tenant: acme-berlin\r\n\r\n")
 
-    static func decide(_ t: RouteTable, from: String, to: String, caller: String? = nil, message: SIPMessage = invite) -> String? {
+    static func decide(_ t: RouteTable, from: String, to: String, caller: String? = nil, message: SIPMessage = invite)
+        -> String?
+    {
         if case .route(let r) = t.decide(source: from, called: to, caller: caller, message: message) { return r.name }
         return nil
     }
 
     @Test func firstMatchWinsTopDown() throws {
-        let t = try Self.table("""
+        let t = try Self.table(
+            """
             routes:
               - {name: mobile, match: {from: pbx, to: ["+4915", "+4917"]}, targets: [itsp]}
               - {name: national, match: {from: pbx, to: "+49"}, targets: [gw]}
@@ -34,7 +37,8 @@ import Testing
     }
 
     @Test func regexExactCallerAndHeaderConditions() throws {
-        let t = try Self.table(#"""
+        let t = try Self.table(
+            #"""
             routes:
               - {name: ceo, match: {caller: {exact: "+49301232000"}}, targets: [gw]}
               - {name: tenant, match: {headers: {X-Tenant: "^acme-"}}, targets: [itsp]}
@@ -61,7 +65,8 @@ import Testing
     }
 
     @Test func priorityGroupsComeFirstAndWeightsShareWithinAGroup() throws {
-        let t = try Self.table("""
+        let t = try Self.table(
+            """
             routes:
               - name: intl
                 targets:
@@ -85,13 +90,19 @@ import Testing
 
     @Test func numberPatternsMustBeNumbers() {
         let d = Diagnostics()
-        _ = RouteTable.parse("routes:\n  - {name: x, match: {to: \"+49.*\"}, targets: [gw]}\n", file: "r.yaml", peers: Self.peers, diagnostics: d)
-        #expect(d.errors.map(\.description) == ["r.yaml:2:27: error: 'to' prefix '+49.*' contains '.'; use {regex: ...} for patterns"])
+        _ = RouteTable.parse(
+            "routes:\n  - {name: x, match: {to: \"+49.*\"}, targets: [gw]}\n", file: "r.yaml", peers: Self.peers,
+            diagnostics: d)
+        #expect(
+            d.errors.map(\.description) == [
+                "r.yaml:2:27: error: 'to' prefix '+49.*' contains '.'; use {regex: ...} for patterns"
+            ])
     }
 
     @Test func routeWithoutTargetsOrRejectIsAnError() {
         let d = Diagnostics()
-        _ = RouteTable.parse("routes:\n  - name: lost\n    match: {from: pbx}\n", file: "r.yaml", peers: Self.peers, diagnostics: d)
+        _ = RouteTable.parse(
+            "routes:\n  - name: lost\n    match: {from: pbx}\n", file: "r.yaml", peers: Self.peers, diagnostics: d)
         #expect(d.errors.map(\.description) == ["r.yaml:2:5: error: route 'lost' needs 'targets' or 'reject'"])
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-@testable import Host
 import Testing
+
+@testable import Host
 
 /// The byte-level shortcut in `SIPParser.checkStartLine` must never accept a line the full check refuses.
 @Suite struct SIPParserStartLineTests {

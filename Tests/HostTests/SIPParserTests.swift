@@ -1,8 +1,9 @@
 import Foundation
-// @testable for SIPParser.forOsip, what libosip2 is given.
-@testable import Host
 import PluginAPI
 import Testing
+
+// @testable for SIPParser.forOsip, what libosip2 is given.
+@testable import Host
 
 @Suite struct SIPParserTests {
     static let torture = TestSupport.path("Tests/Fixtures/rfc4475")
@@ -49,7 +50,11 @@ import Testing
     @Test func mpart01BodyIsFramedByContentLengthNotByText() throws {
         let data = try #require(FileManager.default.contents(atPath: "\(Self.torture)/mpart01.dat"))
         let m = try SIPParser().parse(Array(data))
-        let declared = try #require(Int(String(decoding: data, as: UTF8.self).components(separatedBy: "Content-Length: ")[1].prefix { $0.isNumber }))
+        let declared = try #require(
+            Int(
+                String(decoding: data, as: UTF8.self).components(separatedBy: "Content-Length: ")[1].prefix {
+                    $0.isNumber
+                }))
         #expect(m.body.count == declared)
         #expect(m.body.contains(0))
     }
@@ -80,7 +85,8 @@ import Testing
             .filter { $0.hasSuffix(".sip") }.map { TestSupport.path("Tests/Fixtures/\($0)") }
         files += try FileManager.default.contentsOfDirectory(atPath: Self.torture).filter { $0.hasSuffix(".dat") }
             .map { "\(Self.torture)/\($0)" }
-        var inPlace = 0, copied = 0
+        var inPlace = 0
+        var copied = 0
         for file in files {
             let bytes = Array(try #require(FileManager.default.contents(atPath: file)))
             guard let framing = try? SIPParser().precheck(bytes) else { continue }
@@ -102,8 +108,11 @@ import Testing
     }
 
     @Test func missingMandatoryHeadersAreRefusedWith400() throws {
-        let noCallID = "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:c@d>;tag=1\r\nTo: <sip:a@b>\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-        #expect(throws: SIPParseError("missing Call-ID header", status: 400)) { try SIPParser().parse(Array(noCallID.utf8)) }
+        let noCallID =
+            "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:c@d>;tag=1\r\nTo: <sip:a@b>\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        #expect(throws: SIPParseError("missing Call-ID header", status: 400)) {
+            try SIPParser().parse(Array(noCallID.utf8))
+        }
         let mismatch = noCallID.replacingOccurrences(of: "CSeq: 1 INVITE", with: "CSeq: 1 BYE\r\nCall-ID: x")
         #expect(throws: SIPParseError("CSeq method does not match the request method", status: 400)) {
             try SIPParser().parse(Array(mismatch.utf8))
@@ -114,14 +123,17 @@ import Testing
         #expect(throws: SIPParseError.self) { try SIPParser().parse(Array("hello".utf8)) }
         #expect(throws: SIPParseError.self) { try SIPParser().parse([UInt8](repeating: 0x41, count: 70_000)) }
         let longLine = "OPTIONS sip:a@b SIP/2.0\r\nX-Long: " + String(repeating: "x", count: 10_000) + "\r\n\r\n"
-        #expect(throws: SIPParseError("header line longer than 8192 bytes")) { try SIPParser().parse(Array(longLine.utf8)) }
+        #expect(throws: SIPParseError("header line longer than 8192 bytes")) {
+            try SIPParser().parse(Array(longLine.utf8))
+        }
         // A response that does not parse is dropped (no status to answer with).
         #expect(throws: SIPParseError("libosip2 could not parse the message (-5)", status: nil)) {
             try SIPParser().parse(Array("SIP/2.0 200 OK\r\nVia: nonsense\r\n\r\n".utf8))
         }
     }
 
-    static let options = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:c@d>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    static let options =
+        "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:c@d>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
 
     static func status(_ text: String) -> Int?? {
         do {
@@ -139,18 +151,29 @@ import Testing
         #expect(Self.status(Self.options) == 0, "the well-formed base message parses")
         let r = Self.options
         #expect(Self.status(r.replacingOccurrences(of: "SIP/2.0\r\nVia", with: "SIP/7.0\r\nVia")) == 505)
-        #expect(Self.status(r.replacingOccurrences(of: "OPTIONS sip:a@b", with: "OPTIONS  sip:a@b")) == 400, "double space")
-        #expect(Self.status(r.replacingOccurrences(of: "SIP/2.0\r\nVia", with: "SIP/2.0 \r\nVia")) == 400, "trailing space")
+        #expect(
+            Self.status(r.replacingOccurrences(of: "OPTIONS sip:a@b", with: "OPTIONS  sip:a@b")) == 400, "double space")
+        #expect(
+            Self.status(r.replacingOccurrences(of: "SIP/2.0\r\nVia", with: "SIP/2.0 \r\nVia")) == 400, "trailing space")
         #expect(Self.status(r.replacingOccurrences(of: "OPTIONS sip:a@b", with: "OPTIONS http:a@b")) == 416)
         #expect(Self.status(r.replacingOccurrences(of: "OPTIONS sip:a@b", with: "OPTIONS <sip:a@b>")) == 400)
         #expect(Self.status(r.replacingOccurrences(of: "OPTIONS sip:a@b", with: "OPTIONS tel:+4930123")) == 0)
-        #expect(Self.status(r.replacingOccurrences(of: "Content-Length: 0", with: "Content-Length: 10")) == 400, "longer than the body")
+        #expect(
+            Self.status(r.replacingOccurrences(of: "Content-Length: 0", with: "Content-Length: 10")) == 400,
+            "longer than the body")
         #expect(Self.status(r.replacingOccurrences(of: "Content-Length: 0", with: "Content-Length: -1")) == 400)
-        #expect(Self.status(r.replacingOccurrences(of: "Content-Length: 0", with: "l: 0\r\nContent-Length: 0")) == 400, "two lengths")
-        #expect(Self.status(r.replacingOccurrences(of: "Content-Length: 0", with: "Content-Length: 99999999999999999999")) == 400)
+        #expect(
+            Self.status(r.replacingOccurrences(of: "Content-Length: 0", with: "l: 0\r\nContent-Length: 0")) == 400,
+            "two lengths")
+        #expect(
+            Self.status(r.replacingOccurrences(of: "Content-Length: 0", with: "Content-Length: 99999999999999999999"))
+                == 400)
         #expect(Self.status(r.replacingOccurrences(of: "CSeq: 1 OPTIONS", with: "CSeq: 1 INVITE")) == 400)
-        #expect(Self.status(r.replacingOccurrences(of: "OPTIONS sip", with: "FROB sip")) == 501, "unknown method, CSeq mismatch")
-        #expect(Self.status("SIP/2.0 4294967301 Huge\r\nVia: SIP/2.0/UDP h\r\n\r\n") == .some(nil), "a response is dropped")
+        #expect(
+            Self.status(r.replacingOccurrences(of: "OPTIONS sip", with: "FROB sip")) == 501,
+            "unknown method, CSeq mismatch")
+        #expect(
+            Self.status("SIP/2.0 4294967301 Huge\r\nVia: SIP/2.0/UDP h\r\n\r\n") == .some(nil), "a response is dropped")
     }
 
     @Test func fixtureInviteFromPBX() throws {

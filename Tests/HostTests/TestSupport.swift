@@ -35,7 +35,9 @@ enum TestSupport {
 
     /// Runs a program to completion and returns its exit status and combined output.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], cwd: String? = nil) throws -> (status: Int32, output: String) {
+    static func run(_ executable: String, _ arguments: [String], cwd: String? = nil) throws -> (
+        status: Int32, output: String
+    ) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments

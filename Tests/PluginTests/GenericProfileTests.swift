@@ -53,13 +53,15 @@ import Testing
         // The generic PBX profile leaves SDP alone; the house format writes G.729's annexb default out.
         #expect(
             String(decoding: house.body, as: UTF8.self)
-                == String(decoding: try Self.fixture("pbx-invite-national.sip").body, as: UTF8.self).replacingOccurrences(
+                == String(decoding: try Self.fixture("pbx-invite-national.sip").body, as: UTF8.self)
+                .replacingOccurrences(
                     of: "a=rtpmap:18 G729/8000\r\n", with: "a=rtpmap:18 G729/8000\r\na=fmtp:18 annexb=yes\r\n"))
     }
 
     @Test func houseCallToADIDReachesThePBXAsAnExtension() throws {
         let pbx = try Self.adapter("IPPBX", options: ["calling_format": .string("national")])
-        let house = AdapterFixtures.fromPeer(try Self.fixture("itsp-invite-did.sip"), try Self.adapter("ITSPTrunk", kind: .external))
+        let house = AdapterFixtures.fromPeer(
+            try Self.fixture("itsp-invite-did.sip"), try Self.adapter("ITSPTrunk", kind: .external))
         let out = AdapterFixtures.toPeer(house, pbx)
         #expect(out.requestURI?.user == "2345")
         #expect(out.to?.uri.user == "2345")
@@ -68,12 +70,14 @@ import Testing
     }
 
     @Test func pbxRejectsUnknownAndBadOptions() throws {
-        #expect(throws: PeerOptionError(option: "calling_fromat", "unknown option (known here: \(Self.knownOptions))")) {
+        #expect(throws: PeerOptionError(option: "calling_fromat", "unknown option (known here: \(Self.knownOptions))"))
+        {
             try Self.adapter("IPPBX", options: ["calling_fromat": .string("national")])
         }
         #expect(throws: PeerOptionError.self) { try Self.adapter("IPPBX", options: ["ptime": .int(25)]) }
         #expect(throws: PeerOptionError.self) {
-            try Self.adapter("IPPBX", options: ["number_rules_in": .list([.map(["match": .string("(("), "replace": .string("")])])])
+            try Self.adapter(
+                "IPPBX", options: ["number_rules_in": .list([.map(["match": .string("(("), "replace": .string("")])])])
         }
     }
 
@@ -81,7 +85,9 @@ import Testing
 
     @Test func numberRulesFromOptionsApply() throws {
         // A PBX that prefixes 9 for an outside line and sends 9 + 00 + international.
-        let pbx = try Self.adapter("IPPBX", options: ["number_rules_in": .list([.map(["match": .string("9(0.*)"), "replace": .string("0$1")])])])
+        let pbx = try Self.adapter(
+            "IPPBX",
+            options: ["number_rules_in": .list([.map(["match": .string("9(0.*)"), "replace": .string("0$1")])])])
         #expect(pbx.numberFromPeer("9004420794600", role: .called).digits == "+4420794600")
     }
 
@@ -102,7 +108,8 @@ import Testing
         #expect(gw.numberToPeer(PhoneNumber(asReceived: "+4989123456"), role: .called) == "089123456")
         #expect(gw.numberToPeer(PhoneNumber(asReceived: "+4420794600"), role: .called) == "004420794600")
         // A gateway behind a line-seizure digit: its context has the access code; callers are presented without it.
-        let seized = try Self.adapter("PSTNGateway", numbering: Self.berlin, options: ["calling_access_code": .bool(false)])
+        let seized = try Self.adapter(
+            "PSTNGateway", numbering: Self.berlin, options: ["calling_access_code": .bool(false)])
         #expect(seized.numberToPeer(PhoneNumber(asReceived: "+4989123456"), role: .called) == "0089123456")
         #expect(seized.numberToPeer(PhoneNumber(asReceived: "+4989123456"), role: .calling) == "089123456")
         #expect(seized.numberFromPeer("0089123456", role: .called).digits == "+4989123456")
@@ -111,7 +118,8 @@ import Testing
     // MARK: ITSPTrunk
 
     @Test func trunkInviteLosesProviderHeadersAndVendorSDP() throws {
-        let itsp = try Self.adapter("ITSPTrunk", kind: .external, options: ["strip_sdp_attributes": .list([.string("X-")])])
+        let itsp = try Self.adapter(
+            "ITSPTrunk", kind: .external, options: ["strip_sdp_attributes": .list([.string("X-")])])
         let house = AdapterFixtures.fromPeer(try Self.fixture("itsp-invite-did.sip"), itsp)
         #expect(!house.hasHeader("X-Provider-Trace"))
         #expect(house.requestURI?.user == "+49301232345")
@@ -137,22 +145,26 @@ import Testing
 
     @Test func anonymousCallerGetsPrivacyAndNoAssertedIdentity() throws {
         let itsp = try Self.adapter("ITSPTrunk", kind: .external)
-        let house = try SIPMessage(parsing: "INVITE sip:+4930987654@x SIP/2.0\r\nFrom: \"Anonymous\" <sip:anonymous@anonymous.invalid>;tag=1\r\nTo: <sip:+4930987654@x>\r\n\r\n")
+        let house = try SIPMessage(
+            parsing:
+                "INVITE sip:+4930987654@x SIP/2.0\r\nFrom: \"Anonymous\" <sip:anonymous@anonymous.invalid>;tag=1\r\nTo: <sip:+4930987654@x>\r\n\r\n"
+        )
         let out = AdapterFixtures.toPeer(house, itsp)
         #expect(out.header("Privacy") == "id")
         #expect(!out.hasHeader("P-Asserted-Identity"))
     }
 
     @Test func everyGenericAdapterRoundTripsHouseNumbers() throws {
-        var house = try SIPMessage(parsing: """
-            INVITE sip:+49301232345@x SIP/2.0\r
-            From: <sip:+4989123456@y>;tag=1\r
-            To: <sip:+49301232345@x>\r
-            P-Asserted-Identity: <sip:+4989123456@y>\r
-            Diversion: <sip:+49301232001@x>;reason=unconditional\r
-            \r
+        var house = try SIPMessage(
+            parsing: """
+                INVITE sip:+49301232345@x SIP/2.0\r
+                From: <sip:+4989123456@y>;tag=1\r
+                To: <sip:+49301232345@x>\r
+                P-Asserted-Identity: <sip:+4989123456@y>\r
+                Diversion: <sip:+49301232001@x>;reason=unconditional\r
+                \r
 
-            """)
+                """)
         house.removeHeader("Content-Type")
         for name in ["IPPBX", "PSTNGateway", "ITSPTrunk"] {
             let problems = AdapterFixtures.roundTripProblems(house, try Self.adapter(name))

@@ -28,28 +28,29 @@ import Testing
 
     /// A house-format 200 OK answering a PBX caller: the connected party in P-Asserted-Identity, no user in Contact.
     static func houseAnswer() throws -> SIPMessage {
-        try SIPMessage(parsing: """
-            SIP/2.0 200 OK\r
-            Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-x\r
-            From: <sip:+49301232345@127.0.0.1>;tag=a\r
-            To: <sip:+4930987654@127.0.0.1>;tag=b\r
-            Call-ID: house-1\r
-            CSeq: 1 INVITE\r
-            Contact: <sip:127.0.0.1:5060>\r
-            P-Asserted-Identity: "Callee" <sip:+4930987654@127.0.0.1>\r
-            Content-Type: application/sdp\r
-            \r
-            v=0\r
-            o=- 1 1 IN IP4 127.0.0.1\r
-            s=-\r
-            c=IN IP4 127.0.0.1\r
-            t=0 0\r
-            m=audio 30000 RTP/AVP 8 96\r
-            a=rtpmap:8 PCMA/8000\r
-            a=rtpmap:96 telephone-event/8000\r
-            a=fmtp:96 0-15\r
+        try SIPMessage(
+            parsing: """
+                SIP/2.0 200 OK\r
+                Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-x\r
+                From: <sip:+49301232345@127.0.0.1>;tag=a\r
+                To: <sip:+4930987654@127.0.0.1>;tag=b\r
+                Call-ID: house-1\r
+                CSeq: 1 INVITE\r
+                Contact: <sip:127.0.0.1:5060>\r
+                P-Asserted-Identity: "Callee" <sip:+4930987654@127.0.0.1>\r
+                Content-Type: application/sdp\r
+                \r
+                v=0\r
+                o=- 1 1 IN IP4 127.0.0.1\r
+                s=-\r
+                c=IN IP4 127.0.0.1\r
+                t=0 0\r
+                m=audio 30000 RTP/AVP 8 96\r
+                a=rtpmap:8 PCMA/8000\r
+                a=rtpmap:96 telephone-event/8000\r
+                a=fmtp:96 0-15\r
 
-            """)
+                """)
     }
 
     @Test func everyProfileIsOffered() throws {
@@ -95,7 +96,8 @@ import Testing
     @Test func cucmAnswerBecomesHouseFormat() throws {
         let house = AdapterFixtures.fromPeer(try Self.fixture("cucm-200-ok.sip"), try Self.adapter("cisco-cucm"))
         #expect(house.statusCode == 200)
-        #expect(house.header("P-Asserted-Identity") == "\"Jan Novak\" <sip:+49301232345@127.0.0.1:5072>",
+        #expect(
+            house.header("P-Asserted-Identity") == "\"Jan Novak\" <sip:+49301232345@127.0.0.1:5072>",
             "party=called in a response is the connected party")
         #expect(house.from?.uri.user == "+4940123456")
         #expect(!house.hasHeader("Allow-Events"))
@@ -109,8 +111,9 @@ import Testing
         let out = AdapterFixtures.toPeer(house, cucm)
         #expect(out.requestURI?.user == "2345")
         #expect(!out.hasHeader("P-Asserted-Identity"))
-        #expect(out.header("Remote-Party-ID")
-            == "<sip:0040123456@itsp.example;user=phone>;party=calling;screen=yes;privacy=off")
+        #expect(
+            out.header("Remote-Party-ID")
+                == "<sip:0040123456@itsp.example;user=phone>;party=calling;screen=yes;privacy=off")
         let audio = try #require(out.sdp?.media.first)
         #expect(audio.formats == ["8", "0", "101"])
         #expect(audio.lines.contains("a=rtpmap:101 telephone-event/8000"))
@@ -121,8 +124,9 @@ import Testing
     @Test func houseAnswerReachesCUCMWithCalledPartyRemotePartyID() throws {
         let cucm = try Self.adapter("cisco-cucm")
         let out = AdapterFixtures.toPeer(try Self.houseAnswer(), cucm)
-        #expect(out.header("Remote-Party-ID")
-            == "\"Callee\" <sip:0030987654@127.0.0.1>;party=called;screen=yes;privacy=off")
+        #expect(
+            out.header("Remote-Party-ID")
+                == "\"Callee\" <sip:0030987654@127.0.0.1>;party=called;screen=yes;privacy=off")
         #expect(out.sdp?.media.first?.formats == ["8", "101"])
         // And back: the Remote-Party-ID CUCM would see is read as the connected party again.
         let back = AdapterFixtures.fromPeer(out, cucm)
@@ -136,7 +140,8 @@ import Testing
         let house = AdapterFixtures.fromPeer(raw, try Self.adapter("asterisk"))
         #expect(house.requestURI?.user == "+4930987654")
         #expect(house.from?.uri.user == "+49301232345")
-        #expect(house.header("P-Asserted-Identity") == "\"Lena Weber\" <sip:+49301232345@127.0.0.1>",
+        #expect(
+            house.header("P-Asserted-Identity") == "\"Lena Weber\" <sip:+49301232345@127.0.0.1>",
             "FreePBX sent both identities; its P-Asserted-Identity is kept")
         #expect(!house.hasHeader("Remote-Party-ID"))
         let audio = try #require(house.sdp?.media.first)
@@ -185,10 +190,11 @@ import Testing
         let house = AdapterFixtures.fromPeer(raw, try Self.adapter("avaya-aura"))
         #expect(house.requestURI?.user == "+4930987654")
         #expect(!house.hasHeader("History-Info"))
-        #expect(house.values("Diversion") == [
-            "\"Eva Roth\" <sip:+49301232400@avaya.example>;reason=no-answer;counter=1",
-            "<sip:+49301232345@avaya.example>;reason=unconditional;counter=1",
-        ])
+        #expect(
+            house.values("Diversion") == [
+                "\"Eva Roth\" <sip:+49301232400@avaya.example>;reason=no-answer;counter=1",
+                "<sip:+49301232345@avaya.example>;reason=unconditional;counter=1",
+            ])
         for name in ["P-Location", "P-AV-Message-Id", "Av-Global-Session-ID"] { #expect(!house.hasHeader(name)) }
         #expect(house.nameAddresses("P-Asserted-Identity").first?.uri.user == "+49301232100")
         #expect(house.body == raw.body)
@@ -223,11 +229,12 @@ import Testing
         let out = AdapterFixtures.toPeer(house, avaya)
         #expect(out.requestURI?.user == "2999")
         #expect(!out.hasHeader("Diversion"))
-        #expect(out.values("History-Info") == [
-            "<sip:2345@127.0.0.1?Reason=SIP%3Bcause%3D486>;index=1",
-            "<sip:2400@127.0.0.1;cause=486?Reason=SIP%3Bcause%3D408>;index=1.1;mp=1",
-            "<sip:2999@127.0.0.1;cause=408>;index=1.1.1;mp=1.1",
-        ])
+        #expect(
+            out.values("History-Info") == [
+                "<sip:2345@127.0.0.1?Reason=SIP%3Bcause%3D486>;index=1",
+                "<sip:2400@127.0.0.1;cause=486?Reason=SIP%3Bcause%3D408>;index=1.1;mp=1",
+                "<sip:2999@127.0.0.1;cause=408>;index=1.1.1;mp=1.1",
+            ])
         #expect(AdapterFixtures.roundTripProblems(house, avaya).isEmpty)
         #expect(AdapterFixtures.fromPeer(out, avaya).values("Diversion") == house.values("Diversion"))
     }

@@ -195,15 +195,16 @@ import Testing
     // MARK: All
 
     @Test func everyVendorProfileRoundTripsHouseNumbers() throws {
-        let house = try SIPMessage(parsing: """
-            INVITE sip:+14155552222@x SIP/2.0\r
-            From: <sip:+49301232345@y>;tag=1\r
-            To: <sip:+14155552222@x>\r
-            P-Asserted-Identity: <sip:+49301232345@y>\r
-            Diversion: <sip:+49301232001@y>;reason=unconditional\r
-            \r
+        let house = try SIPMessage(
+            parsing: """
+                INVITE sip:+14155552222@x SIP/2.0\r
+                From: <sip:+49301232345@y>;tag=1\r
+                To: <sip:+14155552222@x>\r
+                P-Asserted-Identity: <sip:+49301232345@y>\r
+                Diversion: <sip:+49301232001@y>;reason=unconditional\r
+                \r
 
-            """)
+                """)
         for profile in ["twilio", "vonage", "bandwidth"] {
             let problems = AdapterFixtures.roundTripProblems(house, try Self.adapter(profile))
             #expect(problems.isEmpty, "\(profile): \(problems)")

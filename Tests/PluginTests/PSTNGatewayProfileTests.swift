@@ -84,16 +84,17 @@ import Testing
     }
 
     @Test func house183ReachesCiscoAsCalledParty() throws {
-        let house = try SIPMessage(parsing: """
-            SIP/2.0 183 Session Progress\r
-            From: <sip:+4989123456@10.0.0.5>;tag=gw-1\r
-            To: <sip:+49301232345@10.0.0.1>;tag=hb-2\r
-            Call-ID: c1\r
-            CSeq: 1 INVITE\r
-            P-Asserted-Identity: <sip:+49301232345@10.0.0.1>\r
-            \r
+        let house = try SIPMessage(
+            parsing: """
+                SIP/2.0 183 Session Progress\r
+                From: <sip:+4989123456@10.0.0.5>;tag=gw-1\r
+                To: <sip:+49301232345@10.0.0.1>;tag=hb-2\r
+                Call-ID: c1\r
+                CSeq: 1 INVITE\r
+                P-Asserted-Identity: <sip:+49301232345@10.0.0.1>\r
+                \r
 
-            """)
+                """)
         let out = AdapterFixtures.toPeer(house, try Self.adapter("cisco-ios"))
         let rpid = try #require(out.nameAddresses("Remote-Party-ID").first)
         #expect(rpid.uri.user == "0301232345")
@@ -156,14 +157,15 @@ import Testing
         #expect(house.sdp?.media.first?.formats == ["8", "101"])
         #expect(AdapterFixtures.roundTripProblems(house, gw).isEmpty)
 
-        let invite = try SIPMessage(parsing: """
-            INVITE sip:0301232345@10.0.0.1 SIP/2.0\r
-            From: <sip:089123456@10.0.0.7>;tag=1\r
-            To: <sip:0301232345@10.0.0.1>\r
-            Remote-Party-ID: <sip:089123456@10.0.0.7>;party=calling;privacy=full\r
-            \r
+        let invite = try SIPMessage(
+            parsing: """
+                INVITE sip:0301232345@10.0.0.1 SIP/2.0\r
+                From: <sip:089123456@10.0.0.7>;tag=1\r
+                To: <sip:0301232345@10.0.0.1>\r
+                Remote-Party-ID: <sip:089123456@10.0.0.7>;party=calling;privacy=full\r
+                \r
 
-            """)
+                """)
         let rpid = AdapterFixtures.fromPeer(invite, gw)
         #expect(rpid.header("Privacy") == "id", "Remote-Party-ID privacy=full is CLIR too")
         #expect(rpid.nameAddresses("P-Asserted-Identity").first?.uri.user == "+4989123456")

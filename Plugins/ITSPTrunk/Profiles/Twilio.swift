@@ -25,7 +25,10 @@ extension ITSPTrunkProfiles {
 /// answers themselves come from the host (the peer's `auth:` block): credentials never cross into a plugin.
 /// Twilio trunks take no REGISTER in either mode.
 struct TwilioAuthentication: Equatable {
-    enum Mode: String, CaseIterable { case credentials, ipACL = "ip-acl" }
+    enum Mode: String, CaseIterable {
+        case credentials
+        case ipACL = "ip-acl"
+    }
 
     let mode: Mode
     let username: String?

@@ -57,7 +57,8 @@ public struct DigestChallenge: Sendable, Equatable {
             username: username, realm: realm, password: password, method: method, uri: uri, nonce: nonce,
             algorithm: algorithm, qop: qopChosen, nonceCount: ncText, cnonce: cnonce, body: body)
         var parts = [
-            "username=\"\(Self.quoted(username))\"", "realm=\"\(Self.quoted(realm))\"", "nonce=\"\(Self.quoted(nonce))\"",
+            "username=\"\(Self.quoted(username))\"", "realm=\"\(Self.quoted(realm))\"",
+            "nonce=\"\(Self.quoted(nonce))\"",
             "uri=\"\(Self.quoted(uri))\"", "response=\"\(response)\"", "algorithm=\(algorithm)",
         ]
         if let opaque { parts.append("opaque=\"\(Self.quoted(opaque))\"") }
@@ -74,7 +75,8 @@ public struct DigestChallenge: Sendable, Equatable {
         var ha1 = md5Hex("\(username):\(realm):\(password)")
         if algorithm.uppercased() == "MD5-SESS" { ha1 = md5Hex("\(ha1):\(nonce):\(cnonce)") }
         let ha2 = qop == "auth-int" ? md5Hex("\(method):\(uri):\(md5Hex(body))") : md5Hex("\(method):\(uri)")
-        return qop.map { md5Hex("\(ha1):\(nonce):\(nonceCount):\(cnonce):\($0):\(ha2)") } ?? md5Hex("\(ha1):\(nonce):\(ha2)")
+        return qop.map { md5Hex("\(ha1):\(nonce):\(nonceCount):\(cnonce):\($0):\(ha2)") }
+            ?? md5Hex("\(ha1):\(nonce):\(ha2)")
     }
 
     /// A client nonce for an answer with qop.
@@ -108,7 +110,11 @@ public struct DigestChallenge: Sendable, Equatable {
         var i = text.startIndex
         while i < text.endIndex {
             let c = text[i]
-            if escaped { escaped = false } else if c == "\\" && inQuotes { escaped = true } else if c == "\"" {
+            if escaped {
+                escaped = false
+            } else if c == "\\" && inQuotes {
+                escaped = true
+            } else if c == "\"" {
                 inQuotes.toggle()
             } else if c == ",", !inQuotes {
                 parts.append(text[start..<i])

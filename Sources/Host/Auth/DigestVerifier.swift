@@ -17,7 +17,10 @@ struct DigestVerifier: Sendable {
     let secret: String
     var nonceLifetime: UInt64 = 300
 
-    init(secret: String = String(UInt64.random(in: 0...UInt64.max), radix: 16) + String(UInt64.random(in: 0...UInt64.max), radix: 16)) {
+    init(
+        secret: String = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+            + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    ) {
         self.secret = secret
     }
 
@@ -28,7 +31,8 @@ struct DigestVerifier: Sendable {
 
     /// A `WWW-Authenticate` value.
     func challenge(realm: String, now seconds: UInt64, stale: Bool = false) -> String {
-        "Digest realm=\"\(realm)\", nonce=\"\(nonce(now: seconds))\", algorithm=MD5, qop=\"auth\"" + (stale ? ", stale=TRUE" : "")
+        "Digest realm=\"\(realm)\", nonce=\"\(nonce(now: seconds))\", algorithm=MD5, qop=\"auth\""
+            + (stale ? ", stale=TRUE" : "")
     }
 
     /// Checks the request's Authorization (or Proxy-Authorization) for `realm`.

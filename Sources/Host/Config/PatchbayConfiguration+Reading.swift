@@ -33,9 +33,12 @@ extension PatchbayConfiguration {
                 let certificate = m.string("certificate", required: true).map { resolve($0, relativeTo: dir) }
                 let key = m.string("private_key", required: true).map { resolve($0, relativeTo: dir) }
                 let clientCA = m.string("client_ca").map { resolve($0, relativeTo: dir) }
-                let verify = m.choice("verify_clients", ClientVerification.self) ?? (clientCA == nil ? .none : .required)
+                let verify =
+                    m.choice("verify_clients", ClientVerification.self) ?? (clientCA == nil ? .none : .required)
                 if let certificate, let key {
-                    tls = ListenerTLS(certificate: certificate, privateKey: key, clientCA: clientCA, verifyClients: verify, position: m.position)
+                    tls = ListenerTLS(
+                        certificate: certificate, privateKey: key, clientCA: clientCA, verifyClients: verify,
+                        position: m.position)
                 }
             } else if hasTLSKeys {
                 diagnostics.error(m.position, "certificate settings belong to a 'transport: tls' listener")
@@ -52,7 +55,9 @@ extension PatchbayConfiguration {
                 if case .scalar(let s) = n, let c = Int(s.string), (300...699).contains(c) {
                     failoverCodes.insert(c)
                 } else {
-                    diagnostics.error(top.pos(n), "'failover_codes' entries must be SIP status codes 300-699, found \(YAMLMap.kind(of: n))")
+                    diagnostics.error(
+                        top.pos(n),
+                        "'failover_codes' entries must be SIP status codes 300-699, found \(YAMLMap.kind(of: n))")
                 }
             }
         }
@@ -65,12 +70,18 @@ extension PatchbayConfiguration {
         let drainSeconds = top.seconds("drain_timeout", range: 0...86_400) ?? 30
         var protection = Protection()
         if var p = top.map("protection", what: "protection") {
-            protection.peerRate = p.seconds("peer_rate", range: 1...1_000_000, unit: "messages per second") ?? protection.peerRate
-            protection.unknownRate = p.seconds("unknown_rate", range: 0.1...1_000_000, unit: "messages per second") ?? protection.unknownRate
-            protection.unknownTotalRate = p.seconds("unknown_total_rate", range: 0.1...1_000_000, unit: "messages per second") ?? protection.unknownTotalRate
+            protection.peerRate =
+                p.seconds("peer_rate", range: 1...1_000_000, unit: "messages per second") ?? protection.peerRate
+            protection.unknownRate =
+                p.seconds("unknown_rate", range: 0.1...1_000_000, unit: "messages per second") ?? protection.unknownRate
+            protection.unknownTotalRate =
+                p.seconds("unknown_total_rate", range: 0.1...1_000_000, unit: "messages per second")
+                ?? protection.unknownTotalRate
             protection.maxCalls = p.int("max_calls", range: 1...10_000_000) ?? protection.maxCalls
-            protection.maxTransactions = p.int("max_transactions", range: 10...100_000_000) ?? protection.maxTransactions
-            protection.maxQueueDelayMilliseconds = p.int("max_queue_delay_ms", range: 1...60_000) ?? protection.maxQueueDelayMilliseconds
+            protection.maxTransactions =
+                p.int("max_transactions", range: 10...100_000_000) ?? protection.maxTransactions
+            protection.maxQueueDelayMilliseconds =
+                p.int("max_queue_delay_ms", range: 1...60_000) ?? protection.maxQueueDelayMilliseconds
             p.rejectUnknownKeys()
         }
         var callRecords = CallRecords(path: resolve("calls.sqlite", relativeTo: dir))
@@ -98,7 +109,10 @@ extension PatchbayConfiguration {
             }
             let loopback = settings.host == "localhost" || settings.host == "::1" || settings.host.hasPrefix("127.")
             if !loopback, (settings.token ?? "").isEmpty {
-                diagnostics.error(h.keyPosition("address"), "the HTTP listener on \(settings.host) is reachable from other hosts: give it a 'token' or 'token_file'")
+                diagnostics.error(
+                    h.keyPosition("address"),
+                    "the HTTP listener on \(settings.host) is reachable from other hosts: give it a 'token' or 'token_file'"
+                )
             }
             h.rejectUnknownKeys()
             http = settings
@@ -145,7 +159,8 @@ extension PatchbayConfiguration {
         let profile = m.string("profile") ?? "generic"
         let kind = m.choice("kind", PeerKind.self)
         if kind == nil, !m.has("kind") {
-            diagnostics.error(m.position, "peer \(name.map { "'\($0)' " } ?? "")is missing 'kind' (internal or external)")
+            diagnostics.error(
+                m.position, "peer \(name.map { "'\($0)' " } ?? "")is missing 'kind' (internal or external)")
         }
         let transport = m.choice("transport", Transport.self) ?? .udp
         var addresses: [PeerAddress] = []
@@ -157,7 +172,9 @@ extension PatchbayConfiguration {
             }
         }
         if let single = m.string("address") {
-            if let a = parseAddress(single) { addresses.insert(a, at: 0) } else {
+            if let a = parseAddress(single) {
+                addresses.insert(a, at: 0)
+            } else {
                 diagnostics.error(m.keyPosition("address"), "'\(single)' is not host:port")
             }
         }
@@ -213,7 +230,9 @@ extension PatchbayConfiguration {
             reg.retryMin = r.seconds("retry_min", range: 0.05...3600) ?? reg.retryMin
             reg.retryMax = r.seconds("retry_max", range: 0.05...86_400) ?? max(reg.retryMax, reg.retryMin)
             if reg.retryMax < reg.retryMin {
-                diagnostics.error(r.keyPosition("retry_max"), "'retry_max' (\(reg.retryMax)) is less than 'retry_min' (\(reg.retryMin))")
+                diagnostics.error(
+                    r.keyPosition("retry_max"),
+                    "'retry_max' (\(reg.retryMax)) is less than 'retry_min' (\(reg.retryMin))")
             }
             r.rejectUnknownKeys()
             if user != nil { registration = reg }
@@ -236,7 +255,8 @@ extension PatchbayConfiguration {
             numbering: numbering, options: options,
             internalHeaderList: HeaderNameList(
                 internalHeaders ?? PatchbayConfiguration.defaultInternalHeaders(for: kind)),
-            headerPolicy: headerPolicy, healthCheck: healthCheck, credentials: credentials, registration: registration, tls: tls,
+            headerPolicy: headerPolicy, healthCheck: healthCheck, credentials: credentials, registration: registration,
+            tls: tls,
             inboundAuth: inboundAuth, inviteTimeout: inviteTimeout,
             position: m.position, pluginPosition: m.keyPosition("plugin"),
             profilePosition: m.keyPosition("profile"), optionPositions: optionPositions)
@@ -303,14 +323,17 @@ extension PatchbayConfiguration {
         if let n = m.int("minimum_subscriber_length", range: 1...15) { ctx.minimumSubscriberLength = n }
         if let n = m.int("national_number_length", range: 4...15) { ctx.nationalNumberLength = n }
         for n in m.list("extensions") ?? [] {
-            guard var e = YAMLMap(n, file: m.file, what: "extension range", diagnostics: m.diagnostics) else { continue }
+            guard var e = YAMLMap(n, file: m.file, what: "extension range", diagnostics: m.diagnostics) else {
+                continue
+            }
             let range = e.string("range", required: true)
             let did = e.string("did_prefix", required: true)
             e.rejectUnknownKeys()
             guard let range, let did else { continue }
             let ends = range.split(separator: "-").map { String($0).trimmingCharacters(in: .whitespaces) }
-            guard ends.count == 2, ends[0].count == ends[1].count, ends.allSatisfy({ !$0.isEmpty && $0.allSatisfy(isASCIIDigit) }),
-                  let lo = Int(ends[0]), let hi = Int(ends[1]), lo <= hi
+            guard ends.count == 2, ends[0].count == ends[1].count,
+                ends.allSatisfy({ !$0.isEmpty && $0.allSatisfy(isASCIIDigit) }),
+                let lo = Int(ends[0]), let hi = Int(ends[1]), lo <= hi
             else {
                 m.diagnostics.error(e.keyPosition("range"), "range '\(range)' must look like 2000-2999 (same length)")
                 continue
@@ -321,8 +344,10 @@ extension PatchbayConfiguration {
             }
             ctx.extensions.append(ExtensionRange(first: ends[0], last: ends[1], didPrefix: did))
         }
-        for (key, value) in [("country_code", ctx.countryCode), ("national_prefix", ctx.nationalPrefix),
-                             ("international_prefix", ctx.internationalPrefix)]
+        for (key, value) in [
+            ("country_code", ctx.countryCode), ("national_prefix", ctx.nationalPrefix),
+            ("international_prefix", ctx.internationalPrefix),
+        ]
         where value.isEmpty && key == "country_code" || !value.allSatisfy(isASCIIDigit) {
             m.diagnostics.error(m.keyPosition(key), "'\(key)' must be digits, found '\(value)'")
         }

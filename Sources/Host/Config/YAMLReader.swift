@@ -80,7 +80,8 @@ struct YAMLMap {
             return nil
         }
         if let range, !range.contains(i) {
-            diagnostics.error(pos(n), "'\(key)' must be between \(range.lowerBound) and \(range.upperBound), found \(i)")
+            diagnostics.error(
+                pos(n), "'\(key)' must be between \(range.lowerBound) and \(range.upperBound), found \(i)")
             return nil
         }
         return i
@@ -90,7 +91,10 @@ struct YAMLMap {
     mutating func seconds(_ key: String, range: ClosedRange<Double>, unit: String = "seconds") -> Double? {
         guard let n = node(key) else { return nil }
         guard case .scalar(let s) = n, let d = Double(s.string), range.contains(d) else {
-            diagnostics.error(pos(n), "'\(key)' must be \(unit) between \(Self.format(range.lowerBound)) and \(Self.format(range.upperBound)), found \(YAMLMap.kind(of: n))")
+            diagnostics.error(
+                pos(n),
+                "'\(key)' must be \(unit) between \(Self.format(range.lowerBound)) and \(Self.format(range.upperBound)), found \(YAMLMap.kind(of: n))"
+            )
             return nil
         }
         return d
@@ -157,7 +161,8 @@ struct YAMLMap {
     }
 
     static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         if a.isEmpty { return b.count }
         var row = Array(0...b.count)
         for i in 1...a.count {

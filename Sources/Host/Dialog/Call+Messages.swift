@@ -49,7 +49,8 @@ enum Relay {
     static let identityHeaders = ["P-Asserted-Identity", "P-Preferred-Identity", "Remote-Party-ID"]
     static let redirectionHeaders = ["Diversion", "History-Info", "Referred-By"]
     private static let identityOnly = SIPHeader.NameSet(identityHeaders.map { $0.lowercased() })
-    private static let identityOrRedirection = SIPHeader.NameSet((identityHeaders + redirectionHeaders).map { $0.lowercased() })
+    private static let identityOrRedirection = SIPHeader.NameSet(
+        (identityHeaders + redirectionHeaders).map { $0.lowercased() })
 
     /// `content` translated from the peer `from` into the house format and on to the peer `to`, with the receiving
     /// peer's header policy applied to the house message before its adapter writes what it adds.
@@ -69,7 +70,9 @@ enum Relay {
     /// redirection URI. Every message relayed between a call's legs goes through here, and `patchbay process`
     /// on a response too.
     static func forward(_ message: SIPMessage, from: String, to: String, site: Site, localHost: String) -> SIPMessage {
-        guard let fromAdapter = site.adapters[from], let toAdapter = site.adapters[to] else { return content(of: message) }
+        guard let fromAdapter = site.adapters[from], let toAdapter = site.adapters[to] else {
+            return content(of: message)
+        }
         let egress = site.egress[to]
         var out = translate(content(of: message), from: fromAdapter, to: toAdapter, policy: egress?.policy)
         // Towards an internal peer the relayed content keeps its hosts, as before the policy existed; the initial
@@ -101,7 +104,8 @@ enum Relay {
             headers += content.headers
             body = content.body
         }
-        return SIPMessage(startLine: .response(version: "SIP/2.0", status: status, reason: reason), headers: headers, body: body)
+        return SIPMessage(
+            startLine: .response(version: "SIP/2.0", status: status, reason: reason), headers: headers, body: body)
     }
 
     /// A response's own reason phrase, or the standard one when it has none.

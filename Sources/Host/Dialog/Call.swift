@@ -103,7 +103,9 @@ final class Call {
         guard !cancelled else { return finishFailed(487, "Request Terminated") }
         guard !pending.isEmpty else {
             let (status, reason) = lastFailure ?? (404, "Not Found")
-            let warning = lastFailureWarning.map { SIPMessage(startLine: inviteA.startLine, headers: [SIPHeader("Warning", $0)]) }
+            let warning = lastFailureWarning.map {
+                SIPMessage(startLine: inviteA.startLine, headers: [SIPHeader("Warning", $0)])
+            }
             return finishFailed(status, reason, content: warning)
         }
         let name = pending.removeFirst()
@@ -117,21 +119,26 @@ final class Call {
             return tryNextTarget()
         }
         if shard.downPeers.contains(leg.peer) || shard.drainedPeers.contains(leg.peer) {
-            record.attempts.append(.init(peer: leg.peer, status: 0, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
+            record.attempts.append(
+                .init(peer: leg.peer, status: 0, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
             if lastFailure == nil { lastFailure = (503, "Service Unavailable") }
             return tryNextTarget()
         }
         if let refusal = leg.mediaRefusal {
-            logger.info("target not tried", metadata: ["a": "\(a.callID)", "peer": "\(leg.peer)", "reason": "\(refusal)"])
+            logger.info(
+                "target not tried", metadata: ["a": "\(a.callID)", "peer": "\(leg.peer)", "reason": "\(refusal)"])
             record.attempts.append(
-                .init(peer: leg.peer, status: 488, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber, note: "\(refusal)"))
+                .init(
+                    peer: leg.peer, status: 488, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber,
+                    note: "\(refusal)"))
             lastFailure = (488, "Not Acceptable Here")
             lastFailureWarning = refusal.warning(host: shard.localHost)
             return tryNextTarget()
         }
         guard let destination = shard.address(of: leg.peer) else {
             lastFailure = (503, "Service Unavailable")
-            record.attempts.append(.init(peer: leg.peer, status: 503, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
+            record.attempts.append(
+                .init(peer: leg.peer, status: 503, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
             return tryNextTarget()
         }
         currentTarget = leg
@@ -143,12 +150,16 @@ final class Call {
             leg: leg, callerInvite: inviteA, local: shard.local, transport: destination.transport, callID: callID,
             localTag: shard.newTag(), branch: shard.newBranch(), external: site.peer(leg.peer)?.kind == .external)
         let bLeg = CallLeg(
-            peer: leg.peer, destination: destination, callID: callID, localTag: out.message.fromTag ?? "", remoteTag: nil,
+            peer: leg.peer, destination: destination, callID: callID, localTag: out.message.fromTag ?? "",
+            remoteTag: nil,
             localURI: out.from, remoteURI: out.to, remoteTarget: out.requestURI, localCSeq: 1)
         let invite = out.message
         b = bLeg
         inviteB = invite
-        record.attempts.append(.init(peer: leg.peer, status: 0, bCallID: callID, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
+        record.attempts.append(
+            .init(
+                peer: leg.peer, status: 0, bCallID: callID, calledNumber: leg.calledNumber,
+                callerNumber: leg.callerNumber))
         attemptOpen = true
         shard.track(self, callID: callID)
         // Held strongly: a call whose caller gave up must still ACK and hang up a late answer from the target.
@@ -158,8 +169,8 @@ final class Call {
                 // Answering a challenge: the new INVITE is the one a CANCEL and the ACK must match.
                 self.inviteB = again
                 self.b?.localCSeq = again.cseq?.number ?? bLeg.localCSeq
-            }
-        ) { event in self.inviteEvent(event) }
+            },
+            handler: { event in self.inviteEvent(event) })
     }
 
     private func inviteEvent(_ event: ClientEvent) {
@@ -186,10 +197,16 @@ final class Call {
             if !bProvisional, let ringTimeout { startRingTimer(ringTimeout) }
             bProvisional = true
             if cancelled || ringExpired { return sendCancelB() }
-            if let tag = r.toTag { bLeg.remoteTag = tag; b = bLeg }
+            if let tag = r.toTag {
+                bLeg.remoteTag = tag
+                b = bLeg
+            }
             state = .early
             let content = relay(r, from: target.peer, to: sourcePeer)
-            shard.respond(Relay.response(status, reasonOf(r), to: inviteA, toTag: a.localTag, contact: shard.contact(user: nil, for: a.destination), content: content), to: inviteA)
+            shard.respond(
+                Relay.response(
+                    status, reasonOf(r), to: inviteA, toTag: a.localTag,
+                    contact: shard.contact(user: nil, for: a.destination), content: content), to: inviteA)
             return
         }
         if let t = ringTimer { shard.timers.cancel(t) }
@@ -211,7 +228,8 @@ final class Call {
             state = .confirmed
             let content = relay(r, from: target.peer, to: sourcePeer)
             let ok = Relay.response(
-                status, reasonOf(r), to: inviteA, toTag: a.localTag, contact: shard.contact(user: nil, for: a.destination),
+                status, reasonOf(r), to: inviteA, toTag: a.localTag,
+                contact: shard.contact(user: nil, for: a.destination),
                 content: content)
             answer200 = ok
             shard.respond(ok, to: inviteA)
@@ -256,7 +274,8 @@ final class Call {
     /// to follow (no Contact with a number), so the 3xx goes back to the caller instead.
     private func follow(_ redirect: SIPMessage, from targetAdapter: any PeerAdapter) -> Bool {
         guard var house,
-            let user = redirect.nameAddresses("Contact").compactMap({ $0.uri.user }).first(where: NumberTranslation.looksLikeNumber)
+            let user = redirect.nameAddresses("Contact").compactMap({ $0.uri.user }).first(
+                where: NumberTranslation.looksLikeNumber)
         else { return false }
         let number = targetAdapter.numberFromPeer(user, role: .called).digits
         guard var ruri = house.requestURI else { return false }
@@ -267,8 +286,10 @@ final class Call {
             house.to = to
         }
         redirectsFollowed += 1
-        let result = RequestProcessor(site: site, explain: false).route(house, from: sourcePeer, seed: Engine.hash(a.callID))
-        logger.info("following redirect", metadata: ["a": "\(a.callID)", "to": "\(number)", "outcome": "\(result.outcome)"])
+        let result = RequestProcessor(site: site, explain: false).route(
+            house, from: sourcePeer, seed: Engine.hash(a.callID))
+        logger.info(
+            "following redirect", metadata: ["a": "\(a.callID)", "to": "\(number)", "outcome": "\(result.outcome)"])
         switch result.outcome {
         case .forwarded:
             self.house = house
@@ -307,7 +328,8 @@ final class Call {
         var content = content
         content?.body = []
         content?.removeHeader("Content-Type")
-        shard.respond(Relay.response(status, reason, to: inviteA, toTag: a.localTag, contact: nil, content: content), to: inviteA)
+        shard.respond(
+            Relay.response(status, reason, to: inviteA, toTag: a.localTag, contact: nil, content: content), to: inviteA)
         record.result = status
         end(by: "setup")
     }
@@ -341,7 +363,9 @@ final class Call {
         guard let bLeg = b, let cseq = inviteB?.cseq?.number else { return }
         var ack = bLeg.makeACK(cseq: cseq, via: shard.via(for: bLeg.destination))
         // RFC 3261 section 22.1: the ACK for a 2xx carries the credentials the INVITE carried.
-        ack.headers += (inviteB?.headers ?? []).filter { $0.hasName("authorization") || $0.hasName("proxy-authorization") }
+        ack.headers += (inviteB?.headers ?? []).filter {
+            $0.hasName("authorization") || $0.hasName("proxy-authorization")
+        }
         if let answer, !answer.body.isEmpty, let target = currentTarget {
             let content = relay(answer, from: sourcePeer, to: target.peer)
             ack.headers += content.headers.filter { $0.hasName("content-type") }
@@ -436,11 +460,15 @@ final class Call {
         let ack = leg.makeACK(cseq: cseq.number, via: shard.via(for: destination))
         abandonedAcks[OctetKey(callID)] = ack
         shard.sendStateless(ack, to: destination)
-        let bye = leg.makeRequest("BYE", via: shard.via(for: destination), contact: shard.contact(user: nil, for: destination))
+        let bye = leg.makeRequest(
+            "BYE", via: shard.via(for: destination), contact: shard.contact(user: nil, for: destination))
         shard.sendRequest(bye, to: destination, peer: attempt.peer) { _ in }
-        logger.info("late answer from a target the call had given up on: hung up", metadata: [
-            "a": "\(a.callID)", "b": "\(callID)", "peer": "\(attempt.peer)", "status": "\(response.statusCode ?? 0)",
-        ])
+        logger.info(
+            "late answer from a target the call had given up on: hung up",
+            metadata: [
+                "a": "\(a.callID)", "b": "\(callID)", "peer": "\(attempt.peer)",
+                "status": "\(response.statusCode ?? 0)",
+            ])
     }
 
     private func cancelFromA(_ cancel: SIPMessage) {
@@ -461,18 +489,23 @@ final class Call {
         headers.append(SIPHeader("To", invite.header("To") ?? ""))
         headers.append(SIPHeader("CSeq", "\(invite.cseq?.number ?? 1) CANCEL"))
         headers.append(SIPHeader("Max-Forwards", "70"))
-        let cancel = SIPMessage(startLine: .request(method: "CANCEL", uri: invite.requestURI?.description ?? "", version: "SIP/2.0"), headers: headers)
+        let cancel = SIPMessage(
+            startLine: .request(method: "CANCEL", uri: invite.requestURI?.description ?? "", version: "SIP/2.0"),
+            headers: headers)
         shard.sendRequest(cancel, to: bLeg.destination) { _ in }
     }
 
     private func relay(_ request: SIPMessage, fromA: Bool) {
         guard state == .confirmed, var other = fromA ? b : a, let target = currentTarget else {
-            shard.respond(Relay.response(481, "Call/Transaction Does Not Exist", to: request, toTag: nil, contact: nil), to: request)
+            shard.respond(
+                Relay.response(481, "Call/Transaction Does Not Exist", to: request, toTag: nil, contact: nil),
+                to: request)
             return
         }
         let (fromPeer, toPeer) = fromA ? (sourcePeer, target.peer) : (target.peer, sourcePeer)
         var out = other.makeRequest(
-            request.method, via: shard.via(for: other.destination), contact: shard.contact(user: nil, for: other.destination))
+            request.method, via: shard.via(for: other.destination),
+            contact: shard.contact(user: nil, for: other.destination))
         let near = (fromA ? a : b)?.destination
         let content = relay(request, from: fromPeer, to: toPeer)
         out.headers += content.headers
@@ -485,26 +518,31 @@ final class Call {
             resent: { [weak self] again in
                 guard let self, let n = again.cseq?.number else { return }
                 if fromA { self.b?.localCSeq = n } else { self.a.localCSeq = n }
-            }
-        ) { [weak self] event in
-            guard let self else { return }
-            switch event {
-            case .response(let r):
-                guard let status = r.statusCode, status >= 200 else { return }
-                let content = self.relay(r, from: toPeer, to: fromPeer)
-                self.shard.respond(
-                    Relay.response(status, self.reasonOf(r), to: original, toTag: nil, contact: self.shard.contact(user: nil, for: near), content: content),
-                    to: original)
-                if original.method == "INVITE", status < 300 {
-                    // A re-INVITE's 2xx needs an ACK on the far leg; the near leg's ACK comes from its peer.
-                    self.ackReInvite(r, on: fromA)
+            },
+            handler: { [weak self] event in
+                guard let self else { return }
+                switch event {
+                case .response(let r):
+                    guard let status = r.statusCode, status >= 200 else { return }
+                    let content = self.relay(r, from: toPeer, to: fromPeer)
+                    self.shard.respond(
+                        Relay.response(
+                            status, self.reasonOf(r), to: original, toTag: nil,
+                            contact: self.shard.contact(user: nil, for: near), content: content),
+                        to: original)
+                    if original.method == "INVITE", status < 300 {
+                        // A re-INVITE's 2xx needs an ACK on the far leg; the near leg's ACK comes from its peer.
+                        self.ackReInvite(r, on: fromA)
+                    }
+                case .timeout:
+                    self.shard.respond(
+                        Relay.response(408, "Request Timeout", to: original, toTag: nil, contact: nil), to: original)
+                case .transportError:
+                    self.shard.respond(
+                        Relay.response(503, "Service Unavailable", to: original, toTag: nil, contact: nil), to: original
+                    )
                 }
-            case .timeout:
-                self.shard.respond(Relay.response(408, "Request Timeout", to: original, toTag: nil, contact: nil), to: original)
-            case .transportError:
-                self.shard.respond(Relay.response(503, "Service Unavailable", to: original, toTag: nil, contact: nil), to: original)
-            }
-        }
+            })
     }
 
     /// What `message` from the peer `from` carries to the peer `to`: its relayable content through both adapters,
@@ -524,7 +562,8 @@ final class Call {
     private func hangUpB(reason: String) {
         guard var bLeg = b else { return end(by: reason) }
         state = .ending
-        let bye = bLeg.makeRequest("BYE", via: shard.via(for: bLeg.destination), contact: shard.contact(user: nil, for: bLeg.destination))
+        let bye = bLeg.makeRequest(
+            "BYE", via: shard.via(for: bLeg.destination), contact: shard.contact(user: nil, for: bLeg.destination))
         b = bLeg
         shard.sendRequest(bye, to: bLeg.destination, peer: bLeg.peer) { [weak self] _ in self?.end(by: reason) }
     }
@@ -532,7 +571,8 @@ final class Call {
     private func hangUpA() {
         state = .ending
         if let t = retransmit200 { shard.timers.cancel(t) }
-        let bye = a.makeRequest("BYE", via: shard.via(for: a.destination), contact: shard.contact(user: nil, for: a.destination))
+        let bye = a.makeRequest(
+            "BYE", via: shard.via(for: a.destination), contact: shard.contact(user: nil, for: a.destination))
         shard.sendRequest(bye, to: a.destination, peer: a.peer) { [weak self] _ in self?.end(by: "callee hung up") }
     }
 
@@ -540,7 +580,8 @@ final class Call {
         hangUpA()
         if let bLeg = b {
             var leg = bLeg
-            let bye = leg.makeRequest("BYE", via: shard.via(for: leg.destination), contact: shard.contact(user: nil, for: leg.destination))
+            let bye = leg.makeRequest(
+                "BYE", via: shard.via(for: leg.destination), contact: shard.contact(user: nil, for: leg.destination))
             b = leg
             shard.sendRequest(bye, to: leg.destination, peer: leg.peer) { _ in }
         }
@@ -558,12 +599,14 @@ final class Call {
         record.endTime = Date()
         shard.remove(self)
         // The metadata is built inside the autoclosure, so at the usual `warning` level a call costs no formatting.
-        logger.info(record.answered ? "call ended" : "call failed", metadata: {
-            var meta = setupMetadata()
-            meta["duration_s"] = "\(String(format: "%.1f", record.durationSeconds ?? 0))"
-            meta["ended_by"] = "\(record.endedBy ?? reason)"
-            return meta
-        }())
+        logger.info(
+            record.answered ? "call ended" : "call failed",
+            metadata: {
+                var meta = setupMetadata()
+                meta["duration_s"] = "\(String(format: "%.1f", record.durationSeconds ?? 0))"
+                meta["ended_by"] = "\(record.endedBy ?? reason)"
+                return meta
+            }())
         shard.submit(record)
     }
 
@@ -571,7 +614,8 @@ final class Call {
         [
             "a": "\(record.aCallID)", "b": "\(record.bCallID ?? "-")", "from": "\(record.source)",
             "route": "\(record.route ?? "-")", "target": "\(record.target ?? "-")", "result": "\(record.result ?? 0)",
-            "tried": "\(record.attempts.map { "\($0.peer):\($0.status == 0 ? ($0.bCallID == nil ? "down" : "-") : String($0.status))" }.joined(separator: ","))",
+            "tried":
+                "\(record.attempts.map { "\($0.peer):\($0.status == 0 ? ($0.bCallID == nil ? "down" : "-") : String($0.status))" }.joined(separator: ","))",
         ]
     }
 }

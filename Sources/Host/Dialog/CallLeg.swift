@@ -52,6 +52,7 @@ struct CallLeg {
             SIPHeader("From", from.description), SIPHeader("To", to.description), SIPHeader("Call-ID", callID),
             SIPHeader("CSeq", "\(cseq) \(method)"), SIPHeader("Contact", contact),
         ]
-        return SIPMessage(startLine: .request(method: method, uri: uri.description, version: "SIP/2.0"), headers: headers)
+        return SIPMessage(
+            startLine: .request(method: method, uri: uri.description, version: "SIP/2.0"), headers: headers)
     }
 }

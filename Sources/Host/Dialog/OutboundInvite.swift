@@ -14,7 +14,8 @@ public struct OutboundInvite: Sendable {
     ///   - callID, localTag, branch: the B leg's identifiers (the engine's carry the shard).
     ///   - transport: how the target is reached, for Via and Contact.
     public init(
-        leg: RequestProcessor.Leg, callerInvite: SIPMessage, local: LocalAddress, transport: PatchbayConfiguration.Transport?,
+        leg: RequestProcessor.Leg, callerInvite: SIPMessage, local: LocalAddress,
+        transport: PatchbayConfiguration.Transport?,
         callID: String, localTag: String, branch: String, external: Bool
     ) {
         var from = leg.message.from ?? NameAddress(uri: SIPURI(host: local.host))

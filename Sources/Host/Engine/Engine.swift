@@ -62,7 +62,9 @@ public final class Engine: @unchecked Sendable {
         guard let listener = udpListeners.first else { throw EngineError("no UDP listener configured") }
         for peer in site.configuration.peers
         where (peer.transport == .tcp && tcpListeners.isEmpty) || (peer.transport == .tls && tlsListeners.isEmpty) {
-            logger.warning("peer '\(peer.name)' uses \(peer.transport.rawValue), which needs a \(peer.transport.rawValue) listener Patchbay does not have: calls to it will fail over")
+            logger.warning(
+                "peer '\(peer.name)' uses \(peer.transport.rawValue), which needs a \(peer.transport.rawValue) listener Patchbay does not have: calls to it will fail over"
+            )
         }
         let loops = Array(group.makeIterator())
         let routing = SiteRouting(site: site)
@@ -70,8 +72,11 @@ public final class Engine: @unchecked Sendable {
         let parser = self.parser
         for (n, l) in udpListeners.enumerated() {
             udp.append(
-                try await UDPTransport.bind(host: l.host, port: l.port, loops: loops) { [unowned self] bytes, source, loopIndex in
-                    self.dispatch(bytes, from: SIPDestination(transport: .udp, address: source, listener: n), receivedOn: loopIndex, parser: parser)
+                try await UDPTransport.bind(host: l.host, port: l.port, loops: loops) {
+                    [unowned self] bytes, source, loopIndex in
+                    self.dispatch(
+                        bytes, from: SIPDestination(transport: .udp, address: source, listener: n),
+                        receivedOn: loopIndex, parser: parser)
                 })
         }
         // A stream's messages arrive on its connection's loop; admission uses that loop's shard.
@@ -83,7 +88,9 @@ public final class Engine: @unchecked Sendable {
                 try await TCPTransport.listen(host: l.host, port: l.port, group: group, logger: logger) {
                     [unowned self] bytes, source, connection in
                     let i = loopIndexes[ObjectIdentifier(connection.eventLoop)] ?? 0
-                    self.dispatch(bytes, from: SIPDestination(transport: .tcp, address: source, listener: n), receivedOn: i, parser: parser)
+                    self.dispatch(
+                        bytes, from: SIPDestination(transport: .tcp, address: source, listener: n), receivedOn: i,
+                        parser: parser)
                 })
         }
         // TLS: one listener per entry, each presenting its own certificate; outbound connections to TLS peers are
@@ -100,10 +107,14 @@ public final class Engine: @unchecked Sendable {
                     return contexts.withLockedValue { $0.clients[name] }
                 })
             tls.append(
-                try await TCPTransport.listen(host: l.host, port: l.port, group: group, configuration: configuration, logger: logger) {
+                try await TCPTransport.listen(
+                    host: l.host, port: l.port, group: group, configuration: configuration, logger: logger
+                ) {
                     [unowned self] bytes, source, connection in
                     let i = loopIndexes[ObjectIdentifier(connection.eventLoop)] ?? 0
-                    self.dispatch(bytes, from: SIPDestination(transport: .tls, address: source, listener: n), receivedOn: i, parser: parser)
+                    self.dispatch(
+                        bytes, from: SIPDestination(transport: .tls, address: source, listener: n), receivedOn: i,
+                        parser: parser)
                 })
         }
         let transport = udp[0]
@@ -111,12 +122,15 @@ public final class Engine: @unchecked Sendable {
         let tlsPort = tls.first?.port
         let wildcard = listener.host == "0.0.0.0" || listener.host == "::"
         if wildcard, listener.advertise == nil {
-            logger.warning("listener \(listener.host):\(listener.port) has no 'advertise' address; Via and Contact will say 127.0.0.1, which only local peers can reach")
+            logger.warning(
+                "listener \(listener.host):\(listener.port) has no 'advertise' address; Via and Contact will say 127.0.0.1, which only local peers can reach"
+            )
         }
         let host = LocalAddress.advertisedHost(of: listener)
         shards = loops.enumerated().map { i, loop in
             Shard(
-                index: i, shardCount: loops.count, loop: loop, site: site, routing: routing, settings: settings, localHost: host,
+                index: i, shardCount: loops.count, loop: loop, site: site, routing: routing, settings: settings,
+                localHost: host,
                 localPort: transport.port, localTCPPort: tcpPort, logger: logger
             ) { [unowned self] message, destination, index in
                 self.transmit(message, to: destination, from: index)
@@ -145,8 +159,12 @@ public final class Engine: @unchecked Sendable {
         }.get()
         let udpText = zip(udpListeners, udp).map { "\($0.host):\($1.port)" }.joined(separator: ",")
         var metadata: Logger.Metadata = ["udp": "\(udpText)", "shards": "\(shards.count)"]
-        if !tcp.isEmpty { metadata["tcp"] = "\(zip(tcpListeners, tcp).map { "\($0.host):\($1.port)" }.joined(separator: ","))" }
-        if !tls.isEmpty { metadata["tls"] = "\(zip(tlsListeners, tls).map { "\($0.host):\($1.port)" }.joined(separator: ","))" }
+        if !tcp.isEmpty {
+            metadata["tcp"] = "\(zip(tcpListeners, tcp).map { "\($0.host):\($1.port)" }.joined(separator: ","))"
+        }
+        if !tls.isEmpty {
+            metadata["tls"] = "\(zip(tlsListeners, tls).map { "\($0.host):\($1.port)" }.joined(separator: ","))"
+        }
         logger.info("listening", metadata: metadata)
     }
 
@@ -192,7 +210,8 @@ public final class Engine: @unchecked Sendable {
             let isResponse = bytes.starts(with: Array("SIP/2.0 ".utf8))
             if isResponse, responseLog.due(now: receivedAt.uptimeNanoseconds) {
                 logger.notice(
-                    "dropped a response that does not parse", metadata: ["from": "\(source.address)", "reason": "\(e.reason)"])
+                    "dropped a response that does not parse",
+                    metadata: ["from": "\(source.address)", "reason": "\(e.reason)"])
             } else {
                 logger.debug("dropped a bad message", metadata: ["from": "\(source.address)", "reason": "\(e.reason)"])
             }
@@ -259,7 +278,8 @@ public final class Engine: @unchecked Sendable {
     /// Our Call-IDs start `pb<shard>-`; any other Call-ID is spread by hash.
     func shardIndex(for callID: String) -> Int {
         // The octets the raw scan in `dispatch` hashed, so the message stays on the shard that parsed it.
-        OctetText.hasEscapes(callID) ? shardIndex(forCallID: OctetText.octets(callID)) : shardIndex(forCallID: callID.utf8)
+        OctetText.hasEscapes(callID)
+            ? shardIndex(forCallID: OctetText.octets(callID)) : shardIndex(forCallID: callID.utf8)
     }
 
     /// `shardIndex(for:)` on the Call-ID's bytes: one definition for the raw scan and the parsed message, so both
@@ -363,9 +383,11 @@ public final class Engine: @unchecked Sendable {
         var drained: Set<String> = []
         var down: Set<String> = []
         for shard in shards {
-            guard let part = try? await shard.loop.submit({
-                (shard.callStatus(), shard.routeStats, shard.transactionCount, shard.drainedPeers, shard.downPeers)
-            }).get() else { continue }
+            guard
+                let part = try? await shard.loop.submit({
+                    (shard.callStatus(), shard.routeStats, shard.transactionCount, shard.drainedPeers, shard.downPeers)
+                }).get()
+            else { continue }
             calls += part.0
             for (k, v) in part.1 {
                 routeStats[k, default: RouteStats()].attempted += v.attempted
@@ -379,14 +401,18 @@ public final class Engine: @unchecked Sendable {
         var probes: [String: (up: Bool, lastProbe: (status: Int?, at: Date)?)] = [:]
         var registrations: [String: RegistrationState.Phase] = [:]
         if let first = shards.first {
-            let monitorState = try? await first.loop.submit { [self] in (self.health?.status() ?? [:], self.registrar?.phases ?? [:]) }.get()
+            let monitorState = try? await first.loop.submit { [self] in
+                (self.health?.status() ?? [:], self.registrar?.phases ?? [:])
+            }.get()
             probes = monitorState?.0 ?? [:]
             registrations = monitorState?.1 ?? [:]
         }
         let peers = site.configuration.peers.map { p in
             EngineStatus.Peer(
-                name: p.name, plugin: p.plugin, profile: p.profile, kind: p.kind.rawValue, transport: p.transport.rawValue,
-                address: p.addresses.first?.description ?? "", up: !down.contains(p.name), drained: drained.contains(p.name),
+                name: p.name, plugin: p.plugin, profile: p.profile, kind: p.kind.rawValue,
+                transport: p.transport.rawValue,
+                address: p.addresses.first?.description ?? "", up: !down.contains(p.name),
+                drained: drained.contains(p.name),
                 healthChecked: p.healthCheck != nil, lastProbe: probes[p.name]?.lastProbe,
                 activeCalls: calls.filter { $0.source == p.name || $0.target == p.name }.count,
                 registration: registrations[p.name].map { "\($0)" })
@@ -399,7 +425,8 @@ public final class Engine: @unchecked Sendable {
         }
         return EngineStatus(
             startedAt: startedAt, peers: peers, calls: calls.sorted { $0.setupTime < $1.setupTime }, routes: routes,
-            routesVersion: routesVersion.load(ordering: .relaxed), routesLoadedAt: routesLoadedAt.withLockedValue { $0 },
+            routesVersion: routesVersion.load(ordering: .relaxed),
+            routesLoadedAt: routesLoadedAt.withLockedValue { $0 },
             lastReload: lastReload, transactions: transactions)
     }
 
@@ -417,9 +444,11 @@ public final class Engine: @unchecked Sendable {
         get async {
             var total = Counters()
             for shard in shards {
-                guard let c = try? await shard.loop.submit({
-                    (shard.activeCalls, shard.unknownSourceCount, shard.rateLimited, shard.overloadRejections)
-                }).get() else { continue }
+                guard
+                    let c = try? await shard.loop.submit({
+                        (shard.activeCalls, shard.unknownSourceCount, shard.rateLimited, shard.overloadRejections)
+                    }).get()
+                else { continue }
                 total.activeCalls += c.0
                 total.unknownSourceRequests += c.1
                 total.rateLimitedFromPeers += c.2.peers
@@ -465,10 +494,12 @@ public final class Engine: @unchecked Sendable {
     public var drainAbandoned: Bool { abandoned.load(ordering: .relaxed) }
 
     public func stop() async {
-        if let monitorShard = shards.first { try? await monitorShard.loop.submit { [self] in
+        if let monitorShard = shards.first {
+            try? await monitorShard.loop.submit { [self] in
                 self.health?.stop()
                 self.registrar?.stop()
-            }.get() }
+            }.get()
+        }
         for t in udp { await t.close() }
         for t in tcp { await t.close() }
         for t in tls { await t.close() }

@@ -57,11 +57,15 @@ final class PeerHealthMonitor: @unchecked Sendable {
     private func probe(_ peer: String, check: PatchbayConfiguration.HealthCheck) {
         guard let destination = shard.address(of: peer) else { return }
         let options = SIPMessage(
-            startLine: .request(method: "OPTIONS", uri: "sip:\(destination.address.ipAddress ?? "invalid"):\(destination.address.port ?? 5060)", version: "SIP/2.0"),
+            startLine: .request(
+                method: "OPTIONS",
+                uri: "sip:\(destination.address.ipAddress ?? "invalid"):\(destination.address.port ?? 5060)",
+                version: "SIP/2.0"),
             headers: [
                 SIPHeader("Via", shard.via(for: destination)), SIPHeader("Max-Forwards", "70"),
                 SIPHeader("From", "<sip:patchbay@\(shard.localHost):\(shard.localPort)>;tag=\(shard.newTag())"),
-                SIPHeader("To", "<sip:\(destination.address.ipAddress ?? "invalid"):\(destination.address.port ?? 5060)>"),
+                SIPHeader(
+                    "To", "<sip:\(destination.address.ipAddress ?? "invalid"):\(destination.address.port ?? 5060)>"),
                 SIPHeader("Call-ID", shard.newCallID()), SIPHeader("CSeq", "1 OPTIONS"),
                 SIPHeader("Accept", "application/sdp"),
             ])

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Random 64-bit words for the tags, branches and Call-IDs a shard makes, fetched from the kernel's random source
@@ -19,11 +19,11 @@ struct RandomWords {
     private mutating func refill() {
         var fresh = [UInt64](repeating: 0, count: 32)
         #if canImport(Glibc)
-        // glibc's arc4random_buf fills the whole buffer from the kernel's random source (it aborts rather than fail).
-        fresh.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
+            // glibc's arc4random_buf fills the whole buffer from the kernel's random source (it aborts rather than fail).
+            fresh.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
         #else
-        var system = SystemRandomNumberGenerator()
-        for i in fresh.indices { fresh[i] = system.next() }
+            var system = SystemRandomNumberGenerator()
+            for i in fresh.indices { fresh[i] = system.next() }
         #endif
         words = fresh
     }

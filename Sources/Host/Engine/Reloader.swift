@@ -81,8 +81,11 @@ public final class Reloader: @unchecked Sendable {
         guard let new else {
             rejected += 1
             for e in diagnostics.errors { logger.error("reload rejected: \(e)") }
-            logger.error("reload rejected (\(reason)): the routes in force stay", metadata: ["routes": "\(site.routes.routes.count)"])
-            lastReload = EngineStatus.Reload(at: Date(), ok: false, reason: reason, errors: diagnostics.errors.map(\.description))
+            logger.error(
+                "reload rejected (\(reason)): the routes in force stay",
+                metadata: ["routes": "\(site.routes.routes.count)"])
+            lastReload = EngineStatus.Reload(
+                at: Date(), ok: false, reason: reason, errors: diagnostics.errors.map(\.description))
             engine.metrics.reload(ok: false)
             return
         }
@@ -96,6 +99,8 @@ public final class Reloader: @unchecked Sendable {
         reloads += 1
         lastReload = EngineStatus.Reload(at: Date(), ok: true, reason: reason, errors: [])
         engine.metrics.reload(ok: true)
-        logger.info("reloaded (\(reason))", metadata: ["routes": "\(new.routes.routes.count)", "peers": "\(new.configuration.peers.count)"])
+        logger.info(
+            "reloaded (\(reason))",
+            metadata: ["routes": "\(new.routes.routes.count)", "peers": "\(new.configuration.peers.count)"])
     }
 }

@@ -14,8 +14,10 @@ extension Shard {
         resent: @escaping (SIPMessage) -> Void = { _ in }, handler: @escaping (ClientEvent) -> Void
     ) {
         // The peer's invite_timeout bounds how long a silent target holds the call (Timer B).
-        let timerB = request.method == "INVITE"
-            ? site.configuration.peer(named: peer)?.inviteTimeout.map { TimeAmount.milliseconds(Int64($0 * 1000)) } : nil
+        let timerB =
+            request.method == "INVITE"
+            ? site.configuration.peer(named: peer)?.inviteTimeout.map { TimeAmount.milliseconds(Int64($0 * 1000)) }
+            : nil
         sendRequest(request, to: destination, timerB: timerB) { [unowned self] event in
             guard case .response(let r) = event, let status = r.statusCode, status == 401 || status == 407,
                 let next = self.answerChallenge(r, to: request, peer: peer, destination: destination)
@@ -29,22 +31,30 @@ extension Shard {
     private func answerChallenge(
         _ response: SIPMessage, to request: SIPMessage, peer: String, destination: SIPDestination
     ) -> SIPMessage? {
-        guard case .request(let method, _, _) = request.startLine, method != "ACK", method != "CANCEL", let cseq = request.cseq else { return nil }
+        guard case .request(let method, _, _) = request.startLine, method != "ACK", method != "CANCEL",
+            let cseq = request.cseq
+        else { return nil }
         guard let credentials = site.configuration.peer(named: peer)?.credentials else {
-            logger.warning("peer challenged a request but has no 'auth' credentials", metadata: ["peer": "\(peer)", "method": "\(method)", "status": "\(response.statusCode ?? 0)"])
+            logger.warning(
+                "peer challenged a request but has no 'auth' credentials",
+                metadata: ["peer": "\(peer)", "method": "\(method)", "status": "\(response.statusCode ?? 0)"])
             return nil
         }
         let preferred = DigestChallenge.preferred(in: response, realm: credentials.realm)
         guard let challenge = preferred, challenge.unsupportedReason == nil else {
             let why = preferred?.unsupportedReason ?? "no digest challenge for realm \(credentials.realm ?? "any")"
-            logger.warning("cannot answer the peer's challenge", metadata: ["peer": "\(peer)", "method": "\(method)", "reason": "\(why)"])
+            logger.warning(
+                "cannot answer the peer's challenge",
+                metadata: ["peer": "\(peer)", "method": "\(method)", "reason": "\(why)"])
             return nil
         }
         // Our answer was already in the request: a new challenge means the credentials were refused, unless the
         // server only says the nonce went stale.
         let header = challenge.answerHeader
         if request.hasHeader(header), !challenge.stale {
-            logger.warning("peer refused our credentials", metadata: ["peer": "\(peer)", "method": "\(method)", "realm": "\(challenge.realm)"])
+            logger.warning(
+                "peer refused our credentials",
+                metadata: ["peer": "\(peer)", "method": "\(method)", "realm": "\(challenge.realm)"])
             return nil
         }
         guard case .request(_, let uri, _) = request.startLine,

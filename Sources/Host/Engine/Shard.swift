@@ -68,8 +68,10 @@ final class Shard: @unchecked Sendable {
     private let verifier = DigestVerifier()
 
     init(
-        index: Int, shardCount: Int = 1, loop: any EventLoop, site: Site, routing: SiteRouting, settings: TransactionSettings,
-        localHost: String, localPort: Int, localTCPPort: Int?, logger: Logger, transmit: @escaping (SIPMessage, SIPDestination, Int) -> Void
+        index: Int, shardCount: Int = 1, loop: any EventLoop, site: Site, routing: SiteRouting,
+        settings: TransactionSettings,
+        localHost: String, localPort: Int, localTCPPort: Int?, logger: Logger,
+        transmit: @escaping (SIPMessage, SIPDestination, Int) -> Void
     ) {
         self.index = index
         self.shardCount = max(1, shardCount)
@@ -128,9 +130,11 @@ final class Shard: @unchecked Sendable {
         if now &- lastDropLog > 10_000_000_000 {
             lastDropLog = now
             logger.warning(
-                "rate limit: dropping", metadata: [
+                "rate limit: dropping",
+                metadata: [
                     "from_peers": "\(limiter.droppedFromPeers - droppedLogged.peers)",
-                    "from_unknown": "\(limiter.droppedFromUnknown - droppedLogged.unknown)", "example_source": "\(address)",
+                    "from_unknown": "\(limiter.droppedFromUnknown - droppedLogged.unknown)",
+                    "example_source": "\(address)",
                 ])
             droppedLogged = (limiter.droppedFromPeers, limiter.droppedFromUnknown)
         }
@@ -154,7 +158,9 @@ final class Shard: @unchecked Sendable {
     func newBranch() -> String { "z9hG4bK-pb\(index)\(randomToken())" }
 
     /// This host as Via and Contact show it.
-    var local: LocalAddress { LocalAddress(host: localHost, udpPort: localPort, tcpPort: localTCPPort, tlsPort: localTLSPort) }
+    var local: LocalAddress {
+        LocalAddress(host: localHost, udpPort: localPort, tcpPort: localTCPPort, tlsPort: localTLSPort)
+    }
 
     /// Our Via for a request sent to `destination`: the transport it goes over and our port for it.
     func via(for destination: SIPDestination? = nil) -> String {
@@ -189,7 +195,9 @@ final class Shard: @unchecked Sendable {
     ) {
         do {
             try layer.sendRequest(
-                request, to: destination, reliableTransport: destination.isReliable, timerB: timerB, onResponse: { handler(.response($0)) }, onFailure: { failure in
+                request, to: destination, reliableTransport: destination.isReliable, timerB: timerB,
+                onResponse: { handler(.response($0)) },
+                onFailure: { failure in
                     handler(failure == .transportError ? .transportError : .timeout)
                 })
         } catch {
@@ -214,9 +222,14 @@ final class Shard: @unchecked Sendable {
 
     func submit(_ record: CallRecord) {
         if let route = record.route {
-            if record.answered { routeStats[route, default: RouteStats()].answered += 1 } else { routeStats[route, default: RouteStats()].failed += 1 }
+            if record.answered {
+                routeStats[route, default: RouteStats()].answered += 1
+            } else {
+                routeStats[route, default: RouteStats()].failed += 1
+            }
         }
-        callCounters?.callEnded(route: record.route, source: record.source, outcome: record.answered ? "answered" : "failed")
+        callCounters?.callEnded(
+            route: record.route, source: record.source, outcome: record.answered ? "answered" : "failed")
         recordSink?.submit(record)
     }
 
@@ -224,7 +237,8 @@ final class Shard: @unchecked Sendable {
     func callStatus() -> [EngineStatus.Call] {
         uniqueCalls.map { call in
             EngineStatus.Call(
-                aCallID: call.a.callID, bCallID: call.b?.callID, source: call.sourcePeer, target: call.currentTarget?.peer,
+                aCallID: call.a.callID, bCallID: call.b?.callID, source: call.sourcePeer,
+                target: call.currentTarget?.peer,
                 route: call.record.route, called: call.record.calledHouse ?? call.record.calledIn,
                 caller: call.record.callerHouse ?? call.record.callerIn, state: "\(call.state)",
                 setupTime: call.record.setupTime, answerTime: call.record.answerTime)
@@ -246,7 +260,9 @@ final class Shard: @unchecked Sendable {
             queueDelay = (queueDelay &* 7 &+ waited) / 8
         }
         defer {
-            if let receivedAt { processing.record(nanoseconds: UInt64(max(0, (NIODeadline.now() - receivedAt).nanoseconds))) }
+            if let receivedAt {
+                processing.record(nanoseconds: UInt64(max(0, (NIODeadline.now() - receivedAt).nanoseconds)))
+            }
         }
         var message = message
         if message.isRequest { Self.stampVia(&message, source: source.address) }
@@ -267,8 +283,10 @@ final class Shard: @unchecked Sendable {
         metrics?.rejected("unmatched_response")
         guard unmatchedLog.due(now: NIODeadline.now().uptimeNanoseconds) else { return }
         logger.notice(
-            "response matches no transaction or call: dropped", metadata: [
-                "from": "\(source.address)", "status": "\(response.statusCode ?? 0)", "cseq": "\(response.header("CSeq") ?? "")",
+            "response matches no transaction or call: dropped",
+            metadata: [
+                "from": "\(source.address)", "status": "\(response.statusCode ?? 0)",
+                "cseq": "\(response.header("CSeq") ?? "")",
                 "call_id": "\(response.callID ?? "")", "unmatched_so_far": "\(unmatchedResponses)",
             ])
     }
@@ -281,7 +299,8 @@ final class Shard: @unchecked Sendable {
         else { return }
         // On the UTF-8 bytes: walking the sent-by by Characters cost a third of this function.
         let sentBy = via.sentBy.utf8
-        let host = sentBy.first == UInt8(ascii: "[")
+        let host =
+            sentBy.first == UInt8(ascii: "[")
             ? sentBy.dropFirst().prefix { $0 != UInt8(ascii: "]") } : sentBy.prefix { $0 != UInt8(ascii: ":") }
         let addReceived = !via.hasReceived && !isAddress(Substring(host), of: source)
         guard addReceived || via.bareRportEnd != nil else { return }
@@ -319,7 +338,9 @@ final class Shard: @unchecked Sendable {
             if let call = calls[OctetKey(callID)] {
                 call.inDialogRequest(request, fromA: OctetText.equal(call.a.callID, callID))
             } else if request.method != "ACK" {
-                respond(Relay.response(481, "Call/Transaction Does Not Exist", to: request, toTag: nil, contact: nil), to: request)
+                respond(
+                    Relay.response(481, "Call/Transaction Does Not Exist", to: request, toTag: nil, contact: nil),
+                    to: request)
             }
             return
         }
@@ -360,7 +381,9 @@ final class Shard: @unchecked Sendable {
             ok.headers += [SIPHeader("Allow", Relay.allow), SIPHeader("Accept", "application/sdp")]
             respond(ok, to: request)
         case "BYE", "INFO", "UPDATE", "PRACK", "NOTIFY":
-            respond(Relay.response(481, "Call/Transaction Does Not Exist", to: request, toTag: newTag(), contact: nil), to: request)
+            respond(
+                Relay.response(481, "Call/Transaction Does Not Exist", to: request, toTag: newTag(), contact: nil),
+                to: request)
         case "REGISTER", "SUBSCRIBE", "PUBLISH", "MESSAGE", "REFER":
             var r = Relay.response(405, "Method Not Allowed", to: request, toTag: newTag(), contact: nil)
             r.headers.append(SIPHeader("Allow", Relay.allow))
@@ -385,10 +408,13 @@ final class Shard: @unchecked Sendable {
             return true
         case .missing, .stale:
             var r = Relay.response(401, "Unauthorized", to: request, toTag: newTag(), contact: nil)
-            r.headers.append(SIPHeader("WWW-Authenticate", verifier.challenge(realm: realm, now: now, stale: outcome == .stale)))
+            r.headers.append(
+                SIPHeader("WWW-Authenticate", verifier.challenge(realm: realm, now: now, stale: outcome == .stale)))
             respond(r, to: request)
         case .refused(let why):
-            logger.warning("inbound authentication failed", metadata: ["peer": "\(peer)", "reason": "\(why)", "a": "\(request.callID ?? "")"])
+            logger.warning(
+                "inbound authentication failed",
+                metadata: ["peer": "\(peer)", "reason": "\(why)", "a": "\(request.callID ?? "")"])
             respond(Relay.response(403, "Forbidden", to: request, toTag: newTag(), contact: nil), to: request)
             metrics?.rejected("auth")
         }
@@ -401,15 +427,21 @@ final class Shard: @unchecked Sendable {
         }
         let result: RequestProcessor.Result
         do {
-            result = try RequestProcessor(site: site, explain: false).process(invite, from: peer, seed: Engine.hash(invite.callID ?? ""))
+            result = try RequestProcessor(site: site, explain: false).process(
+                invite, from: peer, seed: Engine.hash(invite.callID ?? ""))
         } catch {
-            return respond(Relay.response(500, "Server Internal Error", to: invite, toTag: newTag(), contact: nil), to: invite)
+            return respond(
+                Relay.response(500, "Server Internal Error", to: invite, toTag: newTag(), contact: nil), to: invite)
         }
         switch result.outcome {
         case .rejected(let route, let status, let reason):
             if let route { routeStats[route, default: RouteStats()].attempted += 1 }
             callCounters?.callEnded(route: route, source: peer, outcome: "rejected")
-            logger.info("call rejected", metadata: ["a": "\(invite.callID ?? "")", "from": "\(peer)", "route": "\(route ?? "-")", "result": "\(status)"])
+            logger.info(
+                "call rejected",
+                metadata: [
+                    "a": "\(invite.callID ?? "")", "from": "\(peer)", "route": "\(route ?? "-")", "result": "\(status)",
+                ])
             respond(Relay.response(status, reason, to: invite, toTag: newTag(), contact: nil), to: invite)
             // A call the routing table refused is still a call attempt an operator looks for (barred numbers,
             // unknown DIDs): it gets a record, with no target tried.
@@ -422,7 +454,9 @@ final class Shard: @unchecked Sendable {
             recordSink?.submit(record)
         case .forwarded(let route):
             routeStats[route, default: RouteStats()].attempted += 1
-            let call = Call(shard: self, site: site, invite: invite, source: peer, from: source, route: route, targets: result.targets)
+            let call = Call(
+                shard: self, site: site, invite: invite, source: peer, from: source, route: route,
+                targets: result.targets)
             call.ringTimeout = result.ringTimeout.map { .milliseconds(Int64($0 * 1000)) }
             call.house = result.house
             call.houseSDP = result.houseSDP

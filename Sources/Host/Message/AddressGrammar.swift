@@ -24,7 +24,8 @@ enum AddressGrammar {
             lt = close + 1
             while lt < b.count, b[lt] == 0x20 { lt += 1 }
         }
-        guard lt < b.count, b[lt] == UInt8(ascii: "<"), let gt = ByteScan.first(UInt8(ascii: ">"), in: b, lt + 1, b.count)
+        guard lt < b.count, b[lt] == UInt8(ascii: "<"),
+            let gt = ByteScan.first(UInt8(ascii: ">"), in: b, lt + 1, b.count)
         else { return false }
         var i = gt + 1
         if i == b.count { return true }
@@ -42,7 +43,9 @@ enum AddressGrammar {
         var i: Int
         if let lt = angle(b, all.lowerBound, hi) {
             let name = ByteScan.trimmed(b, all.lowerBound, lt)
-            if !name.isEmpty, !isQuotedString(b, name), !name.allSatisfy({ isTokenByte(b[$0]) || b[$0] >= 0x80 || ByteScan.isSpace(b[$0]) }) {
+            if !name.isEmpty, !isQuotedString(b, name),
+                !name.allSatisfy({ isTokenByte(b[$0]) || b[$0] >= 0x80 || ByteScan.isSpace(b[$0]) })
+            {
                 return "the display name is neither a quoted string nor tokens"
             }
             guard let gt = ByteScan.first(UInt8(ascii: ">"), in: b, lt, hi) else { return "no '>' after '<'" }
@@ -68,13 +71,16 @@ enum AddressGrammar {
             while i < hi, ByteScan.isSpace(b[i]) { i += 1 }
             let parameter = ByteScan.string(b, nameStart..<(nameStart + tokenLength(b, nameStart, hi)))
             if i < hi, b[i] == UInt8(ascii: "\"") {
-                guard let end = quotedStringEnd(b, i, hi) else { return "parameter '\(parameter)' has an unclosed quote" }
+                guard let end = quotedStringEnd(b, i, hi) else {
+                    return "parameter '\(parameter)' has an unclosed quote"
+                }
                 i = end
             } else {
                 // gen-value: a token or a host (an IPv6 reference adds brackets and colons).
                 let valueStart = i
-                while i < hi, isTokenByte(b[i]) || b[i] == UInt8(ascii: "[") || b[i] == UInt8(ascii: "]")
-                    || b[i] == UInt8(ascii: ":")
+                while i < hi,
+                    isTokenByte(b[i]) || b[i] == UInt8(ascii: "[") || b[i] == UInt8(ascii: "]")
+                        || b[i] == UInt8(ascii: ":")
                 {
                     i += 1
                 }

@@ -71,7 +71,9 @@ public struct SIPParser: Sendable {
         }
         if !isResponse {
             for name in ["From", "To"] {
-                guard let value = message.header(name), let problem = AddressGrammar.problem(in: value) else { continue }
+                guard let value = message.header(name), let problem = AddressGrammar.problem(in: value) else {
+                    continue
+                }
                 throw SIPParseError("malformed \(name) header: \(problem)")
             }
         }
@@ -147,7 +149,9 @@ public struct SIPParser: Sendable {
             }
         }
         if bodyStart == nil {
-            if bytes.count - lineStart > maxLineLength { throw SIPParseError("header line longer than \(maxLineLength) bytes") }
+            if bytes.count - lineStart > maxLineLength {
+                throw SIPParseError("header line longer than \(maxLineLength) bytes")
+            }
             if lineStart < bytes.count { lines.append(lineStart..<bytes.count) }
         }
         guard let first = lines.first else { throw SIPParseError("no start line", status: nil) }
@@ -188,7 +192,9 @@ public struct SIPParser: Sendable {
         let version = parts[2].uppercased()
         if version != "SIP/2.0" {
             let v = version.dropFirst(4)
-            if version.hasPrefix("SIP/"), v.split(separator: ".").count == 2, v.allSatisfy({ $0 == "." || $0.isASCIIDigit }) {
+            if version.hasPrefix("SIP/"), v.split(separator: ".").count == 2,
+                v.allSatisfy({ $0 == "." || $0.isASCIIDigit })
+            {
                 throw SIPParseError("SIP version \(parts[2]) is not supported", status: 505)
             }
             throw SIPParseError("malformed SIP version")
@@ -216,8 +222,10 @@ public struct SIPParser: Sendable {
         try bytes.withUnsafeBufferPointer { b in
             // Continuation lines start with whitespace and carry no name, so they never match.
             for r in lines where !r.isEmpty {
-                guard let v = ByteScan.fieldValue(b, r.lowerBound, r.upperBound, long: "content-length",
-                    compact: UInt8(ascii: "l"))
+                guard
+                    let v = ByteScan.fieldValue(
+                        b, r.lowerBound, r.upperBound, long: "content-length",
+                        compact: UInt8(ascii: "l"))
                 else { continue }
                 guard found == nil else { throw SIPParseError("more than one Content-Length") }
                 found = v

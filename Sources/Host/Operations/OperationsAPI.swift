@@ -49,7 +49,8 @@ public struct OperationsAPI: Sendable {
         if let token, !token.isEmpty {
             let bearer = request.authorization.flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
             guard bearer == token || query["token"] == token else {
-                return json(401, ["error": "a token is required: Authorization: Bearer TOKEN, or ?token=TOKEN for the page"])
+                return json(
+                    401, ["error": "a token is required: Authorization: Bearer TOKEN, or ?token=TOKEN for the page"])
             }
         }
         let parts = path.split(separator: "/").map(String.init)
@@ -57,7 +58,9 @@ public struct OperationsAPI: Sendable {
         switch route {
         case "GET /":
             let status = await engine.status(lastReload: reloader?.lastReloadResult)
-            return Response(status: 200, contentType: "text/html; charset=utf-8", body: Array(StatusPage.render(status, token: token).utf8))
+            return Response(
+                status: 200, contentType: "text/html; charset=utf-8",
+                body: Array(StatusPage.render(status, token: token).utf8))
         case "GET /metrics":
             // Gauges are values of the moment: read from the engine when scraped.
             let status = await engine.status(lastReload: nil)
@@ -70,11 +73,14 @@ public struct OperationsAPI: Sendable {
                 body: engine.metrics.exposition(processing: histogram))
         case "GET /api/status":
             let s = await engine.status(lastReload: reloader?.lastReloadResult)
-            return json(200, [
-                "started_at": Self.time(s.startedAt), "peers": s.peers.map(Self.peer), "calls": s.calls.map(Self.call),
-                "routes": Self.routes(s), "last_reload": s.lastReload.map(Self.reload) ?? NSNull(),
-                "transactions": s.transactions,
-            ])
+            return json(
+                200,
+                [
+                    "started_at": Self.time(s.startedAt), "peers": s.peers.map(Self.peer),
+                    "calls": s.calls.map(Self.call),
+                    "routes": Self.routes(s), "last_reload": s.lastReload.map(Self.reload) ?? NSNull(),
+                    "transactions": s.transactions,
+                ])
         case "GET /api/peers":
             return json(200, await engine.status(lastReload: nil).peers.map(Self.peer))
         case "GET /api/calls":
@@ -107,7 +113,9 @@ public struct OperationsAPI: Sendable {
     // MARK: JSON
 
     private func json(_ status: Int, _ object: Any) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data("{}".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]))
+            ?? Data("{}".utf8)
         return Response(status: status, contentType: "application/json", body: Array(data))
     }
 
@@ -119,15 +127,19 @@ public struct OperationsAPI: Sendable {
             "address": p.address, "up": p.up, "drained": p.drained, "health_checked": p.healthChecked,
             "active_calls": p.activeCalls,
         ]
-        if let probe = p.lastProbe { out["last_options"] = ["status": probe.status ?? NSNull(), "at": time(probe.at)] as [String: Any] }
+        if let probe = p.lastProbe {
+            out["last_options"] = ["status": probe.status ?? NSNull(), "at": time(probe.at)] as [String: Any]
+        }
         if let r = p.registration { out["registration"] = r }
         return out
     }
 
     static func call(_ c: EngineStatus.Call) -> [String: Any] {
         [
-            "a_call_id": c.aCallID, "b_call_id": c.bCallID ?? NSNull(), "source": c.source, "target": c.target ?? NSNull(),
-            "route": c.route ?? NSNull(), "called": c.called ?? NSNull(), "caller": c.caller ?? NSNull(), "state": c.state,
+            "a_call_id": c.aCallID, "b_call_id": c.bCallID ?? NSNull(), "source": c.source,
+            "target": c.target ?? NSNull(),
+            "route": c.route ?? NSNull(), "called": c.called ?? NSNull(), "caller": c.caller ?? NSNull(),
+            "state": c.state,
             "setup_time": time(c.setupTime), "answer_time": c.answerTime.map(time) ?? NSNull(),
         ]
     }
@@ -136,7 +148,10 @@ public struct OperationsAPI: Sendable {
         [
             "version": s.routesVersion, "loaded_at": time(s.routesLoadedAt),
             "routes": s.routes.map { r in
-                ["name": r.name, "match": r.match, "action": r.action, "attempted": r.attempted, "answered": r.answered, "failed": r.failed] as [String: Any]
+                [
+                    "name": r.name, "match": r.match, "action": r.action, "attempted": r.attempted,
+                    "answered": r.answered, "failed": r.failed,
+                ] as [String: Any]
             },
         ]
     }

@@ -51,7 +51,9 @@ public final class OperationsServer: Sendable {
                 body = []
             case .body(var buffer):
                 // The API takes no large bodies; anything beyond 64 KiB is cut (and the request then fails to parse).
-                if body.count < 65_536 { body += buffer.readBytes(length: min(buffer.readableBytes, 65_536 - body.count)) ?? [] }
+                if body.count < 65_536 {
+                    body += buffer.readBytes(length: min(buffer.readableBytes, 65_536 - body.count)) ?? []
+                }
             case .end:
                 guard let head else { return }
                 self.head = nil
@@ -70,9 +72,12 @@ public final class OperationsServer: Sendable {
                         headers.add(name: "Content-Length", value: String(response.body.count))
                         headers.add(name: "Cache-Control", value: "no-store")
                         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-                        let responseHead = HTTPResponseHead(version: version, status: .init(statusCode: response.status), headers: headers)
+                        let responseHead = HTTPResponseHead(
+                            version: version, status: .init(statusCode: response.status), headers: headers)
                         channel.write(HTTPServerResponsePart.head(responseHead), promise: nil)
-                        channel.write(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: response.body))), promise: nil)
+                        channel.write(
+                            HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: response.body))),
+                            promise: nil)
                         let done = channel.writeAndFlush(HTTPServerResponsePart.end(nil))
                         if !keepAlive { done.whenComplete { _ in channel.close(promise: nil) } }
                     }

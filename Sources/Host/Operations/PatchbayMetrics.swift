@@ -16,7 +16,9 @@ public final class PatchbayMetrics: Sendable {
     private let rejectedByReason: [String: CoreMetrics.Counter]
     /// `unmatched_response`: a response that parsed but belongs to no transaction or call of ours (a stray, or the
     /// answer to a request another element sent).
-    static let rejectionReasons = ["parse_error", "unknown_source", "rate_limit", "overload", "auth", "unmatched_response"]
+    static let rejectionReasons = [
+        "parse_error", "unknown_source", "rate_limit", "overload", "auth", "unmatched_response",
+    ]
 
     public init() {
         let f = PrometheusMetricsFactory(registry: registry)
@@ -24,14 +26,21 @@ public final class PatchbayMetrics: Sendable {
         var received: [PatchbayConfiguration.Transport: CoreMetrics.Counter] = [:]
         var sent: [PatchbayConfiguration.Transport: CoreMetrics.Counter] = [:]
         for t in PatchbayConfiguration.Transport.allCases {
-            received[t] = CoreMetrics.Counter(label: "patchbay_messages_received_total", dimensions: [("transport", t.rawValue)], factory: f)
-            sent[t] = CoreMetrics.Counter(label: "patchbay_messages_sent_total", dimensions: [("transport", t.rawValue)], factory: f)
+            received[t] = CoreMetrics.Counter(
+                label: "patchbay_messages_received_total", dimensions: [("transport", t.rawValue)], factory: f)
+            sent[t] = CoreMetrics.Counter(
+                label: "patchbay_messages_sent_total", dimensions: [("transport", t.rawValue)], factory: f)
         }
         receivedByTransport = received
         sentByTransport = sent
-        rejectedByReason = Dictionary(uniqueKeysWithValues: Self.rejectionReasons.map {
-            ($0, CoreMetrics.Counter(label: "patchbay_messages_rejected_total", dimensions: [("reason", $0)], factory: f))
-        })
+        rejectedByReason = Dictionary(
+            uniqueKeysWithValues: Self.rejectionReasons.map {
+                (
+                    $0,
+                    CoreMetrics.Counter(
+                        label: "patchbay_messages_rejected_total", dimensions: [("reason", $0)], factory: f)
+                )
+            })
     }
 
     func received(_ transport: PatchbayConfiguration.Transport) { receivedByTransport[transport]?.increment() }
@@ -44,7 +53,8 @@ public final class PatchbayMetrics: Sendable {
     /// `CallCounters`).
     func callsCounter(route: String?, source: String, outcome: String) -> CoreMetrics.Counter {
         CoreMetrics.Counter(
-            label: "patchbay_calls_total", dimensions: [("route", route ?? "-"), ("source", source), ("outcome", outcome)],
+            label: "patchbay_calls_total",
+            dimensions: [("route", route ?? "-"), ("source", source), ("outcome", outcome)],
             factory: factory)
     }
 
@@ -56,9 +66,12 @@ public final class PatchbayMetrics: Sendable {
     }
 
     func reload(ok: Bool) {
-        CoreMetrics.Counter(label: "patchbay_reloads_total", dimensions: [("result", ok ? "ok" : "rejected")], factory: factory).increment()
+        CoreMetrics.Counter(
+            label: "patchbay_reloads_total", dimensions: [("result", ok ? "ok" : "rejected")], factory: factory
+        ).increment()
         CoreMetrics.Gauge(label: "patchbay_last_reload_success", factory: factory).record(ok ? 1 : 0)
-        CoreMetrics.Gauge(label: "patchbay_last_reload_timestamp_seconds", factory: factory).record(Date().timeIntervalSince1970)
+        CoreMetrics.Gauge(label: "patchbay_last_reload_timestamp_seconds", factory: factory).record(
+            Date().timeIntervalSince1970)
     }
 
     /// Values read from the engine when scraped.
@@ -66,7 +79,8 @@ public final class PatchbayMetrics: Sendable {
         CoreMetrics.Gauge(label: "patchbay_calls_active", factory: factory).record(activeCalls)
         CoreMetrics.Gauge(label: "patchbay_transactions", factory: factory).record(transactions)
         for (peer, up) in peersUp {
-            CoreMetrics.Gauge(label: "patchbay_peer_up", dimensions: [("peer", peer)], factory: factory).record(up ? 1 : 0)
+            CoreMetrics.Gauge(label: "patchbay_peer_up", dimensions: [("peer", peer)], factory: factory).record(
+                up ? 1 : 0)
         }
     }
 

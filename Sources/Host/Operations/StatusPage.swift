@@ -24,30 +24,42 @@ enum StatusPage {
             <p>Up since \(time(s.startedAt)) &middot; \(s.calls.count) active call\(s.calls.count == 1 ? "" : "s") &middot; \(s.transactions) transactions in flight &middot; page at \(time(now))</p>
 
             """
-        html += "<h2>Peers</h2>\n<table id=\"peers\"><tr><th>Peer</th><th>State</th><th>Plugin / profile</th><th>Kind</th><th>Address</th><th>Calls</th><th>Last OPTIONS</th><th>Registration</th></tr>\n"
+        html +=
+            "<h2>Peers</h2>\n<table id=\"peers\"><tr><th>Peer</th><th>State</th><th>Plugin / profile</th><th>Kind</th><th>Address</th><th>Calls</th><th>Last OPTIONS</th><th>Registration</th></tr>\n"
         for p in s.peers {
-            let state = p.drained ? "<span class=\"drained\">drained</span>" : (p.up ? "<span class=\"up\">up</span>" : "<span class=\"down\">down</span>")
-            let probe = p.lastProbe.map { "\($0.status.map(String.init) ?? "no answer") at \(time($0.at))" } ?? (p.healthChecked ? "not yet" : "not checked")
-            html += "<tr class=\"peer\" data-peer=\"\(escape(p.name))\"><td>\(escape(p.name))</td><td>\(state)</td><td>\(escape(p.plugin)) / \(escape(p.profile))</td><td>\(escape(p.kind))</td><td>\(escape(p.transport)) \(escape(p.address))</td><td>\(p.activeCalls)</td><td>\(escape(probe))</td><td>\(escape(p.registration ?? "-"))</td></tr>\n"
+            let state =
+                p.drained
+                ? "<span class=\"drained\">drained</span>"
+                : (p.up ? "<span class=\"up\">up</span>" : "<span class=\"down\">down</span>")
+            let probe =
+                p.lastProbe.map { "\($0.status.map(String.init) ?? "no answer") at \(time($0.at))" }
+                ?? (p.healthChecked ? "not yet" : "not checked")
+            html +=
+                "<tr class=\"peer\" data-peer=\"\(escape(p.name))\"><td>\(escape(p.name))</td><td>\(state)</td><td>\(escape(p.plugin)) / \(escape(p.profile))</td><td>\(escape(p.kind))</td><td>\(escape(p.transport)) \(escape(p.address))</td><td>\(p.activeCalls)</td><td>\(escape(probe))</td><td>\(escape(p.registration ?? "-"))</td></tr>\n"
         }
         html += "</table>\n<h2>Active calls</h2>\n"
         if s.calls.isEmpty {
             html += "<p id=\"calls\">No calls in progress.</p>\n"
         } else {
-            html += "<table id=\"calls\"><tr><th>Since</th><th>State</th><th>From</th><th>To</th><th>Caller</th><th>Called</th><th>Route</th><th>A leg Call-ID</th></tr>\n"
+            html +=
+                "<table id=\"calls\"><tr><th>Since</th><th>State</th><th>From</th><th>To</th><th>Caller</th><th>Called</th><th>Route</th><th>A leg Call-ID</th></tr>\n"
             for c in s.calls {
-                html += "<tr class=\"call\"><td>\(time(c.answerTime ?? c.setupTime))</td><td>\(escape(c.state))</td><td>\(escape(c.source))</td><td>\(escape(c.target ?? "-"))</td><td>\(escape(c.caller ?? "-"))</td><td>\(escape(c.called ?? "-"))</td><td>\(escape(c.route ?? "-"))</td><td><code>\(escape(c.aCallID))</code></td></tr>\n"
+                html +=
+                    "<tr class=\"call\"><td>\(time(c.answerTime ?? c.setupTime))</td><td>\(escape(c.state))</td><td>\(escape(c.source))</td><td>\(escape(c.target ?? "-"))</td><td>\(escape(c.caller ?? "-"))</td><td>\(escape(c.called ?? "-"))</td><td>\(escape(c.route ?? "-"))</td><td><code>\(escape(c.aCallID))</code></td></tr>\n"
             }
             html += "</table>\n"
         }
         html += "<h2>Routes in force</h2>\n<p>Version \(s.routesVersion), loaded \(time(s.routesLoadedAt)).</p>\n"
-        html += "<table id=\"routes\"><tr><th>#</th><th>Route</th><th>Match</th><th>Action</th><th>Attempted</th><th>Answered</th><th>Failed</th></tr>\n"
+        html +=
+            "<table id=\"routes\"><tr><th>#</th><th>Route</th><th>Match</th><th>Action</th><th>Attempted</th><th>Answered</th><th>Failed</th></tr>\n"
         for (i, r) in s.routes.enumerated() {
-            html += "<tr class=\"route\"><td>\(i + 1)</td><td>\(escape(r.name))</td><td>\(escape(r.match))</td><td>\(escape(r.action))</td><td>\(r.attempted)</td><td>\(r.answered)</td><td>\(r.failed)</td></tr>\n"
+            html +=
+                "<tr class=\"route\"><td>\(i + 1)</td><td>\(escape(r.name))</td><td>\(escape(r.match))</td><td>\(escape(r.action))</td><td>\(r.attempted)</td><td>\(r.answered)</td><td>\(r.failed)</td></tr>\n"
         }
         html += "</table>\n<h2>Last reload</h2>\n"
         if let r = s.lastReload {
-            html += "<p id=\"reload\" class=\"\(r.ok ? "ok" : "bad")\">\(r.ok ? "Put in force" : "Refused; the table above stays in force") at \(time(r.at)) (\(escape(r.reason))).</p>\n"
+            html +=
+                "<p id=\"reload\" class=\"\(r.ok ? "ok" : "bad")\">\(r.ok ? "Put in force" : "Refused; the table above stays in force") at \(time(r.at)) (\(escape(r.reason))).</p>\n"
             if !r.errors.isEmpty { html += "<pre>" + r.errors.map(escape).joined(separator: "\n") + "</pre>\n" }
         } else {
             html += "<p id=\"reload\">No reload since start.</p>\n"

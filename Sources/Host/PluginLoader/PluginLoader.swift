@@ -41,7 +41,8 @@ public struct PluginSet: Sendable {
 public enum PluginLoader {
     /// The directory `swift build` writes the plugin libraries to, next to the `patchbay` executable.
     public static var defaultDirectory: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         return (exe as NSString).deletingLastPathComponent
     }
@@ -102,10 +103,13 @@ public enum PluginLoader {
         let object = Unmanaged<AnyObject>.fromOpaque(raw).takeUnretainedValue()
         guard let plugin = object as? any PeerPlugin else {
             // The usual cause: PluginAPI linked statically into the plugin, so its PeerPlugin is another type.
-            return refuse("failed to initialise: the object it created is not a PeerPlugin (is PluginAPI linked dynamically?)")
+            return refuse(
+                "failed to initialise: the object it created is not a PeerPlugin (is PluginAPI linked dynamically?)")
         }
         guard !plugin.name.isEmpty else { return refuse("failed to initialise: the plugin has no name") }
-        guard !plugin.profiles.isEmpty else { return refuse("failed to initialise: plugin '\(plugin.name)' offers no profiles") }
+        guard !plugin.profiles.isEmpty else {
+            return refuse("failed to initialise: plugin '\(plugin.name)' offers no profiles")
+        }
         return .success(
             LoadedPlugin(
                 name: plugin.name, version: plugin.version, apiVersion: found, file: path, profiles: plugin.profiles,

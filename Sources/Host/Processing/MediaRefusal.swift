@@ -22,7 +22,9 @@ public struct MediaRefusal: Sendable, Equatable, CustomStringConvertible {
 
     /// Non-nil when `sent` (the request for the target, after its adapter) disables every audio stream that
     /// `offered` (the house request) had active. A request without an offer (delayed offer) is never refused.
-    public static func check(offered: SIPMessage, sent: SIPMessage, peer: String, adapter: (any PeerAdapter)?) -> MediaRefusal? {
+    public static func check(offered: SIPMessage, sent: SIPMessage, peer: String, adapter: (any PeerAdapter)?)
+        -> MediaRefusal?
+    {
         // m= lines are read from the bodies without looking at Content-Type: only SDP has them at a line start, and
         // a body without any gives nothing to refuse.
         guard !offered.body.isEmpty, !sent.body.isEmpty else { return nil }

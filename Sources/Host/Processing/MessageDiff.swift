@@ -15,7 +15,8 @@ public struct MessageDiff: Sendable, Equatable {
     public var isEmpty: Bool { lines.isEmpty }
 
     public init(from before: SIPMessage, to after: SIPMessage) {
-        let l0 = Self.startText(before), l1 = Self.startText(after)
+        let l0 = Self.startText(before)
+        let l1 = Self.startText(after)
         if l0 != l1 { startLine = (l0, l1) }
         var names: [String] = []
         for h in before.headers + after.headers where !names.contains(h.canonicalName) { names.append(h.canonicalName) }
@@ -30,7 +31,8 @@ public struct MessageDiff: Sendable, Equatable {
             added += a.dropFirst(common)
         }
         if before.body != after.body {
-            let bl = Self.bodyLines(before), al = Self.bodyLines(after)
+            let bl = Self.bodyLines(before)
+            let al = Self.bodyLines(after)
             bodyRemoved = Self.subtract(bl, al)
             bodyAdded = Self.subtract(al, bl)
         }

@@ -28,7 +28,9 @@ public struct MessagePath: Sendable {
                     "the Call-ID scan disagrees with the parser")
             }
         } catch let e as SIPParseError {
-            guard let status = e.responseStatus, let answer = Engine.errorResponse(status, e.reason, bytes) else { return 0 }
+            guard let status = e.responseStatus, let answer = Engine.errorResponse(status, e.reason, bytes) else {
+                return 0
+            }
             return answer.serialized().count > 0 ? 1 : 0
         } catch {
             return 0

@@ -82,7 +82,9 @@ public struct RequestProcessor: Sendable {
             result.steps.append(
                 Step(
                     title: "classify source",
-                    notes: ["peer '\(peer.name)' (\(peer.kind.rawValue), plugin \(peer.plugin), profile \(peer.profile))"],
+                    notes: [
+                        "peer '\(peer.name)' (\(peer.kind.rawValue), plugin \(peer.plugin), profile \(peer.profile))"
+                    ],
                     diff: nil))
         }
 
@@ -118,7 +120,8 @@ public struct RequestProcessor: Sendable {
             result.outcome = .rejected(route: nil, status: 404, reason: "Not Found")
             if explain {
                 result.steps.append(
-                    Step(title: "route", notes: ["no route matches \(called) from \(source): 404 Not Found"], diff: nil))
+                    Step(title: "route", notes: ["no route matches \(called) from \(source): 404 Not Found"], diff: nil)
+                )
             }
         case .route(let route):
             switch route.action {
@@ -151,11 +154,16 @@ public struct RequestProcessor: Sendable {
                     else { continue }
                     result.steps.append(
                         Step(
-                            title: "outbound adapter \(targetPeer.plugin)/\(targetPeer.profile): house format -> \(target.peer) dialect",
+                            title:
+                                "outbound adapter \(targetPeer.plugin)/\(targetPeer.profile): house format -> \(target.peer) dialect",
                             notes: leg.numberChanges.map { "number \($0)" } + [
                                 "header policy: \(targetPeer.headerPolicy.summary)"
-                                    + (leg.headersDropped.isEmpty ? "" : "; dropped: " + leg.headersDropped.joined(separator: ", "))
-                            ] + (leg.mediaRefusal.map { ["not sent: \($0); the next target is tried, or the caller gets 488"] } ?? []),
+                                    + (leg.headersDropped.isEmpty
+                                        ? "" : "; dropped: " + leg.headersDropped.joined(separator: ", "))
+                            ]
+                                + (leg.mediaRefusal.map {
+                                    ["not sent: \($0); the next target is tried, or the caller gets 488"]
+                                } ?? []),
                             diff: MessageDiff(from: house, to: leg.message)))
                     result.legs.append(leg)
                 }

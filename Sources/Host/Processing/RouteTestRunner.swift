@@ -34,7 +34,9 @@ public struct RouteTestRunner: Sendable {
         case .forwarded(let r): routeName = r
         case .rejected(let r, let status, _):
             routeName = r
-            if let want = t.expectReject, want != status { problems.append("rejected with \(status), expected \(want)") }
+            if let want = t.expectReject, want != status {
+                problems.append("rejected with \(status), expected \(want)")
+            }
             if t.expectReject == nil, t.expectTargets != nil || !t.expectNumbers.isEmpty {
                 problems.append("rejected with \(status), expected it to be forwarded")
             }

@@ -53,14 +53,16 @@ public struct Site: Sendable {
                 let known = pluginSet.plugins.map(\.name).joined(separator: ", ")
                 diagnostics.error(
                     peer.pluginPosition,
-                    "peer '\(peer.name)': no plugin '\(peer.plugin)' in \(dir) (loaded: \(known.isEmpty ? "none" : known))\(refusedHere)")
+                    "peer '\(peer.name)': no plugin '\(peer.plugin)' in \(dir) (loaded: \(known.isEmpty ? "none" : known))\(refusedHere)"
+                )
                 continue
             }
             guard loaded.profiles.contains(where: { $0.name == peer.profile }) else {
                 let offered = loaded.profiles.map(\.name).joined(separator: ", ")
                 diagnostics.error(
                     peer.profilePosition,
-                    "peer '\(peer.name)': plugin '\(peer.plugin)' has no profile '\(peer.profile)' (offers: \(offered))")
+                    "peer '\(peer.name)': plugin '\(peer.plugin)' has no profile '\(peer.profile)' (offers: \(offered))"
+                )
                 continue
             }
             do {
@@ -76,7 +78,10 @@ public struct Site: Sendable {
             file: config.routesFile, peers: Set(config.peers.map(\.name)), diagnostics: diagnostics)
         guard let routes, !diagnostics.hasErrors else { return nil }
         let tls = TLSContexts(configuration: config, diagnostics: diagnostics)
-        for w in tls.warnings { diagnostics.warning(config.peers.first?.position ?? SourcePosition(file: configurationFile, line: 1, column: 1), w) }
+        for w in tls.warnings {
+            diagnostics.warning(
+                config.peers.first?.position ?? SourcePosition(file: configurationFile, line: 1, column: 1), w)
+        }
         guard !diagnostics.hasErrors else { return nil }
         var site = Site(configuration: config, plugins: pluginSet, adapters: adapters, routes: routes)
         site.tls = tls

@@ -45,7 +45,8 @@ struct SourceLimiter: Sendable {
                 return false
             }
         }
-        let ok = buckets[source, default: TokenBucket(burst: limit.burst, now: now)].take(now: now, rate: limit.rate, burst: limit.burst)
+        let ok = buckets[source, default: TokenBucket(burst: limit.burst, now: now)].take(
+            now: now, rate: limit.rate, burst: limit.burst)
         if !ok {
             if known { droppedFromPeers += 1 } else { droppedFromUnknown += 1 }
         }

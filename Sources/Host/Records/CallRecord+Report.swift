@@ -30,6 +30,8 @@ extension CallRecord {
     /// The record as JSON-friendly values, field names as in the database.
     public var reportJSON: Report { Report(self) }
 
+    // The JSON's field names are the database's columns, so scripts read one vocabulary.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     public struct Report: Codable, Sendable, Equatable {
         public struct Attempt: Codable, Sendable, Equatable {
             public var peer: String

@@ -302,16 +302,29 @@ public final class CallRecordStore: CallRecordSink, @unchecked Sendable {
         func put(_ value: Int, _ digits: Int) {
             var d = digits
             var divisor = 1
-            while d > 1 { divisor *= 10; d -= 1 }
+            while d > 1 {
+                divisor *= 10
+                d -= 1
+            }
             var v = value
-            while divisor > 0 { out.append(UInt8(0x30 + (v / divisor) % 10)); v %= divisor; divisor /= 10 }
+            while divisor > 0 {
+                out.append(UInt8(0x30 + (v / divisor) % 10))
+                v %= divisor
+                divisor /= 10
+            }
         }
-        put(Int(tm.tm_year) + 1900, 4); out.append(0x2D)
-        put(Int(tm.tm_mon) + 1, 2); out.append(0x2D)
-        put(Int(tm.tm_mday), 2); out.append(0x20)
-        put(Int(tm.tm_hour), 2); out.append(0x3A)
-        put(Int(tm.tm_min), 2); out.append(0x3A)
-        put(Int(tm.tm_sec), 2); out.append(0x2E)
+        put(Int(tm.tm_year) + 1900, 4)
+        out.append(0x2D)
+        put(Int(tm.tm_mon) + 1, 2)
+        out.append(0x2D)
+        put(Int(tm.tm_mday), 2)
+        out.append(0x20)
+        put(Int(tm.tm_hour), 2)
+        out.append(0x3A)
+        put(Int(tm.tm_min), 2)
+        out.append(0x3A)
+        put(Int(tm.tm_sec), 2)
+        out.append(0x2E)
         put(min(999, max(0, millis)), 3)
         return String(decoding: out, as: UTF8.self)
     }

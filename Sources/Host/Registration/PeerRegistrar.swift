@@ -90,11 +90,15 @@ final class PeerRegistrar: @unchecked Sendable {
             bindings[peer] = b
         case .reportRegistered(let expires):
             shard.logger.notice(
-                "registered", metadata: ["peer": "\(peer)", "aor": "\(aor(b))", "expires": "\(expires)",
-                    "refresh_in": "\(RegistrationState.refreshDelay(forExpires: expires))"])
+                "registered",
+                metadata: [
+                    "peer": "\(peer)", "aor": "\(aor(b))", "expires": "\(expires)",
+                    "refresh_in": "\(RegistrationState.refreshDelay(forExpires: expires))",
+                ])
         case .reportFailed(let reason, let retryIn):
             shard.logger.warning(
-                "registration failed", metadata: ["peer": "\(peer)", "aor": "\(aor(b))", "reason": "\(reason)", "retry_in": "\(retryIn)"])
+                "registration failed",
+                metadata: ["peer": "\(peer)", "aor": "\(aor(b))", "reason": "\(reason)", "retry_in": "\(retryIn)"])
         }
     }
 
@@ -116,7 +120,8 @@ final class PeerRegistrar: @unchecked Sendable {
             let reason: String
             if case .response(_, _, let phrase) = r.startLine { reason = phrase } else { reason = "" }
             return .rejected(
-                status: status, reason: reason, retryAfter: r.header("Retry-After").flatMap { Int($0.prefix { $0.isNumber }) },
+                status: status, reason: reason,
+                retryAfter: r.header("Retry-After").flatMap { Int($0.prefix { $0.isNumber }) },
                 minExpires: r.header("Min-Expires").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) })
         }
     }

@@ -73,7 +73,9 @@ struct RegistrationState: Equatable {
             if let reason = challenge.unsupportedReason { return fail(reason) }
             // A second challenge after our answer means the credentials were refused, unless the server says only
             // the nonce went stale.
-            if answered && !challenge.stale { return fail("credentials refused (challenged again, realm \"\(challenge.realm)\")") }
+            if answered && !challenge.stale {
+                return fail("credentials refused (challenged again, realm \"\(challenge.realm)\")")
+            }
             phase = .registering(answered: true)
             return [.sendRegister(expires: requestedExpires, answering: challenge)]
 

@@ -18,8 +18,16 @@ struct NumberRegex: Sendable {
         var lo: UInt64 = 0
         var hi: UInt64 = 0
 
-        static let printable: Bits = { var b = Bits(); for c in 0x20...0x7E { b.insert(c) }; return b }()
-        static let digits: Bits = { var b = Bits(); for c in 0x30...0x39 { b.insert(c) }; return b }()
+        static let printable: Bits = {
+            var b = Bits()
+            for c in 0x20...0x7E { b.insert(c) }
+            return b
+        }()
+        static let digits: Bits = {
+            var b = Bits()
+            for c in 0x30...0x39 { b.insert(c) }
+            return b
+        }()
 
         mutating func insert(_ i: Int) {
             if i < 64 { lo |= 1 << UInt64(i) } else { hi |= 1 << UInt64(i - 64) }
@@ -32,7 +40,7 @@ struct NumberRegex: Sendable {
         var negatedPrintable: Bits { Bits(lo: ~lo & Bits.printable.lo, hi: ~hi & Bits.printable.hi) }
 
         /// Calls `body` with each member, in order.
-        func forEach(_ body: (Int) -> Void) {
+        func forEachMember(_ body: (Int) -> Void) {
             var w = lo
             while w != 0 {
                 body(w.trailingZeroBitCount)
@@ -83,7 +91,7 @@ struct NumberRegex: Sendable {
             if i == 0 {
                 next = first
             } else {
-                state.forEach { next = next | follow[$0] }
+                state.forEachMember { next = next | follow[$0] }
             }
             state = next & accepts[Int(byte)]
             if state.isEmpty {
@@ -166,8 +174,9 @@ struct NumberRegex: Sendable {
         /// neither does a quantifier of a quantifier, so those are left to ICU.
         private mutating func lazyOrPlain(_ node: Node) -> Node? {
             if peek == UInt8(ascii: "?") { i += 1 }
-            if let c = peek, c == UInt8(ascii: "+") || c == UInt8(ascii: "*") || c == UInt8(ascii: "?")
-                || c == UInt8(ascii: "{")
+            if let c = peek,
+                c == UInt8(ascii: "+") || c == UInt8(ascii: "*") || c == UInt8(ascii: "?")
+                    || c == UInt8(ascii: "{")
             {
                 return nil
             }
@@ -347,7 +356,7 @@ struct NumberRegex: Sendable {
             } else {
                 guard var loop = build(inner, &classes, &follow) else { return nil }
                 let first = loop.first
-                loop.last.forEach { follow[$0] = follow[$0] | first }
+                loop.last.forEachMember { follow[$0] = follow[$0] | first }
                 loop.nullable = true
                 acc = sequence(acc, loop, &follow)
             }
@@ -368,7 +377,7 @@ struct NumberRegex: Sendable {
     /// `a` then `b`: every last position of `a` may be followed by every first position of `b`.
     private static func sequence(_ a: Info, _ b: Info, _ follow: inout [Bits]) -> Info {
         let bFirst = b.first
-        a.last.forEach { follow[$0] = follow[$0] | bFirst }
+        a.last.forEachMember { follow[$0] = follow[$0] | bFirst }
         return Info(
             nullable: a.nullable && b.nullable,
             first: a.nullable ? a.first | b.first : a.first,

@@ -13,7 +13,9 @@ extension Route {
     public var actionSummary: String {
         switch action {
         case .forward(let targets):
-            return "-> " + targets.map { t in t.weight != 1 ? "\(t.peer) (p\(t.priority), w\(t.weight))" : t.peer }.joined(separator: ", ")
+            return "-> "
+                + targets.map { t in t.weight != 1 ? "\(t.peer) (p\(t.priority), w\(t.weight))" : t.peer }.joined(
+                    separator: ", ")
         case .reject(let status, let reason):
             return "reject \(status) \(reason)"
         }

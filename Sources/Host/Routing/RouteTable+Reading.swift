@@ -36,7 +36,8 @@ extension RouteTable {
             if let earlier = routes.first(where: { route.isShadowed(by: $0) }) {
                 diagnostics.warning(
                     route.position,
-                    "route '\(route.name)' can never match: route '\(earlier.name)' at line \(earlier.position.line) matches everything it does")
+                    "route '\(route.name)' can never match: route '\(earlier.name)' at line \(earlier.position.line) matches everything it does"
+                )
             }
             routes.append(route)
         }
@@ -87,7 +88,9 @@ extension RouteTable {
             if case .scalar(let s) = rejectNode, let code = Int(s.string), (400...699).contains(code) {
                 action = .reject(status: code, reason: m.string("reason") ?? defaultReason(code))
             } else {
-                d.error(pos, "'reject' must be a SIP status code between 400 and 699, found \(YAMLMap.kind(of: rejectNode))")
+                d.error(
+                    pos, "'reject' must be a SIP status code between 400 and 699, found \(YAMLMap.kind(of: rejectNode))"
+                )
             }
         }
         if let targetNodes = m.list("targets") {
@@ -115,7 +118,9 @@ extension RouteTable {
         }
         var ringTimeout: Double?
         if let n = m.node("ring_timeout") {
-            if case .scalar(let s) = n, let v = Double(s.string), v >= 0.1, v <= 3600 { ringTimeout = v } else {
+            if case .scalar(let s) = n, let v = Double(s.string), v >= 0.1, v <= 3600 {
+                ringTimeout = v
+            } else {
                 d.error(m.pos(n), "'ring_timeout' must be seconds between 0.1 and 3600, found \(YAMLMap.kind(of: n))")
             }
         }
@@ -133,14 +138,17 @@ extension RouteTable {
         for node in nodes {
             if case .scalar(let s) = node {
                 if let bad = invalidNumberCharacter(s.string) {
-                    m.diagnostics.error(m.pos(node), "'\(key)' prefix '\(s.string)' contains '\(bad)'; use {regex: ...} for patterns")
+                    m.diagnostics.error(
+                        m.pos(node), "'\(key)' prefix '\(s.string)' contains '\(bad)'; use {regex: ...} for patterns")
                 } else {
                     out.append(.prefix(s.string))
                 }
             } else if var p = YAMLMap(node, file: m.file, what: "number pattern", diagnostics: m.diagnostics) {
                 if let prefix = p.string("prefix") { out.append(.prefix(prefix)) }
                 if let exact = p.string("exact") { out.append(.exact(exact)) }
-                if let pattern = p.string("regex"), let r = compile(pattern, anchored: true, at: p.keyPosition("regex"), m.diagnostics) {
+                if let pattern = p.string("regex"),
+                    let r = compile(pattern, anchored: true, at: p.keyPosition("regex"), m.diagnostics)
+                {
                     out.append(.regex(r))
                 }
                 p.rejectUnknownKeys()
@@ -157,7 +165,9 @@ extension RouteTable {
         do {
             return try CompiledRegex(pattern, anchored: anchored)
         } catch {
-            d.error(pos, "invalid regex '\(pattern)': it does not compile (check parentheses, brackets, escapes and repeats)")
+            d.error(
+                pos,
+                "invalid regex '\(pattern)': it does not compile (check parentheses, brackets, escapes and repeats)")
             return nil
         }
     }
@@ -209,7 +219,9 @@ extension RouteTable {
             for (k, v) in nm.mapping {
                 _ = nm.node(k.text)
                 if !peers.contains(k.text) { d.error(nm.pos(k), unknownPeer(k.text, peers)) }
-                if case .scalar(let s) = v { dict[k.text] = s.string } else {
+                if case .scalar(let s) = v {
+                    dict[k.text] = s.string
+                } else {
                     d.error(nm.pos(v), "expected number for '\(k.text)' must be a string")
                 }
             }

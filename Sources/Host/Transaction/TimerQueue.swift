@@ -61,7 +61,9 @@ public final class TimerQueue {
 
     private func arm(_ deadline: NIODeadline) {
         armed?.task.cancel()
-        let task = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] () -> Void in self?.fireDue() }
+        let task = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] () -> Void in
+            self?.fireDue()
+        }
         armed = (deadline, task)
     }
 

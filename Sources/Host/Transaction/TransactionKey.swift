@@ -23,7 +23,8 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
     enum Identity: Hashable, Sendable {
         case branch(branch: OctetKey, sentBy: OctetKey)
         case rfc2543(
-            requestURI: OctetKey, toTag: OctetKey?, fromTag: OctetKey?, callID: OctetKey, cseq: UInt32, topVia: OctetKey)
+            requestURI: OctetKey, toTag: OctetKey?, fromTag: OctetKey?, callID: OctetKey, cseq: UInt32, topVia: OctetKey
+        )
     }
 
     let identity: Identity
@@ -69,7 +70,8 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
         guard !response.isRequest, let topVia = response.topVia, let parts = ViaValue.cookieBranch(topVia),
             let cseq = response.cseq
         else { return nil }
-        self.init(identity: .branch(branch: OctetKey(parts.branch), sentBy: OctetKey(parts.sentBy)), method: cseq.method)
+        self.init(
+            identity: .branch(branch: OctetKey(parts.branch), sentBy: OctetKey(parts.sentBy)), method: cseq.method)
     }
 
     /// True for an RFC 3261 key (a cookie branch), false for the RFC 2543 fallback.

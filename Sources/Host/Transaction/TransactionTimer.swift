@@ -3,6 +3,7 @@ import PluginAPI
 
 /// The timers of RFC 3261 section 17 (table 4 in appendix A), named as the RFC names them so logs and tests can be
 /// read against the figures.
+// swift-format-ignore: AlwaysUseLowerCamelCase
 public enum TransactionTimer: String, Hashable, Sendable, CaseIterable {
     case A, B, D, E, F, G, H, I, J, K
 

@@ -73,10 +73,13 @@ struct ViaValue: Sendable {
 
     /// Returns the transport's bytes, the sent-by (lower-cased, without whitespace) and where the parameters start
     /// (their first `;`).
-    private static func head(_ b: UnsafeBufferPointer<UInt8>) -> (transport: Range<Int>, sentBy: String, parameters: Int)? {
+    private static func head(_ b: UnsafeBufferPointer<UInt8>) -> (
+        transport: Range<Int>, sentBy: String, parameters: Int
+    )? {
         let semicolon = ByteScan.first(0x3B, in: b, 0, b.count) ?? b.count
         // sent-protocol "SIP / 2.0 / transport": the transport follows the second slash.
-        guard let slash1 = ByteScan.first(0x2F, in: b, 0, semicolon), let slash2 = ByteScan.first(0x2F, in: b, slash1 + 1, semicolon)
+        guard let slash1 = ByteScan.first(0x2F, in: b, 0, semicolon),
+            let slash2 = ByteScan.first(0x2F, in: b, slash1 + 1, semicolon)
         else { return nil }
         var i = slash2 + 1
         while i < semicolon, ByteScan.isSpace(b[i]) { i += 1 }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A source IP as two integers: a dictionary key that costs no String per datagram (classification and rate
 /// limiting look one up for every message). IPv4 is kept as an IPv4-mapped IPv6 address.

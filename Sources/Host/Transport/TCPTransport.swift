@@ -263,7 +263,8 @@ extension TCPTransport {
             let pending = ClientBootstrap(group: pool.loop)
                 .connectTimeout(configuration.connectTimeout)
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-                .channelInitializer { [self] channel in initialize(channel, isInbound: false, destination: destination) }
+                .channelInitializer { [self] channel in initialize(channel, isInbound: false, destination: destination)
+                }
                 .connect(to: destination)
                 .map { channel in
                     TCPConnectionHandle(
@@ -289,7 +290,9 @@ extension TCPTransport {
 
         /// Pipeline of every connection, both directions: idle timer (first, so it sees every byte read and
         /// written), framing, then delivery. Fails (and NIO closes the channel) beyond `maxConnections`.
-        func initialize(_ channel: any Channel, isInbound: Bool, destination: SocketAddress? = nil) -> EventLoopFuture<Void> {
+        func initialize(_ channel: any Channel, isInbound: Bool, destination: SocketAddress? = nil) -> EventLoopFuture<
+            Void
+        > {
             let limit = configuration.maxConnections
             guard open.loadThenWrappingIncrement(ordering: .relaxed) < limit else {
                 open.wrappingDecrement(ordering: .relaxed)
@@ -310,7 +313,8 @@ extension TCPTransport {
                         guard let destination, let client = tls.client(destination) else {
                             throw TCPTransportError.transportClosed
                         }
-                        try pipeline.addHandler(try NIOSSLClientHandler(context: client.context, serverHostname: client.serverName))
+                        try pipeline.addHandler(
+                            try NIOSSLClientHandler(context: client.context, serverHostname: client.serverName))
                     }
                 }
                 if let idle = configuration.idleTimeout { try pipeline.addHandler(IdleStateHandler(allTimeout: idle)) }
@@ -445,9 +449,12 @@ extension TCPTransport {
             // A failed handshake is a configuration problem an operator must see (a certificate expired, a CA
             // missing); other stream errors are routine.
             if error is NIOSSLError || error is BoringSSLError {
-                core.logger.warning("TLS handshake or record error: closing", metadata: ["peer": "\(peer(context))", "error": "\(error)"])
+                core.logger.warning(
+                    "TLS handshake or record error: closing",
+                    metadata: ["peer": "\(peer(context))", "error": "\(error)"])
             } else {
-                core.logger.debug("closing TCP connection", metadata: ["peer": "\(peer(context))", "error": "\(error)"])
+                core.logger.debug(
+                    "closing TCP connection", metadata: ["peer": "\(peer(context))", "error": "\(error)"])
             }
             context.close(promise: nil)
         }

@@ -65,8 +65,12 @@ public struct TLSContexts: Sendable {
 
     /// Every file the contexts were read from, for the reloader to watch.
     public static func files(of configuration: PatchbayConfiguration) -> [String] {
-        configuration.listeners.compactMap(\.tls).flatMap { [$0.certificate, $0.privateKey] + ($0.clientCA.map { [$0] } ?? []) }
-            + configuration.peers.compactMap(\.tls).flatMap { [$0.ca, $0.certificate, $0.privateKey].compactMap { $0 } }
+        configuration.listeners.compactMap(\.tls).flatMap {
+            [$0.certificate, $0.privateKey] + ($0.clientCA.map { [$0] } ?? [])
+        }
+            + configuration.peers.compactMap(\.tls).flatMap {
+                [$0.ca, $0.certificate, $0.privateKey].compactMap { $0 }
+            }
     }
 
     private struct FileError: Error, CustomStringConvertible {

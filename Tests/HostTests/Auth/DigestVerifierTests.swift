@@ -9,7 +9,8 @@ struct DigestVerifierTests {
 
     func request(answering challenge: String, password: String, now: UInt64 = 1000) throws -> SIPMessage {
         let c = try #require(DigestChallenge(challenge))
-        let answer = try #require(c.answer(method: "INVITE", uri: "sip:+4930123@pb", username: "pbx", password: password, cnonce: "c1"))
+        let answer = try #require(
+            c.answer(method: "INVITE", uri: "sip:+4930123@pb", username: "pbx", password: password, cnonce: "c1"))
         let text = "INVITE sip:+4930123@pb SIP/2.0\r\nAuthorization: \(answer)\r\nContent-Length: 0\r\n\r\n"
         return try SIPMessage(bytes: Array(text.utf8))
     }

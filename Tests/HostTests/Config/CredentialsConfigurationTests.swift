@@ -1,6 +1,7 @@
 import Foundation
-@testable import Host
 import Testing
+
+@testable import Host
 
 /// `auth:` and `registration:` on a peer: what is read, and the positioned errors for what cannot be used.
 @Suite struct CredentialsConfigurationTests {
@@ -22,10 +23,12 @@ import Testing
     }
 
     @Test func credentialsAndRegistrationAreRead() throws {
-        let (config, d) = Self.parse(Self.trunk("""
-                auth: {username: "4930123000", password: "pw", realm: sip.example.net}
-                registration: {domain: sip.example.net, expires: 600, retry_min: 5, retry_max: 60}
-            """))
+        let (config, d) = Self.parse(
+            Self.trunk(
+                """
+                    auth: {username: "4930123000", password: "pw", realm: sip.example.net}
+                    registration: {domain: sip.example.net, expires: 600, retry_min: 5, retry_max: 60}
+                """))
         #expect(d.errors.isEmpty, "\(d.errors)")
         let peer = try #require(config?.peer(named: "itsp"))
         #expect(peer.credentials == .init(username: "4930123000", password: "pw", realm: "sip.example.net"))
@@ -44,18 +47,21 @@ import Testing
     }
 
     @Test func unusableBlocksGivePositionedErrors() {
-        let (config, d) = Self.parse(Self.trunk("""
-                auth: {username: u, password: a, password_file: b}
-                registration: {expires: 5, retry_min: 10, retry_max: 2, refresh: 3}
-            """))
+        let (config, d) = Self.parse(
+            Self.trunk(
+                """
+                    auth: {username: u, password: a, password_file: b}
+                    registration: {expires: 5, retry_min: 10, retry_max: 2, refresh: 3}
+                """))
         #expect(config == nil)
         let f = "/nonexistent/patchbay.yaml"
-        #expect(d.errors.map(\.description) == [
-            "\(f):7:38: error: give 'password' or 'password_file', not both",
-            "\(f):8:29: error: 'expires' must be between 10 and 86400, found 5",
-            "\(f):8:47: error: 'retry_max' (2.0) is less than 'retry_min' (10.0)",
-            "\(f):8:61: error: unknown key 'refresh' in registration",
-        ])
+        #expect(
+            d.errors.map(\.description) == [
+                "\(f):7:38: error: give 'password' or 'password_file', not both",
+                "\(f):8:29: error: 'expires' must be between 10 and 86400, found 5",
+                "\(f):8:47: error: 'retry_max' (2.0) is less than 'retry_min' (10.0)",
+                "\(f):8:61: error: unknown key 'refresh' in registration",
+            ])
     }
 
     @Test func registrationNeedsAUser() {

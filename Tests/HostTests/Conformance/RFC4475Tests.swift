@@ -61,7 +61,8 @@ struct RFC4475Tests {
     static let directory = TestSupport.path("Tests/Fixtures/rfc4475")
 
     @Test func everyTortureMessageGetsTheAnswerTheRFCAsksForAndCallsStillWork() async throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: Self.directory).filter { $0.hasSuffix(".dat") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.directory).filter { $0.hasSuffix(".dat") }
+            .sorted()
         #expect(files.count == 50)
         let pb = try await PatchbayUnderTest.start()
         defer { pb.stop() }
@@ -84,7 +85,8 @@ struct RFC4475Tests {
                 while status == nil, case let left = deadline - ContinuousClock.now, left > .zero,
                     let reply = peer.receive(timeout: left)
                 {
-                    guard let m = try? SIPMessage(bytes: reply), m.callID == callID, let s = m.statusCode, s >= 200 else { continue }
+                    guard let m = try? SIPMessage(bytes: reply), m.callID == callID, let s = m.statusCode, s >= 200
+                    else { continue }
                     status = s
                 }
                 if !expected.matches(status) {
@@ -108,7 +110,9 @@ struct RFC4475Tests {
         for line in text.components(separatedBy: "\r\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            if name == "call-id" || name == "i" { return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }
+            if name == "call-id" || name == "i" {
+                return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
         }
         return nil
     }

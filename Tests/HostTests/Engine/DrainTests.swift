@@ -20,7 +20,8 @@ struct DrainTests {
         defer { pb.stop() }
         let gw = try await pb.sipp("uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false)
         defer { _ = gw.stop() }
-        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(3))
+        let pbx = try await pb.sipp(
+            "uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(3))
         defer { _ = pbx.stop() }
         #expect(await pb.waitForLog("call setup"))
         pb.signal(SIGTERM)
@@ -30,7 +31,8 @@ struct DrainTests {
         defer { _ = itsp.stop() }
         #expect(await itsp.wait(timeout: .seconds(10)) == .exited(0), "\(itsp.diagnostics)")
         #expect(try itsp.messages().received("503").first?.header("Retry-After") != nil)
-        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "the call in progress is not cut: \(pbx.diagnostics)")
+        #expect(
+            await pbx.wait(timeout: .seconds(15)) == .exited(0), "the call in progress is not cut: \(pbx.diagnostics)")
         #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
         #expect(try pbx.messages().received("BYE").isEmpty, "the caller hung up, nobody else")
         #expect(await pb.waitForExit(timeout: .seconds(5)) == 0, "exits by itself once the call ended: \(pb.log)")
@@ -43,13 +45,15 @@ struct DrainTests {
         defer { pb.stop() }
         let gw = try await pb.sipp("uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false)
         defer { _ = gw.stop() }
-        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(20))
+        let pbx = try await pb.sipp(
+            "uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(20))
         defer { _ = pbx.stop() }
         #expect(await pb.waitForLog("call setup"))
         pb.signal(SIGTERM)
         #expect(await pb.waitForExit(timeout: .seconds(6)) == 0, "\(pb.log)")
         #expect(pb.log.contains("calls_ended_at_drain_timeout=1"))
-        #expect(await pbx.wait(timeout: .seconds(5)) == .exited(0), "the caller got a BYE it answered: \(pbx.diagnostics)")
+        #expect(
+            await pbx.wait(timeout: .seconds(5)) == .exited(0), "the caller got a BYE it answered: \(pbx.diagnostics)")
         #expect(try pbx.messages().received("BYE").count >= 1)
         #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "the callee got a BYE: \(gw.diagnostics)")
     }
@@ -60,7 +64,8 @@ struct DrainTests {
         defer { pb.stop() }
         let gw = try await pb.sipp("uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false)
         defer { _ = gw.stop() }
-        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(20))
+        let pbx = try await pb.sipp(
+            "uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(20))
         defer { _ = pbx.stop() }
         #expect(await pb.waitForLog("call setup"))
         pb.signal(SIGTERM)

@@ -14,14 +14,17 @@ struct EngineCallTests {
             "uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false,
             keys: ["expect_ruser": "030987654", "forbid_header": "Remote-Party-ID"])
         defer { _ = gw.stop() }
-        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["caller": "2345"])
+        let pbx = try await pb.sipp(
+            "uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["caller": "2345"])
         defer { _ = pbx.stop() }
         #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
         #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
         let invite = try #require(try gw.messages().received("INVITE").first)
         #expect(invite.header("From")?.contains("sip:0301232345@") == true, "caller in national format")
         #expect(invite.header("Call-ID")?.hasPrefix("pb") == true, "the B leg has Patchbay's own Call-ID")
-        #expect(try pbx.messages().received("200").first?.header("Call-ID") == (try pbx.messages().sent("INVITE").first?.header("Call-ID")))
+        #expect(
+            try pbx.messages().received("200").first?.header("Call-ID")
+                == (try pbx.messages().sent("INVITE").first?.header("Call-ID")))
         // The call line is logged when the other leg answers Patchbay's BYE, which can be after this peer is done.
         #expect(await pb.waitForLog("call ended"))
         #expect(pb.attempts == ["gw:200"])
@@ -53,9 +56,11 @@ struct EngineCallTests {
     @Test func inboundDIDReachesThePBXAsAnExtension() async throws {
         let pb = try await PatchbayUnderTest.start()
         defer { pb.stop() }
-        let pbx = try await pb.sipp("uas-answer", label: "pbx", port: pb.ports.pbx, toPatchbay: false, keys: ["expect_ruser": "2345"])
+        let pbx = try await pb.sipp(
+            "uas-answer", label: "pbx", port: pb.ports.pbx, toPatchbay: false, keys: ["expect_ruser": "2345"])
         defer { _ = pbx.stop() }
-        let itsp = try await pb.sipp("uac-call", label: "itsp", port: pb.ports.itsp, service: "+49301232345", keys: ["caller": "+4940123456"])
+        let itsp = try await pb.sipp(
+            "uac-call", label: "itsp", port: pb.ports.itsp, service: "+49301232345", keys: ["caller": "+4940123456"])
         defer { _ = itsp.stop() }
         #expect(await itsp.wait(timeout: .seconds(15)) == .exited(0), "\(itsp.diagnostics)")
         #expect(await pbx.wait(timeout: .seconds(5)) == .exited(0), "\(pbx.diagnostics)")
@@ -66,9 +71,11 @@ struct EngineCallTests {
     @Test func calleeHangsUp() async throws {
         let pb = try await PatchbayUnderTest.start()
         defer { pb.stop() }
-        let gw = try await pb.sipp("uas-hangup", label: "gw", port: pb.ports.gateway, toPatchbay: false, pause: .milliseconds(300))
+        let gw = try await pb.sipp(
+            "uas-hangup", label: "gw", port: pb.ports.gateway, toPatchbay: false, pause: .milliseconds(300))
         defer { _ = gw.stop() }
-        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(5))
+        let pbx = try await pb.sipp(
+            "uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(5))
         defer { _ = pbx.stop() }
         #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
         #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
@@ -82,7 +89,8 @@ struct EngineCallTests {
         defer { pb.stop() }
         let gw = try await pb.sipp("uas-ring-forever", label: "gw", port: pb.ports.gateway, toPatchbay: false)
         defer { _ = gw.stop() }
-        let pbx = try await pb.sipp("uac-cancel", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["cancel_ms": "300"])
+        let pbx = try await pb.sipp(
+            "uac-cancel", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["cancel_ms": "300"])
         defer { _ = pbx.stop() }
         #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
         #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
@@ -93,9 +101,12 @@ struct EngineCallTests {
     @Test func busyIsMappedBack() async throws {
         let pb = try await PatchbayUnderTest.start()
         defer { pb.stop() }
-        let gw = try await pb.sipp("uas-reject", label: "gw", port: pb.ports.gateway, toPatchbay: false, keys: ["status": "486", "reason": "Busy Here"])
+        let gw = try await pb.sipp(
+            "uas-reject", label: "gw", port: pb.ports.gateway, toPatchbay: false,
+            keys: ["status": "486", "reason": "Busy Here"])
         defer { _ = gw.stop() }
-        let pbx = try await pb.sipp("uac-expect-status", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["status": "486"])
+        let pbx = try await pb.sipp(
+            "uac-expect-status", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["status": "486"])
         defer { _ = pbx.stop() }
         #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
         #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
@@ -107,9 +118,12 @@ struct EngineCallTests {
     @Test func failoverOn503() async throws {
         let pb = try await PatchbayUnderTest.start()
         defer { pb.stop() }
-        let gw = try await pb.sipp("uas-reject", label: "gw", port: pb.ports.gateway, toPatchbay: false, keys: ["status": "503", "reason": "Service Unavailable"])
+        let gw = try await pb.sipp(
+            "uas-reject", label: "gw", port: pb.ports.gateway, toPatchbay: false,
+            keys: ["status": "503", "reason": "Service Unavailable"])
         defer { _ = gw.stop() }
-        let itsp = try await pb.sipp("uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false, keys: ["expect_ruser": "+4930987654"])
+        let itsp = try await pb.sipp(
+            "uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false, keys: ["expect_ruser": "+4930987654"])
         defer { _ = itsp.stop() }
         let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654")
         defer { _ = pbx.stop() }
@@ -141,14 +155,17 @@ struct EngineCallTests {
         let pb = try await PatchbayUnderTest.start(gatewayExtra: "    invite_timeout: 0.3")
         defer { pb.stop() }
         let gw = try await pb.sipp(
-            "uas-answer-late", label: "gw", port: pb.ports.gateway, toPatchbay: false, keys: ["answer_after_ms": "2500"])
+            "uas-answer-late", label: "gw", port: pb.ports.gateway, toPatchbay: false, keys: ["answer_after_ms": "2500"]
+        )
         defer { _ = gw.stop() }
         let itsp = try await pb.sipp("uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false)
         defer { _ = itsp.stop() }
         // The caller holds the call for 6 s, so it is still up when the gateway answers.
-        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(6))
+        let pbx = try await pb.sipp(
+            "uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(6))
         defer { _ = pbx.stop() }
-        #expect(await gw.wait(timeout: .seconds(10)) == .exited(0), "the late 200 was ACKed and hung up: \(gw.diagnostics)")
+        #expect(
+            await gw.wait(timeout: .seconds(10)) == .exited(0), "the late 200 was ACKed and hung up: \(gw.diagnostics)")
         #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
         #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "\(itsp.diagnostics)")
         #expect(await pb.waitForLog("call ended"))
@@ -183,7 +200,9 @@ struct EngineCallTests {
         defer { pb.stop() }
         let gw = try await pb.sipp("uas-redirect", label: "gw", port: pb.ports.gateway, toPatchbay: false)
         defer { _ = gw.stop() }
-        let itsp = try await pb.sipp("uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false, keys: ["expect_ruser": "+491701234567"])
+        let itsp = try await pb.sipp(
+            "uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false, keys: ["expect_ruser": "+491701234567"]
+        )
         defer { _ = itsp.stop() }
         let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654")
         defer { _ = pbx.stop() }
@@ -200,11 +219,14 @@ struct EngineCallTests {
         defer { pb.stop() }
         let gw = try await pb.sipp("uas-redirect", label: "gw", port: pb.ports.gateway, toPatchbay: false)
         defer { _ = gw.stop() }
-        let pbx = try await pb.sipp("uac-expect-status", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["status": "302"])
+        let pbx = try await pb.sipp(
+            "uac-expect-status", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["status": "302"])
         defer { _ = pbx.stop() }
         #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)")
         let contact = try #require(try pbx.messages().received("302").first?.header("Contact"))
-        #expect(contact.contains("sip:001701234567@"), "the PBX gets the number in its own dialect (outside line 0): \(contact)")
+        #expect(
+            contact.contains("sip:001701234567@"),
+            "the PBX gets the number in its own dialect (outside line 0): \(contact)")
     }
 
     /// SIP over TCP both ways: the PBX calls over TCP, the gateway is configured for TCP; responses go back on the
@@ -212,11 +234,14 @@ struct EngineCallTests {
     @Test func callOverTCPBothWays() async throws {
         let pb = try await PatchbayUnderTest.start(gatewayExtra: "    transport: tcp")
         defer { pb.stop() }
-        var uas = SippOptions(.named("uas-answer"), label: "gw", localPort: pb.ports.gateway, keys: ["expect_ruser": "030987654"])
+        var uas = SippOptions(
+            .named("uas-answer"), label: "gw", localPort: pb.ports.gateway, keys: ["expect_ruser": "030987654"])
         uas.extraArguments = ["-t", "t1"]
         let gw = try await SippPeer.start(uas, in: pb.directory)
         defer { _ = gw.stop() }
-        var uac = SippOptions(.named("uac-call"), label: "pbx", localPort: pb.ports.pbx, remote: "127.0.0.1:\(pb.ports.patchbay)", service: "0030987654")
+        var uac = SippOptions(
+            .named("uac-call"), label: "pbx", localPort: pb.ports.pbx, remote: "127.0.0.1:\(pb.ports.patchbay)",
+            service: "0030987654")
         uac.extraArguments = ["-t", "t1"]
         let pbx = try await SippPeer.start(uac, in: pb.directory)
         defer { _ = pbx.stop() }
@@ -234,7 +259,9 @@ struct EngineCallTests {
         let second = try SippPorts.freeUDPPort()
         let pb = try await PatchbayUnderTest.start(editConfig: {
             // Second in the list: a response going out by the first listener would come from the wrong port.
-            $0.replacingOccurrences(of: "routes: routes.yaml", with: "  - {transport: udp, address: 127.0.0.1, port: \(second)}\nroutes: routes.yaml")
+            $0.replacingOccurrences(
+                of: "routes: routes.yaml",
+                with: "  - {transport: udp, address: 127.0.0.1, port: \(second)}\nroutes: routes.yaml")
         })
         defer { pb.stop() }
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
@@ -245,9 +272,13 @@ struct EngineCallTests {
         to.sin_family = sa_family_t(AF_INET)
         to.sin_port = second.bigEndian
         to.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let options = Array("OPTIONS sip:127.0.0.1:\(second) SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-two\r\nFrom: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: two-listeners\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n".utf8)
+        let options = Array(
+            "OPTIONS sip:127.0.0.1:\(second) SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-two\r\nFrom: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: two-listeners\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+                .utf8)
         let sent = withUnsafePointer(to: &to) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, options, options.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, options, options.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         #expect(sent == options.count)
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -264,7 +295,8 @@ struct EngineCallTests {
     /// A listener's `advertise` address is what peers see in Via and Contact (a wildcard bind cannot be written there).
     @Test func advertisedAddressIsWrittenIntoViaAndContact() async throws {
         let pb = try await PatchbayUnderTest.start(editConfig: {
-            $0.replacingOccurrences(of: "address: 127.0.0.1, port: ", with: "address: 0.0.0.0, advertise: pbx-edge.example, port: ")
+            $0.replacingOccurrences(
+                of: "address: 127.0.0.1, port: ", with: "address: 0.0.0.0, advertise: pbx-edge.example, port: ")
         })
         defer { pb.stop() }
         let gw = try await pb.sipp("uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false)
@@ -279,7 +311,8 @@ struct EngineCallTests {
 
     /// The gateway fails its OPTIONS probes and is marked down; the next call goes straight to the trunk.
     @Test func downPeerIsSkipped() async throws {
-        let pb = try await PatchbayUnderTest.start(gatewayExtra: "    health_check: {interval: 0.2, timeout: 0.3, down_after: 2, up_after: 1}")
+        let pb = try await PatchbayUnderTest.start(
+            gatewayExtra: "    health_check: {interval: 0.2, timeout: 0.3, down_after: 2, up_after: 1}")
         defer { pb.stop() }
         #expect(await pb.waitForLog("peer down", timeout: .seconds(10)), "\(pb.log)")
         let itsp = try await pb.sipp("uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false)
@@ -290,7 +323,8 @@ struct EngineCallTests {
         #expect(await pb.waitForLog("call ended"))
         #expect(pb.attempts == ["gw:down,itsp:200"], "the down gateway was not tried")
         // It comes back when it answers OPTIONS again.
-        let gw = try await pb.sipp("uas-options", label: "gw-options", port: pb.ports.gateway, toPatchbay: false, calls: nil)
+        let gw = try await pb.sipp(
+            "uas-options", label: "gw-options", port: pb.ports.gateway, toPatchbay: false, calls: nil)
         defer { _ = gw.stop() }
         #expect(await pb.waitForLog("peer up", timeout: .seconds(10)), "\(pb.log)")
     }
@@ -300,7 +334,8 @@ struct EngineCallTests {
         let pb = try await PatchbayUnderTest.start()
         defer { pb.stop() }
         let stranger = try await pb.sipp(
-            "uac-expect-status", label: "stranger", port: try SippPorts.freeUDPPort(), service: "0030987654", keys: ["status": "403"])
+            "uac-expect-status", label: "stranger", port: try SippPorts.freeUDPPort(), service: "0030987654",
+            keys: ["status": "403"])
         defer { _ = stranger.stop() }
         #expect(await stranger.wait(timeout: .seconds(10)) == .exited(0), "\(stranger.diagnostics)")
         pb.stop()
@@ -314,7 +349,9 @@ struct EngineCallTests {
         defer { pb.stop() }
         let gw = try await pb.sipp("uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false, calls: 3)
         defer { _ = gw.stop() }
-        var opts = SippOptions(.named("uac-call"), label: "pbx", localPort: pb.ports.pbx, remote: "127.0.0.1:\(pb.ports.patchbay)", service: "0030987654", calls: 3, pause: .seconds(3))
+        var opts = SippOptions(
+            .named("uac-call"), label: "pbx", localPort: pb.ports.pbx, remote: "127.0.0.1:\(pb.ports.patchbay)",
+            service: "0030987654", calls: 3, pause: .seconds(3))
         opts.rate = 10
         let pbx = try await SippPeer.start(opts, in: pb.directory)
         defer { _ = pbx.stop() }
@@ -323,9 +360,12 @@ struct EngineCallTests {
         try PatchbayUnderTest.routes.replacingOccurrences(of: "targets: [gw, itsp]", with: "targets: [itsp, gw]")
             .write(to: pb.routesFile, atomically: true, encoding: .utf8)
         #expect(await pb.waitForLog("reloaded", timeout: .seconds(5)), "\(pb.log)")
-        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "calls in progress survive the reload: \(pbx.diagnostics)")
+        #expect(
+            await pbx.wait(timeout: .seconds(15)) == .exited(0),
+            "calls in progress survive the reload: \(pbx.diagnostics)")
         #expect(await gw.wait(timeout: .seconds(5)) == .exited(0))
-        let itsp = try await pb.sipp("uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false, keys: ["expect_ruser": "+4930987654"])
+        let itsp = try await pb.sipp(
+            "uas-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false, keys: ["expect_ruser": "+4930987654"])
         defer { _ = itsp.stop() }
         let after = try await pb.sipp("uac-call", label: "pbx2", port: pb.ports.pbx, service: "0030987654")
         defer { _ = after.stop() }
@@ -333,7 +373,10 @@ struct EngineCallTests {
         #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "the new table sent it to the trunk")
         // A typo: refused with its position; the trunk-first table stays in force.
         try "routes:\n  - name: broken\n    targts: [gw]\n".write(to: pb.routesFile, atomically: true, encoding: .utf8)
-        #expect(await pb.waitForLog("reload rejected: \(pb.routesFile.path):3:5: error: unknown key 'targts'", timeout: .seconds(5)), "\(pb.log)")
+        #expect(
+            await pb.waitForLog(
+                "reload rejected: \(pb.routesFile.path):3:5: error: unknown key 'targts'", timeout: .seconds(5)),
+            "\(pb.log)")
         let itsp2 = try await pb.sipp("uas-answer", label: "itsp2", port: pb.ports.itsp, toPatchbay: false)
         defer { _ = itsp2.stop() }
         let third = try await pb.sipp("uac-call", label: "pbx3", port: pb.ports.pbx, service: "0030987654")
@@ -395,7 +438,9 @@ struct EngineCallTests {
         uas.globalTimeout = .seconds(60)
         let gw = try await SippPeer.start(uas, in: pb.directory)
         defer { _ = gw.stop() }
-        var uac = SippOptions(.named("uac-call"), label: "pbx", localPort: pb.ports.pbx, remote: "127.0.0.1:\(pb.ports.patchbay)", service: "0030987654", calls: 1000)
+        var uac = SippOptions(
+            .named("uac-call"), label: "pbx", localPort: pb.ports.pbx, remote: "127.0.0.1:\(pb.ports.patchbay)",
+            service: "0030987654", calls: 1000)
         uac.rate = 100
         uac.limit = 100
         uac.globalTimeout = .seconds(60)

@@ -18,7 +18,8 @@ struct FloodTests {
         defer { _ = flooder.stop() }
         let gw = try await pb.sipp("uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false, calls: 30)
         defer { _ = gw.stop() }
-        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", calls: 30) { o in
+        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", calls: 30) {
+            o in
             o.rate = 10
         }
         defer { _ = pbx.stop() }

@@ -5,7 +5,11 @@ import Testing
 @Suite(.serialized, .enabled(if: SippHarness.sippIsInstalled, "sipp (Debian sip-tester) is needed"))
 struct InboundAuthTests {
     static func pbxAuth(_ config: String) -> String {
-        config.replacingOccurrences(of: "    address: 127.0.0.1:", with: "    inbound_auth: {username: pbx, password: s3cret, realm: berlin.test}\n    address: 127.0.0.1:", options: [], range: config.range(of: "  - name: pbx")!.upperBound..<config.range(of: "  - name: gw")!.lowerBound)
+        config.replacingOccurrences(
+            of: "    address: 127.0.0.1:",
+            with: "    inbound_auth: {username: pbx, password: s3cret, realm: berlin.test}\n    address: 127.0.0.1:",
+            options: [],
+            range: config.range(of: "  - name: pbx")!.upperBound..<config.range(of: "  - name: gw")!.lowerBound)
     }
 
     /// ```
@@ -21,7 +25,8 @@ struct InboundAuthTests {
         let gw = try await pb.sipp("uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false)
         defer { _ = gw.stop() }
         let pbx = try await pb.sipp(
-            "uac-auth-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["user": "pbx", "password": "s3cret"])
+            "uac-auth-call", label: "pbx", port: pb.ports.pbx, service: "0030987654",
+            keys: ["user": "pbx", "password": "s3cret"])
         defer { _ = pbx.stop() }
         #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)\n\(pb.log)")
         #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")

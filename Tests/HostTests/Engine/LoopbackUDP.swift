@@ -44,7 +44,9 @@ final class LoopbackUDP {
     func receiveAll(for window: Duration) -> [[UInt8]] {
         var out: [[UInt8]] = []
         let deadline = ContinuousClock.now + window
-        while case let left = deadline - ContinuousClock.now, left > .zero, let d = receive(timeout: left) { out.append(d) }
+        while case let left = deadline - ContinuousClock.now, left > .zero, let d = receive(timeout: left) {
+            out.append(d)
+        }
         return out
     }
 }

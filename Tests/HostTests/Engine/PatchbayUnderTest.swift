@@ -86,7 +86,8 @@ final class PatchbayUnderTest: @unchecked Sendable {
     ) async throws -> PatchbayUnderTest {
         let dir = try SippHarness.makeDirectory(test)
         let ports = try Ports.allocate()
-        try editConfig(config(ports, gatewayExtra: gatewayExtra, top: top)).write(to: dir.appendingPathComponent("patchbay.yaml"), atomically: true, encoding: .utf8)
+        try editConfig(config(ports, gatewayExtra: gatewayExtra, top: top)).write(
+            to: dir.appendingPathComponent("patchbay.yaml"), atomically: true, encoding: .utf8)
         try routes.write(to: dir.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
         let p = try PatchbayUnderTest(directory: dir, ports: ports)
         let deadline = ContinuousClock.now + .seconds(10)

@@ -1,5 +1,6 @@
-@testable import Host
 import Testing
+
+@testable import Host
 
 @Suite struct RandomWordsTests {
     /// Across many refills, no word repeats and every bit position takes both values: a failed fill (zeros) or a

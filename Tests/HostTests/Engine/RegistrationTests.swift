@@ -11,11 +11,13 @@ struct RegistrationTests {
     /// REGISTER, 401, REGISTER with the answer, 200 granting 2 s; then the refresh comes on the same Call-ID, is
     /// challenged again (a new nonce) and answered again.
     @Test func registersWithDigestAndRefreshesBeforeExpiry() async throws {
-        let pb = try await PatchbayUnderTest.start(editConfig: Self.withTrunkAuth("""
-                auth: {username: "4930123000", password: "s3cret"}
-                registration: {expires: 300, retry_min: 0.5}
+        let pb = try await PatchbayUnderTest.start(
+            editConfig: Self.withTrunkAuth(
+                """
+                    auth: {username: "4930123000", password: "s3cret"}
+                    registration: {expires: 300, retry_min: 0.5}
 
-            """))
+                """))
         defer { pb.stop() }
         let registrar = try await pb.sipp(
             "uas-registrar", label: "registrar", port: pb.ports.itsp, toPatchbay: false,
@@ -41,13 +43,16 @@ struct RegistrationTests {
 
     /// A registrar that refuses the account: Patchbay logs why and tries again after retry_min, not at once.
     @Test func refusedRegistrationBacksOffAndRetries() async throws {
-        let pb = try await PatchbayUnderTest.start(editConfig: Self.withTrunkAuth("""
-                auth: {username: "4930123000", password: "wrong"}
-                registration: {retry_min: 0.5, retry_max: 4}
+        let pb = try await PatchbayUnderTest.start(
+            editConfig: Self.withTrunkAuth(
+                """
+                    auth: {username: "4930123000", password: "wrong"}
+                    registration: {retry_min: 0.5, retry_max: 4}
 
-            """))
+                """))
         defer { pb.stop() }
-        let registrar = try await pb.sipp("uas-registrar-refuse", label: "registrar", port: pb.ports.itsp, toPatchbay: false)
+        let registrar = try await pb.sipp(
+            "uas-registrar-refuse", label: "registrar", port: pb.ports.itsp, toPatchbay: false)
         defer { _ = registrar.stop() }
         #expect(await registrar.wait(timeout: .seconds(15)) == .exited(0), "\(registrar.diagnostics)\n\(pb.log)")
         let registers = try registrar.messages().received("REGISTER")
@@ -64,16 +69,19 @@ struct RegistrationTests {
     /// The trunk answers the INVITE with 401: Patchbay answers the challenge with the trunk's credentials on a new
     /// CSeq, the call connects, and the caller never sees the 401.
     @Test func inviteChallengeIsAnsweredAndTheCallConnects() async throws {
-        let pb = try await PatchbayUnderTest.start(editConfig: Self.withTrunkAuth("""
-                auth: {username: "berlin", password: "trunk-pass", realm: trunk.test}
+        let pb = try await PatchbayUnderTest.start(
+            editConfig: Self.withTrunkAuth(
+                """
+                    auth: {username: "berlin", password: "trunk-pass", realm: trunk.test}
 
-            """))
+                """))
         defer { pb.stop() }
         let itsp = try await pb.sipp(
             "uas-auth-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false,
             keys: ["user": "berlin", "password": "trunk-pass", "expect_ruser": "+491701234567"])
         defer { _ = itsp.stop() }
-        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "001701234567", keys: ["caller": "2345"])
+        let pbx = try await pb.sipp(
+            "uac-call", label: "pbx", port: pb.ports.pbx, service: "001701234567", keys: ["caller": "2345"])
         defer { _ = pbx.stop() }
         #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
         #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "\(itsp.diagnostics)\n\(pb.log)")
@@ -91,16 +99,18 @@ struct RegistrationTests {
     /// Without credentials the trunk's challenge cannot be answered: the caller gets 403, not a 407 it cannot
     /// answer either.
     @Test func unansweredChallengeReachesTheCallerAs403() async throws {
-        let pb = try await PatchbayUnderTest.start(routes: """
-            routes:
-              - name: mobile
-                match: {from: pbx, to: "+4917"}
-                targets: [itsp]
+        let pb = try await PatchbayUnderTest.start(
+            routes: """
+                routes:
+                  - name: mobile
+                    match: {from: pbx, to: "+4917"}
+                    targets: [itsp]
 
-            """)
+                """)
         defer { pb.stop() }
         let itsp = try await pb.sipp(
-            "uas-auth-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false, keys: ["user": "x", "password": "y"])
+            "uas-auth-answer", label: "itsp", port: pb.ports.itsp, toPatchbay: false,
+            keys: ["user": "x", "password": "y"])
         defer { _ = itsp.stop() }
         let pbx = try await pb.sipp(
             "uac-expect-status", label: "pbx", port: pb.ports.pbx, service: "001701234567", keys: ["status": "403"])

@@ -1,5 +1,6 @@
-@testable import Host
 import Testing
+
+@testable import Host
 
 /// Each shard keeps the per-call series it has used; the counts must still land in the one registry `/metrics`
 /// shows, whichever shard counted them and however often.
@@ -19,8 +20,11 @@ import Testing
         #expect(Self.value(metrics, "patchbay_target_attempts_total", ["peer": "gw", "status": "200"]) == 3)
         #expect(Self.value(metrics, "patchbay_target_attempts_total", ["peer": "gw", "status": "486"]) == 1)
         #expect(Self.value(metrics, "patchbay_target_attempts_total", ["peer": "itsp", "status": "0"]) == 1)
-        #expect(Self.value(metrics, "patchbay_calls_total", ["route": "national", "source": "pbx", "outcome": "answered"]) == 2)
-        #expect(Self.value(metrics, "patchbay_calls_total", ["route": "-", "source": "pbx", "outcome": "rejected"]) == 1)
+        #expect(
+            Self.value(metrics, "patchbay_calls_total", ["route": "national", "source": "pbx", "outcome": "answered"])
+                == 2)
+        #expect(
+            Self.value(metrics, "patchbay_calls_total", ["route": "-", "source": "pbx", "outcome": "rejected"]) == 1)
     }
 
     @Test func twoShardsCountIntoTheSameSeries() {

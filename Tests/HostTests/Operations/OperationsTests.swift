@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The operations listener of a real `patchbay run`, after real sipp calls: metrics, the API, reload through the
@@ -12,12 +12,15 @@ struct OperationsTests {
     static func start(_ function: String = #function, token: String? = nil) async throws -> (PatchbayUnderTest, Int) {
         let port = Int(try SippPorts.freeUDPPort())
         let tokenLine = token.map { ", token: \($0)" } ?? ""
-        let pb = try await PatchbayUnderTest.start(function, top: "http: {address: 127.0.0.1, port: \(port)\(tokenLine)}")
+        let pb = try await PatchbayUnderTest.start(
+            function, top: "http: {address: 127.0.0.1, port: \(port)\(tokenLine)}")
         #expect(await pb.waitForLog("operations listening"))
         return (pb, port)
     }
 
-    static func get(_ port: Int, _ path: String, method: String = "GET", token: String? = nil) async throws -> (Int, String) {
+    static func get(_ port: Int, _ path: String, method: String = "GET", token: String? = nil) async throws -> (
+        Int, String
+    ) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.timeoutInterval = 5
@@ -33,7 +36,9 @@ struct OperationsTests {
         for line in exposition.split(separator: "\n") where line.hasPrefix(name) && !line.hasPrefix("#") {
             let text = String(line)
             guard text.dropFirst(name.count).first == "{" || text.dropFirst(name.count).first == " " else { continue }
-            if labels.allSatisfy({ text.contains("\($0.key)=\"\($0.value)\"") }), let v = text.split(separator: " ").last.flatMap({ Double($0) }) {
+            if labels.allSatisfy({ text.contains("\($0.key)=\"\($0.value)\"") }),
+                let v = text.split(separator: " ").last.flatMap({ Double($0) })
+            {
                 return v
             }
         }
@@ -48,15 +53,19 @@ struct OperationsTests {
         let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654")
         #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
         _ = gw.stop()
-        let busy = try await pb.sipp("uas-reject", label: "gw2", port: pb.ports.gateway, toPatchbay: false, keys: ["status": "486"])
+        let busy = try await pb.sipp(
+            "uas-reject", label: "gw2", port: pb.ports.gateway, toPatchbay: false, keys: ["status": "486"])
         defer { _ = busy.stop() }
-        let pbx2 = try await pb.sipp("uac-expect-status", label: "pbx2", port: pb.ports.pbx, service: "0030987654", keys: ["status": "486"])
+        let pbx2 = try await pb.sipp(
+            "uac-expect-status", label: "pbx2", port: pb.ports.pbx, service: "0030987654", keys: ["status": "486"])
         #expect(await pbx2.wait(timeout: .seconds(15)) == .exited(0), "\(pbx2.diagnostics)")
         #expect(await pb.waitForLog("call failed"))
 
         let (status, metrics) = try await Self.get(port, "/metrics")
         #expect(status == 200)
-        #expect(Self.sample(metrics, "patchbay_calls_total", ["route": "national", "source": "pbx", "outcome": "answered"]) == 1, "\(metrics)")
+        #expect(
+            Self.sample(metrics, "patchbay_calls_total", ["route": "national", "source": "pbx", "outcome": "answered"])
+                == 1, "\(metrics)")
         #expect(Self.sample(metrics, "patchbay_calls_total", ["route": "national", "outcome": "failed"]) == 1)
         #expect(Self.sample(metrics, "patchbay_target_attempts_total", ["peer": "gw", "status": "200"]) == 1)
         #expect(Self.sample(metrics, "patchbay_target_attempts_total", ["peer": "gw", "status": "486"]) == 1)
@@ -68,8 +77,10 @@ struct OperationsTests {
 
         let (_, routesText) = try await Self.get(port, "/api/routes")
         let routes = try #require(Self.json(routesText) as? [String: Any])
-        let national = try #require((routes["routes"] as? [[String: Any]])?.first { $0["name"] as? String == "national" })
-        #expect(national["attempted"] as? Int == 2 && national["answered"] as? Int == 1 && national["failed"] as? Int == 1)
+        let national = try #require(
+            (routes["routes"] as? [[String: Any]])?.first { $0["name"] as? String == "national" })
+        #expect(
+            national["attempted"] as? Int == 2 && national["answered"] as? Int == 1 && national["failed"] as? Int == 1)
         let (_, peersText) = try await Self.get(port, "/api/peers")
         let peers = try #require(Self.json(peersText) as? [[String: Any]])
         #expect(peers.map { $0["name"] as? String } == ["pbx", "gw", "itsp"])
@@ -87,18 +98,20 @@ struct OperationsTests {
             (Self.json(try await Self.get(port, "/api/routes").1) as? [String: Any])?["version"] as? Int
         }
         #expect(try await version() == 1)
-        try (PatchbayUnderTest.routes + """
-              - name: extra
-                match: {from: pbx, to: "+1"}
-                targets: [itsp]
+        try
+            (PatchbayUnderTest.routes + """
+                  - name: extra
+                    match: {from: pbx, to: "+1"}
+                    targets: [itsp]
 
-            """).write(to: pb.routesFile, atomically: true, encoding: .utf8)
+                """).write(to: pb.routesFile, atomically: true, encoding: .utf8)
         let (okStatus, okText) = try await Self.get(port, "/api/reload", method: "POST")
         #expect(okStatus == 200, "\(okText)")
         #expect(try await version() == 2)
         #expect(try await Self.get(port, "/api/routes").1.contains("\"extra\""))
 
-        try "routes:\n  - name: broken\n    match: {from: nobody}\n    targets: [gw]\n".write(to: pb.routesFile, atomically: true, encoding: .utf8)
+        try "routes:\n  - name: broken\n    match: {from: nobody}\n    targets: [gw]\n".write(
+            to: pb.routesFile, atomically: true, encoding: .utf8)
         let (badStatus, badText) = try await Self.get(port, "/api/reload", method: "POST")
         #expect(badStatus == 422)
         let errors = (Self.json(badText) as? [String: Any])?["errors"] as? [String] ?? []
@@ -135,17 +148,22 @@ struct OperationsTests {
     }
 
     static var chromium: String? {
-        ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
     }
 
     /// The status page rendered by a real headless browser while a call is up shows the call, its route and the
     /// peers' state; a screenshot is kept in the test directory.
-    @Test(.enabled(if: chromium != nil, "chromium is needed")) func statusPageInHeadlessChromiumShowsALiveCall() async throws {
+    @Test(.enabled(if: chromium != nil, "chromium is needed")) func statusPageInHeadlessChromiumShowsALiveCall()
+        async throws
+    {
         let (pb, port) = try await Self.start()
         defer { pb.stop() }
         let gw = try await pb.sipp("uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false)
         defer { _ = gw.stop() }
-        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(8))
+        let pbx = try await pb.sipp(
+            "uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .seconds(8))
         defer { _ = pbx.stop() }
         #expect(await pb.waitForLog("call setup"))
         let callID = try #require(try pbx.messages().sent("INVITE").first?.header("Call-ID"))
@@ -155,7 +173,8 @@ struct OperationsTests {
         #expect(dom.contains("national"))
         #expect(dom.contains("+4930987654"), "the called number in the house format")
         #expect(dom.contains("<span class=\"up\">up</span>"))
-        _ = try Self.runChromium(["--screenshot=\(pb.directory.path)/status.png", "--window-size=1200,900", url], in: pb.directory)
+        _ = try Self.runChromium(
+            ["--screenshot=\(pb.directory.path)/status.png", "--window-size=1200,900", url], in: pb.directory)
         #expect(FileManager.default.fileExists(atPath: "\(pb.directory.path)/status.png"))
         #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0))
     }
@@ -164,11 +183,12 @@ struct OperationsTests {
     static func runChromium(_ arguments: [String], in directory: URL) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: chromium!)
-        p.arguments = [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            // No --virtual-time-budget: with the page's meta refresh it keeps following refreshes and never ends.
-            "--user-data-dir=\(directory.path)/chromium-profile",
-        ] + arguments
+        p.arguments =
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                // No --virtual-time-budget: with the page's meta refresh it keeps following refreshes and never ends.
+                "--user-data-dir=\(directory.path)/chromium-profile",
+            ] + arguments
         // To a file, not a pipe: Chromium's DOM dump can exceed a pipe's buffer before we read it.
         let outFile = directory.appendingPathComponent("chromium-\(UUID().uuidString).out")
         FileManager.default.createFile(atPath: outFile.path, contents: nil)

@@ -33,7 +33,8 @@ struct MessagePathTests {
 
     @Test func aRefusedRequestIsAnsweredFromItsRawHeaders() {
         let site = TestSupport.loadSite(TestSupport.path("Examples/berlin/patchbay.yaml"))!
-        let broken = "OPTIONS sip:a@b SIP/7.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:c@d>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n"
+        let broken =
+            "OPTIONS sip:a@b SIP/7.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:c@d>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n"
         #expect(MessagePath(site: site).run(Array(broken.utf8)) == 1, "one answer (505)")
         #expect(MessagePath(site: site).run(Array("garbage".utf8)) == 0)
     }

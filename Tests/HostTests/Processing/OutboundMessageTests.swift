@@ -40,10 +40,13 @@ import Testing
     }
 
     /// An INVITE from a CUCM with the vendor headers and internal hosts seen in real traffic.
-    static func pbxInvite(codecs: String = "0 8 101", rtpmaps: String = "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n")
+    static func pbxInvite(
+        codecs: String = "0 8 101", rtpmaps: String = "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+    )
         throws -> SIPMessage
     {
-        let sdp = "v=0\r\no=- 1 1 IN IP4 10.1.2.3\r\ns=-\r\nc=IN IP4 10.1.2.3\r\nt=0 0\r\nm=audio 20000 RTP/AVP \(codecs)\r\n"
+        let sdp =
+            "v=0\r\no=- 1 1 IN IP4 10.1.2.3\r\ns=-\r\nc=IN IP4 10.1.2.3\r\nt=0 0\r\nm=audio 20000 RTP/AVP \(codecs)\r\n"
             + rtpmaps + "a=rtpmap:101 telephone-event/8000\r\n"
         let text = """
             INVITE sip:+4930999@127.0.0.1:5060 SIP/2.0\r
@@ -119,7 +122,8 @@ import Testing
     /// PBX to the trunk through the trunk's allow-list, with Patchbay's host in its identity.
     @Test func processOnAResponseRunsTheAdaptersOnly() throws {
         let site = try Self.site()
-        let sdp = "v=0\r\no=- 1 1 IN IP4 198.51.100.7\r\ns=-\r\nc=IN IP4 198.51.100.7\r\nt=0 0\r\n"
+        let sdp =
+            "v=0\r\no=- 1 1 IN IP4 198.51.100.7\r\ns=-\r\nc=IN IP4 198.51.100.7\r\nt=0 0\r\n"
             + "m=audio 30000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n"
         let text = """
             SIP/2.0 183 Session Progress\r
@@ -146,7 +150,8 @@ import Testing
         #expect(answerSDP.media[0].port == 30000)
         #expect(answerSDP.media[0].formatParameter(codec: "G729", name: "annexb") == "yes")
         // CUCM gets Remote-Party-ID (its profile); an internal peer is shown the trunk's host as it was.
-        #expect(out.header("Remote-Party-ID")?.hasPrefix("<sip:030999@198.51.100.7>;party=called") == true, "\(out.text)")
+        #expect(
+            out.header("Remote-Party-ID")?.hasPrefix("<sip:030999@198.51.100.7>;party=called") == true, "\(out.text)")
         // The other way, a PBX's answer to a trunk's call carries no internal host and no vendor header.
         var fromPBX = r
         fromPBX.setHeader("P-Asserted-Identity", "<sip:+4930123@10.1.1.10>")
@@ -168,7 +173,9 @@ import Testing
         let refusal = try #require(leg.mediaRefusal)
         #expect(refusal.peer == "trunk")
         #expect(refusal.codecs == ["PCMA", "PCMU"])
-        #expect(refusal.warning(host: "127.0.0.1").hasPrefix("305 127.0.0.1 \"Incompatible media format: codec policy of peer 'trunk'"))
+        #expect(
+            refusal.warning(host: "127.0.0.1").hasPrefix(
+                "305 127.0.0.1 \"Incompatible media format: codec policy of peer 'trunk'"))
         // With a codec in common, it is sent.
         #expect(try OfflineMessage.request(try Self.pbxInvite(), from: "pbx", site: site).sent != nil)
     }

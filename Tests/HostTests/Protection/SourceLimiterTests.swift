@@ -9,7 +9,9 @@ struct SourceLimiterTests {
     let scanner = IPKey(try! SocketAddress(ipAddress: "203.0.113.7", port: 5060))!
 
     func limiter() -> SourceLimiter {
-        SourceLimiter(peer: .init(rate: 100, burst: 200), unknown: .init(rate: 5, burst: 10), unknownTotal: .init(rate: 50, burst: 100))
+        SourceLimiter(
+            peer: .init(rate: 100, burst: 200), unknown: .init(rate: 5, burst: 10),
+            unknownTotal: .init(rate: 50, burst: 100))
     }
 
     @Test func bucketAllowsTheBurstThenTheRate() {
@@ -46,7 +48,8 @@ struct SourceLimiterTests {
         l.capacity = 100
         var peerRefused = 0
         for i in 0..<5000 {
-            let spoofed = IPKey(try! SocketAddress(ipAddress: "10.\(i / 65536).\((i / 256) % 256).\(i % 256)", port: 5060))!
+            let spoofed = IPKey(
+                try! SocketAddress(ipAddress: "10.\(i / 65536).\((i / 256) % 256).\(i % 256)", port: 5060))!
             _ = l.admit(spoofed, known: false, now: UInt64(i) * 1_000_000)
             if i % 50 == 0, !l.admit(peer, known: true, now: UInt64(i) * 1_000_000) { peerRefused += 1 }
         }

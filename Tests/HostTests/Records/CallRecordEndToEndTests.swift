@@ -5,6 +5,8 @@ import Testing
 /// operator would, after Patchbay has stopped.
 @Suite(.serialized, .enabled(if: SippHarness.sippIsInstalled, "sipp (Debian sip-tester) is needed"))
 struct CallRecordEndToEndTests {
+    // Field names as `patchbay calls --json` prints them.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     struct Printed: Decodable {
         struct Attempt: Decodable {
             var peer: String
@@ -111,7 +113,10 @@ struct CallRecordEndToEndTests {
         #expect(refused.called_in == "+15551234567" && refused.called_house == "+15551234567")
 
         let failed = try calls(pb, "--failed", "--json")
-        #expect(try JSONDecoder().decode([Printed].self, from: Data(failed.stdout.utf8)).map(\.a_call_id) == [busyA, refusedA])
+        #expect(
+            try JSONDecoder().decode([Printed].self, from: Data(failed.stdout.utf8)).map(\.a_call_id) == [
+                busyA, refusedA,
+            ])
 
         // The human form: one line per call, the tried list and the numbers as sent.
         let lines = try calls(pb, "--peer", "gw", "--since", "1h")

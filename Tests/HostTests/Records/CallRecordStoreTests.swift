@@ -347,10 +347,13 @@ final class LogRecorder: @unchecked Sendable {
         ]
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<2_000 {
-            dates.append(Date(timeIntervalSince1970: Double(generator.next(upperBound: UInt64(4_000_000_000_000))) / 1000))
+            dates.append(
+                Date(timeIntervalSince1970: Double(generator.next(upperBound: UInt64(4_000_000_000_000))) / 1000))
         }
         for date in dates {
-            #expect(CallRecordStore.storageText(date) == String.fromDatabaseValue(date.databaseValue), "\(date.timeIntervalSince1970)")
+            #expect(
+                CallRecordStore.storageText(date) == String.fromDatabaseValue(date.databaseValue),
+                "\(date.timeIntervalSince1970)")
         }
     }
 }

@@ -35,7 +35,9 @@ struct RegistrationStateTests {
         stale.stale = true
         #expect(s.handle(.challenged(stale)) == [.sendRegister(expires: 600, answering: stale)])
         let refused = s.handle(.challenged(challenge))
-        #expect(refused.first.map { if case .reportFailed(let r, 30) = $0 { r.contains("refused") } else { false } } == true)
+        #expect(
+            refused.first.map { if case .reportFailed(let r, 30) = $0 { r.contains("refused") } else { false } } == true
+        )
         #expect(s.phase == .retrying(after: 30))
     }
 
@@ -56,20 +58,26 @@ struct RegistrationStateTests {
     @Test func retryAfterIsHonouredWithinBounds() {
         var s = machine()
         _ = s.handle(.start)
-        #expect(s.handle(.rejected(status: 503, reason: "Service Unavailable", retryAfter: 90, minExpires: nil))
-            == [.reportFailed(reason: "503 Service Unavailable", retryIn: 90), .startTimer(seconds: 90)])
+        #expect(
+            s.handle(.rejected(status: 503, reason: "Service Unavailable", retryAfter: 90, minExpires: nil))
+                == [.reportFailed(reason: "503 Service Unavailable", retryIn: 90), .startTimer(seconds: 90)])
         _ = s.handle(.timerFired)
-        #expect(s.handle(.rejected(status: 503, reason: "x", retryAfter: 3600, minExpires: nil)).contains(.startTimer(seconds: 120)))
+        #expect(
+            s.handle(.rejected(status: 503, reason: "x", retryAfter: 3600, minExpires: nil)).contains(
+                .startTimer(seconds: 120)))
     }
 
     @Test func intervalTooBriefAsksAgainForMinExpires() {
         var s = machine()
         _ = s.handle(.start)
-        #expect(s.handle(.rejected(status: 423, reason: "Interval Too Brief", retryAfter: nil, minExpires: 1800))
-            == [.sendRegister(expires: 1800, answering: nil)])
+        #expect(
+            s.handle(.rejected(status: 423, reason: "Interval Too Brief", retryAfter: nil, minExpires: 1800))
+                == [.sendRegister(expires: 1800, answering: nil)])
         #expect(s.requestedExpires == 1800)
         // A 423 that demands no more than we asked cannot be fixed by asking again: it is a failure.
-        #expect(s.handle(.rejected(status: 423, reason: "Interval Too Brief", retryAfter: nil, minExpires: 1800)).count == 2)
+        #expect(
+            s.handle(.rejected(status: 423, reason: "Interval Too Brief", retryAfter: nil, minExpires: 1800)).count == 2
+        )
     }
 
     @Test func challengeWithoutCredentialsFails() {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The sipp harness and every scenario pair, sipp against sipp on loopback with no Patchbay in between: when an
@@ -29,8 +29,9 @@ struct SippHarnessTests {
         _ scenario: String, port: UInt16, to uasPort: UInt16, number: String = "1234", pause: Duration? = nil,
         keys: [String: String] = [:]
     ) -> SippOptions {
-        SippOptions(.named(scenario), label: "uac", localPort: port, remote: "127.0.0.1:\(uasPort)", service: number,
-                    pause: pause, keys: keys)
+        SippOptions(
+            .named(scenario), label: "uac", localPort: port, remote: "127.0.0.1:\(uasPort)", service: number,
+            pause: pause, keys: keys)
     }
 
     private static func callee(
@@ -71,8 +72,10 @@ struct SippHarnessTests {
         #expect(invite.header("content-type") == "application/sdp")
         #expect(invite.body.contains("m=audio "))
         #expect(invite.body.contains(" RTP/AVP 18 0 8 9 101\r\n"))
-        let offered = ["a=rtpmap:18 G729/8000", "a=rtpmap:9 G722/8000", "a=rtpmap:101 telephone-event/8000",
-                       "a=ptime:20"]
+        let offered = [
+            "a=rtpmap:18 G729/8000", "a=rtpmap:9 G722/8000", "a=rtpmap:101 telephone-event/8000",
+            "a=ptime:20",
+        ]
         for line in offered { #expect(invite.body.contains(line + "\r\n")) }
         // The caller saw the answer, and its ACK and BYE went to the callee's Contact.
         let caller = try r.uac.messages()
@@ -214,8 +217,9 @@ struct SippHarnessTests {
         let uas = Self.callee("uas-ring-forever", port: try SippPorts.freeUDPPort())
         let callee = try await SippPeer.start(uas, in: dir)
         defer { callee.stop() }
-        let uac = Self.caller("uac-cancel", port: try SippPorts.freeUDPPort(), to: uas.localPort,
-                              keys: ["cancel_ms": "10000"])
+        let uac = Self.caller(
+            "uac-cancel", port: try SippPorts.freeUDPPort(), to: uas.localPort,
+            keys: ["cancel_ms": "10000"])
         let caller = try await SippPeer.start(uac, in: dir)
         defer { caller.stop() }
         // Let the call reach the ringing callee, so that its statistics have something to count.
@@ -257,7 +261,7 @@ struct SippHarnessTests {
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        defer { peers.forEach { $0.stop() } }
+        defer { for peer in peers { peer.stop() } }
         #expect(peers.count == 12)
         for peer in peers {
             #expect(peer.isRunning, "\(peer.diagnostics)")
@@ -279,12 +283,13 @@ struct SippHarnessTests {
             <send><![CDATA[From: <sip:${caller:-2345}@[local_ip]>]]></send>
             """
         let rendered = try SippScenario.render(template, keys: ["user": "+49.1", "name": "X-A&B", "caller": "<7>"])
-        #expect(rendered == """
-            <!-- ${documented} stays -->
-            <recv response="486"/>
-            <ereg regexp="^INVITE sips?:[+]49[.]1@" header="X-A&amp;B"/>
-            <send><![CDATA[From: <sip:<7>@[local_ip]>]]></send>
-            """)
+        #expect(
+            rendered == """
+                <!-- ${documented} stays -->
+                <recv response="486"/>
+                <ereg regexp="^INVITE sips?:[+]49[.]1@" header="X-A&amp;B"/>
+                <send><![CDATA[From: <sip:<7>@[local_ip]>]]></send>
+                """)
         let defaults = try SippScenario.render(template, keys: ["name": "Via"])
         #expect(defaults.contains("regexp=\"^INVITE sips?:[^@]{1,3}@\""))
         #expect(try SippScenario.render("<a regexp=\"${h}\"/>", keys: ["h": "p-aI"]) == "<a regexp=\"[Pp]-[Aa][Ii]\"/>")

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // Real sipp peers (Debian's sip-tester 3.6.1) on 127.0.0.1, started from tests, always bounded in time and stopped
@@ -72,11 +72,14 @@ enum SippPorts {
         for _ in 0..<50 {
             let (fd, base) = try bindUDP(port: 0)
             var fds = [fd]
-            defer { fds.forEach { close($0) } }
+            defer { for fd in fds { close(fd) } }
             guard base <= UInt16.max - 3 else { continue }
             var free = true
             for offset in 1...3 {
-                guard let (next, _) = try? bindUDP(port: base + UInt16(offset)) else { free = false; break }
+                guard let (next, _) = try? bindUDP(port: base + UInt16(offset)) else {
+                    free = false
+                    break
+                }
                 fds.append(next)
             }
             guard free else { continue }
@@ -85,7 +88,9 @@ enum SippPorts {
                 guard taken.isDisjoint(with: block) else { return false }
                 taken.formUnion(block)
                 return true
-            }) { return base }
+            }) {
+                return base
+            }
         }
         throw SippError.socket("no four free UDP ports in a row after 50 tries")
     }
@@ -194,7 +199,10 @@ enum SippScenario: Sendable, CustomStringConvertible {
 }
 
 private struct TemplateRenderer {
-    private enum Place { case text, comment, cdata, tag, attribute(name: String, quote: Character) }
+    private enum Place {
+        case text, comment, cdata, tag
+        case attribute(name: String, quote: Character)
+    }
 
     let input: [Character]
     let keys: [String: String]
@@ -214,32 +222,64 @@ private struct TemplateRenderer {
         while i < input.count {
             switch place {
             case .text:
-                if at("<!--") { place = .comment; copy(4) }
-                else if at("<![CDATA[") { place = .cdata; copy(9) }
-                else if at("${") { try placeholder(in: .text) }
-                else if at("<") { place = .tag; attributeName = ""; copy(1) }
-                else { copy(1) }
+                if at("<!--") {
+                    place = .comment
+                    copy(4)
+                } else if at("<![CDATA[") {
+                    place = .cdata
+                    copy(9)
+                } else if at("${") {
+                    try placeholder(in: .text)
+                } else if at("<") {
+                    place = .tag
+                    attributeName = ""
+                    copy(1)
+                } else {
+                    copy(1)
+                }
             case .comment:
-                if at("-->") { place = .text; copy(3) } else { copy(1) }
+                if at("-->") {
+                    place = .text
+                    copy(3)
+                } else {
+                    copy(1)
+                }
             case .cdata:
-                if at("]]>") { place = .text; copy(3) }
-                else if at("${") { try placeholder(in: .cdata) }
-                else { copy(1) }
+                if at("]]>") {
+                    place = .text
+                    copy(3)
+                } else if at("${") {
+                    try placeholder(in: .cdata)
+                } else {
+                    copy(1)
+                }
             case .tag:
                 let c = input[i]
-                if c == ">" { place = .text }
-                else if c == "\"" || c == "'" { place = .attribute(name: attributeName, quote: c) }
-                else if c.isLetter || c.isNumber || c == "_" || c == "-" {
+                if c == ">" {
+                    place = .text
+                } else if c == "\"" || c == "'" {
+                    place = .attribute(name: attributeName, quote: c)
+                } else if c.isLetter || c.isNumber || c == "_" || c == "-" {
                     // Letters after anything else start a new name; the last one before the quote names the value.
-                    if i > 0, !(input[i - 1].isLetter || input[i - 1].isNumber || input[i - 1] == "_"
-                        || input[i - 1] == "-") { attributeName = "" }
+                    if i > 0,
+                        !(input[i - 1].isLetter || input[i - 1].isNumber || input[i - 1] == "_"
+                            || input[i - 1] == "-")
+                    {
+                        attributeName = ""
+                    }
                     attributeName.append(c)
                 }
                 copy(1)
             case .attribute(let name, let quote):
-                if input[i] == quote { place = .tag; attributeName = ""; copy(1) }
-                else if at("${") { try placeholder(in: .attribute(name: name, quote: quote)) }
-                else { copy(1) }
+                if input[i] == quote {
+                    place = .tag
+                    attributeName = ""
+                    copy(1)
+                } else if at("${") {
+                    try placeholder(in: .attribute(name: name, quote: quote))
+                } else {
+                    copy(1)
+                }
             }
         }
         return output
@@ -276,11 +316,17 @@ private struct TemplateRenderer {
             var text = ""
             while j < input.count {
                 if input[j] == "{" { depth += 1 }
-                if input[j] == "}" { depth -= 1; if depth == 0 { break } }
+                if input[j] == "}" {
+                    depth -= 1
+                    if depth == 0 { break }
+                }
                 text.append(input[j])
                 j += 1
             }
-            guard j < input.count else { copy(2); return }
+            guard j < input.count else {
+                copy(2)
+                return
+            }
             fallback = text
             j += 1
         } else {
@@ -444,8 +490,12 @@ final class SippPeer: @unchecked Sendable {
     static func start(_ options: SippOptions, in directory: URL) async throws -> SippPeer {
         let peer = try SippPeer(options, directory: directory)
         let deadline = ContinuousClock.now + .seconds(5)
-        let overTCP = options.extraArguments.firstIndex(of: "-t").map { options.extraArguments.dropFirst($0 + 1).first?.hasPrefix("t") == true } ?? false
-        while !(overTCP ? SippPorts.isBound(tcpPort: options.localPort) : SippPorts.isBound(udpPort: options.localPort)) {
+        let overTCP =
+            options.extraArguments.firstIndex(of: "-t").map {
+                options.extraArguments.dropFirst($0 + 1).first?.hasPrefix("t") == true
+            } ?? false
+        while !(overTCP ? SippPorts.isBound(tcpPort: options.localPort) : SippPorts.isBound(udpPort: options.localPort))
+        {
             if !peer.process.isRunning { return peer }
             if ContinuousClock.now >= deadline {
                 peer.stop()
@@ -714,8 +764,10 @@ struct SippMessageLog: Sendable {
                 i = headEnd + 1
                 continue
             }
-            messages.append(SippLoggedMessage(direction: direction, timestamp: timestamp,
-                                              text: String(decoding: bytes[start..<end], as: UTF8.self)))
+            messages.append(
+                SippLoggedMessage(
+                    direction: direction, timestamp: timestamp,
+                    text: String(decoding: bytes[start..<end], as: UTF8.self)))
             i = end
         }
         self.messages = messages
@@ -736,7 +788,9 @@ struct SippLoggedMessage: Sendable {
     }
 
     /// When sipp logged it: the last field of the timestamp line is seconds since the epoch, with microseconds.
-    var epochSeconds: Double? { timestamp.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.flatMap { Double($0) } }
+    var epochSeconds: Double? {
+        timestamp.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.flatMap { Double($0) }
+    }
 
     var startLine: String { headerLines.first.map(String.init) ?? "" }
     var isRequest: Bool { !startLine.hasPrefix("SIP/") }
@@ -778,8 +832,10 @@ struct SippLoggedMessage: Sendable {
     }
 
     private static func longName(_ name: String) -> String {
-        let compact = ["i": "call-id", "m": "contact", "e": "content-encoding", "l": "content-length",
-                       "c": "content-type", "f": "from", "s": "subject", "k": "supported", "t": "to", "v": "via"]
+        let compact = [
+            "i": "call-id", "m": "contact", "e": "content-encoding", "l": "content-length",
+            "c": "content-type", "f": "from", "s": "subject", "k": "supported", "t": "to", "v": "via",
+        ]
         return compact[name] ?? name
     }
 }

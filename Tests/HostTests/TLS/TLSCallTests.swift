@@ -8,16 +8,19 @@ import Testing
 /// SIP over TLS end to end, with certificates made for the test: a Lync-style peer calling in over mutual TLS, a
 /// peer without a certificate refused at the handshake, and a call out to a TLS gateway whose certificate is
 /// checked against that peer's own CA.
-@Suite(.serialized, .enabled(if: SippHarness.sippIsInstalled && TestPKI.opensslIsInstalled, "sipp and openssl are needed"))
+@Suite(
+    .serialized, .enabled(if: SippHarness.sippIsInstalled && TestPKI.opensslIsInstalled, "sipp and openssl are needed"))
 struct TLSCallTests {
     /// A TLS listener with Patchbay's certificate that requires client certificates from the test CA, and a TLS peer.
     static func site(_ pki: TestPKI, tlsPort: UInt16, peer: String) -> (String) -> String {
         { config in
-            config.replacingOccurrences(of: "listen:\n", with: """
-                listen:
-                  - {transport: tls, address: 127.0.0.1, port: \(tlsPort), certificate: \(pki.path("patchbay.pem")), private_key: \(pki.path("patchbay.key")), client_ca: \(pki.path("ca.pem"))}
+            config.replacingOccurrences(
+                of: "listen:\n",
+                with: """
+                    listen:
+                      - {transport: tls, address: 127.0.0.1, port: \(tlsPort), certificate: \(pki.path("patchbay.pem")), private_key: \(pki.path("patchbay.key")), client_ca: \(pki.path("ca.pem"))}
 
-                """) + peer
+                    """) + peer
         }
     }
 
@@ -28,7 +31,8 @@ struct TLSCallTests {
         return try! SIPMessage(bytes: Array(text.utf8))
     }
 
-    static let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio 40000 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+    static let sdp =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio 40000 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
 
     /// ```
     ///  lync (127.0.0.2, TLS, client cert)     Patchbay                    gw (UDP sipp)
@@ -50,31 +54,38 @@ struct TLSCallTests {
                     targets: [gw]
 
                 """,
-            editConfig: Self.site(pki, tlsPort: tlsPort, peer: """
-                  - name: lync
-                    plugin: IPPBX
-                    profile: lync
-                    kind: internal
-                    transport: tls
-                    address: 127.0.0.2:5061
-                    numbering: {country_code: "49", area_code: "30"}
+            editConfig: Self.site(
+                pki, tlsPort: tlsPort,
+                peer: """
+                      - name: lync
+                        plugin: IPPBX
+                        profile: lync
+                        kind: internal
+                        transport: tls
+                        address: 127.0.0.2:5061
+                        numbering: {country_code: "49", area_code: "30"}
 
-                """))
+                    """))
         defer { pb.stop() }
         #expect(pb.log.contains("tls=127.0.0.1:\(tlsPort)"))
         let gw = try await pb.sipp(
             "uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false, keys: ["expect_ruser": "030987654"])
         defer { _ = gw.stop() }
 
-        let client = try await TLSTestEndpoint.connect(to: Int(tlsPort), from: "127.0.0.2", ca: pki.path("ca.pem"), certificate: lync)
+        let client = try await TLSTestEndpoint.connect(
+            to: Int(tlsPort), from: "127.0.0.2", ca: pki.path("ca.pem"), certificate: lync)
         defer { Task { await client.close() } }
         let me = "127.0.0.2:\(client.port)"
-        try await client.send(Self.message([
-            "INVITE sip:+4930987654@127.0.0.1:\(tlsPort);user=phone;transport=tls SIP/2.0",
-            "Via: SIP/2.0/TLS \(me);branch=z9hG4bK-tls-1", "Max-Forwards: 70",
-            "From: <sip:+49301232345@lync.test;user=phone>;tag=lync1", "To: <sip:+4930987654@127.0.0.1;user=phone>",
-            "Call-ID: tls-call-1@127.0.0.2", "CSeq: 1 INVITE", "Contact: <sip:+49301232345@\(me);transport=tls>",
-        ], body: Self.sdp))
+        try await client.send(
+            Self.message(
+                [
+                    "INVITE sip:+4930987654@127.0.0.1:\(tlsPort);user=phone;transport=tls SIP/2.0",
+                    "Via: SIP/2.0/TLS \(me);branch=z9hG4bK-tls-1", "Max-Forwards: 70",
+                    "From: <sip:+49301232345@lync.test;user=phone>;tag=lync1",
+                    "To: <sip:+4930987654@127.0.0.1;user=phone>",
+                    "Call-ID: tls-call-1@127.0.0.2", "CSeq: 1 INVITE",
+                    "Contact: <sip:+49301232345@\(me);transport=tls>",
+                ], body: Self.sdp))
         let ok = try #require(await client.next(timeout: .seconds(10)) { ($0.statusCode ?? 0) >= 200 }, "\(pb.log)")
         #expect(ok.statusCode == 200)
         #expect(ok.header("Contact")?.contains("transport=tls") == true, "in-dialog requests come back over TLS")
@@ -83,8 +94,14 @@ struct TLSCallTests {
             "Max-Forwards: 70", "From: <sip:+49301232345@lync.test;user=phone>;tag=lync1",
             "To: <sip:+4930987654@127.0.0.1;user=phone>;tag=\(toTag)", "Call-ID: tls-call-1@127.0.0.2",
         ]
-        try await client.send(Self.message(["ACK sip:127.0.0.1:\(tlsPort);transport=tls SIP/2.0", "Via: SIP/2.0/TLS \(me);branch=z9hG4bK-tls-2"] + dialog + ["CSeq: 1 ACK"]))
-        try await client.send(Self.message(["BYE sip:127.0.0.1:\(tlsPort);transport=tls SIP/2.0", "Via: SIP/2.0/TLS \(me);branch=z9hG4bK-tls-3"] + dialog + ["CSeq: 2 BYE"]))
+        try await client.send(
+            Self.message(
+                ["ACK sip:127.0.0.1:\(tlsPort);transport=tls SIP/2.0", "Via: SIP/2.0/TLS \(me);branch=z9hG4bK-tls-2"]
+                    + dialog + ["CSeq: 1 ACK"]))
+        try await client.send(
+            Self.message(
+                ["BYE sip:127.0.0.1:\(tlsPort);transport=tls SIP/2.0", "Via: SIP/2.0/TLS \(me);branch=z9hG4bK-tls-3"]
+                    + dialog + ["CSeq: 2 BYE"]))
         let byeOK = await client.next { $0.cseq?.method == "BYE" }
         #expect(byeOK?.statusCode == 200)
         #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
@@ -100,12 +117,14 @@ struct TLSCallTests {
         let tlsPort = try SippPorts.freeUDPPort()
         let pb = try await PatchbayUnderTest.start(editConfig: Self.site(pki, tlsPort: tlsPort, peer: ""))
         defer { pb.stop() }
-        let client = try await TLSTestEndpoint.connect(to: Int(tlsPort), from: "127.0.0.1", ca: pki.path("ca.pem"), certificate: nil)
+        let client = try await TLSTestEndpoint.connect(
+            to: Int(tlsPort), from: "127.0.0.1", ca: pki.path("ca.pem"), certificate: nil)
         defer { Task { await client.close() } }
-        try? await client.send(Self.message([
-            "OPTIONS sip:127.0.0.1 SIP/2.0", "Via: SIP/2.0/TLS 127.0.0.1:1;branch=z9hG4bK-x", "Max-Forwards: 70",
-            "From: <sip:a@b>;tag=1", "To: <sip:c@d>", "Call-ID: no-cert", "CSeq: 1 OPTIONS",
-        ]))
+        try? await client.send(
+            Self.message([
+                "OPTIONS sip:127.0.0.1 SIP/2.0", "Via: SIP/2.0/TLS 127.0.0.1:1;branch=z9hG4bK-x", "Max-Forwards: 70",
+                "From: <sip:a@b>;tag=1", "To: <sip:c@d>", "Call-ID: no-cert", "CSeq: 1 OPTIONS",
+            ]))
         #expect(await client.waitForClose())
         #expect(await client.next(timeout: .milliseconds(300)) == nil)
         #expect(await pb.waitForLog("TLS handshake"), "\(pb.log)")
@@ -129,31 +148,36 @@ struct TLSCallTests {
                     targets: [gwtls]
 
                 """,
-            editConfig: Self.site(pki, tlsPort: tlsPort, peer: """
-                  - name: gwtls
-                    plugin: PSTNGateway
-                    kind: internal
-                    transport: tls
-                    address: 127.0.0.1:\(gateway.port)
-                    numbering: {country_code: "49", area_code: "30"}
-                    tls: {ca: \(pki.path(trusted ? "ca.pem" : "other-ca.pem")), server_name: gw.test}
+            editConfig: Self.site(
+                pki, tlsPort: tlsPort,
+                peer: """
+                      - name: gwtls
+                        plugin: PSTNGateway
+                        kind: internal
+                        transport: tls
+                        address: 127.0.0.1:\(gateway.port)
+                        numbering: {country_code: "49", area_code: "30"}
+                        tls: {ca: \(pki.path(trusted ? "ca.pem" : "other-ca.pem")), server_name: gw.test}
 
-                """))
+                    """))
         defer { pb.stop() }
         if !trusted {
-            let pbx = try await pb.sipp("uac-expect-status", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["status": "503"])
+            let pbx = try await pb.sipp(
+                "uac-expect-status", label: "pbx", port: pb.ports.pbx, service: "0030987654", keys: ["status": "503"])
             defer { _ = pbx.stop() }
             #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)\n\(pb.log)")
             #expect(await pb.waitForLog("TLS handshake"))
             #expect(await gateway.next(timeout: .milliseconds(200)) == nil)
             return
         }
-        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .milliseconds(300))
+        let pbx = try await pb.sipp(
+            "uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .milliseconds(300))
         defer { _ = pbx.stop() }
         let invite = try #require(await gateway.next(timeout: .seconds(10)) { $0.method == "INVITE" }, "\(pb.log)")
         #expect(invite.requestURI?.user == "030987654")
         #expect(invite.header("Via")?.hasPrefix("SIP/2.0/TLS") == true)
-        var ok = Relay.response(200, "OK", to: invite, toTag: "gw1", contact: "<sip:gw@127.0.0.1:\(gateway.port);transport=tls>")
+        var ok = Relay.response(
+            200, "OK", to: invite, toTag: "gw1", contact: "<sip:gw@127.0.0.1:\(gateway.port);transport=tls>")
         ok.headers.append(SIPHeader("Content-Type", "application/sdp"))
         ok.body = Array(Self.sdp.utf8)
         try await gateway.send(ok)
@@ -179,7 +203,8 @@ struct TLSCallTests {
             "From: <sip:a@b>;tag=1", "To: <sip:c@d>", "Call-ID: renewal", "CSeq: 1 OPTIONS",
         ])
         // A client that trusts only the new CA cannot talk to the old certificate...
-        let before = try await TLSTestEndpoint.connect(to: Int(tlsPort), from: "127.0.0.1", ca: pki.path("new-ca.pem"), certificate: client)
+        let before = try await TLSTestEndpoint.connect(
+            to: Int(tlsPort), from: "127.0.0.1", ca: pki.path("new-ca.pem"), certificate: client)
         try? await before.send(options)
         #expect(await before.waitForClose())
         await before.close()
@@ -190,7 +215,8 @@ struct TLSCallTests {
         }
         pb.signal(SIGHUP)
         #expect(await pb.waitForLog("reloaded"), "\(pb.log)")
-        let after = try await TLSTestEndpoint.connect(to: Int(tlsPort), from: "127.0.0.1", ca: pki.path("new-ca.pem"), certificate: client)
+        let after = try await TLSTestEndpoint.connect(
+            to: Int(tlsPort), from: "127.0.0.1", ca: pki.path("new-ca.pem"), certificate: client)
         defer { Task { await after.close() } }
         try await after.send(options)
         #expect(await after.next(timeout: .seconds(5)) { $0.callID == "renewal" } != nil, "\(pb.log)")

@@ -68,7 +68,8 @@ final class TLSTestEndpoint: @unchecked Sendable {
             .bind(to: try SocketAddress(ipAddress: localAddress, port: 0))
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
-                    try ch.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: nil))
+                    try ch.pipeline.syncOperations.addHandler(
+                        try NIOSSLClientHandler(context: context, serverHostname: nil))
                     try ch.pipeline.syncOperations.addHandler(ByteToMessageHandler(SIPStreamDecoder()))
                     try ch.pipeline.syncOperations.addHandler(Collector(inbox))
                 }
@@ -110,7 +111,9 @@ final class TLSTestEndpoint: @unchecked Sendable {
     }
 
     /// The next message matching `predicate` (others before it are skipped), or nil after `timeout`.
-    func next(timeout: Duration = .seconds(5), where predicate: (SIPMessage) -> Bool = { _ in true }) async -> SIPMessage? {
+    func next(timeout: Duration = .seconds(5), where predicate: (SIPMessage) -> Bool = { _ in true }) async
+        -> SIPMessage?
+    {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let m = inbox.take() {

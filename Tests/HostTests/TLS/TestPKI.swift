@@ -21,7 +21,8 @@ struct TestPKI {
     @discardableResult
     func issue(_ name: String, subjectAltName: String, ca: String = "ca") throws -> (certificate: String, key: String) {
         try openssl([
-            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path("\(name).key"),
+            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+            path("\(name).key"),
             "-out", path("\(name).csr"), "-subj", "/CN=\(name)", "-addext", "subjectAltName=\(subjectAltName)",
         ])
         try openssl([
@@ -49,6 +50,8 @@ struct TestPKI {
         try p.run()
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw PatchbayTestError("openssl \(arguments.joined(separator: " ")): \(text)") }
+        guard p.terminationStatus == 0 else {
+            throw PatchbayTestError("openssl \(arguments.joined(separator: " ")): \(text)")
+        }
     }
 }

@@ -20,7 +20,8 @@ import Testing
         var settings = TransactionSettings()
         settings.timerB = .milliseconds(1500)
         var t = InviteClientTransaction(request: invite, settings: settings)
-        #expect(t.start() == [.send(invite), .startTimer(.A, .milliseconds(500)), .startTimer(.B, .milliseconds(1500))])
+        #expect(
+            t.start() == [.send(invite), .startTimer(.A, .milliseconds(500)), .startTimer(.B, .milliseconds(1500))])
         var bye = NonInviteClientTransaction(request: F.request(method: "BYE"), settings: settings)
         #expect(bye.start().contains(.startTimer(.F, .seconds(32))), "Timer F stays 64*T1")
     }
@@ -91,9 +92,10 @@ import Testing
         let busy = F.response(486, "Busy Here", to: invite)
         let actions = t.receive(busy)
         let ack = try #require(t.ack)
-        #expect(actions == [
-            .cancelTimer(.A), .cancelTimer(.B), .deliver(busy), .send(ack), .startTimer(.D, .seconds(32)),
-        ])
+        #expect(
+            actions == [
+                .cancelTimer(.A), .cancelTimer(.B), .deliver(busy), .send(ack), .startTimer(.D, .seconds(32)),
+            ])
         #expect(t.state == .completed)
         #expect(t.receive(busy) == [.send(ack)])
         #expect(t.receive(F.response(180, "Ringing", to: invite)) == [])

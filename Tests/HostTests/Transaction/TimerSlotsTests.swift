@@ -1,5 +1,6 @@
-@testable import Host
 import Testing
+
+@testable import Host
 
 /// `TimerSlots` stands in for a Dictionary keyed by the timer: it must keep every timer apart and behave like one.
 @Suite struct TimerSlotsTests {

@@ -1,8 +1,9 @@
 import Foundation
-// @testable for SplitMix64, the routing table's seeded generator: a failing generated Via comes back next run.
-@testable import Host
 import PluginAPI
 import Testing
+
+// @testable for SplitMix64, the routing table's seeded generator: a failing generated Via comes back next run.
+@testable import Host
 
 /// RFC 3261 sections 17.1.3 and 17.2.3.
 @Suite struct TransactionKeyTests {
@@ -100,15 +101,18 @@ import Testing
             let branchParam = branchValue.isEmpty ? branchName : "\(branchName)\(sp())=\(sp())\(branchValue)"
             if rng.next() % 5 != 0 { params.insert(branchParam, at: Int(rng.next() % UInt64(params.count + 1))) }
             if rng.next() % 6 == 0 { params.append("branch=z9hG4bK-second-\(n)") }
-            let via = "SIP\(sp())/\(sp())2.0\(sp())/\(sp())\(pick(["UDP", "udp", "TCP"])) \(sp())\(host)\(port)"
+            let via =
+                "SIP\(sp())/\(sp())2.0\(sp())/\(sp())\(pick(["UDP", "udp", "TCP"])) \(sp())\(host)\(port)"
                 + params.map { "\(sp());\(sp())\($0)" }.joined()
             var invite = TransactionFixtures.invite()
             invite.setValues("Via", [via, "SIP/2.0/UDP proxy.example;branch=z9hG4bK-below"])
 
             // The plain reading.
             let parts = via.split(separator: ";", omittingEmptySubsequences: false)
-            let sentBy = String(parts[0].split(separator: "/").last!.filter { $0 != " " && $0 != "\t" }
-                .dropFirst(3)).lowercased()  // "UDP" or "TCP", then host[:port]
+            let sentBy = String(
+                parts[0].split(separator: "/").last!.filter { $0 != " " && $0 != "\t" }
+                    .dropFirst(3)
+            ).lowercased()  // "UDP" or "TCP", then host[:port]
             let firstBranch = parts.dropFirst().lazy
                 .map { $0.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) } }
                 .first { $0[0].lowercased() == "branch" }

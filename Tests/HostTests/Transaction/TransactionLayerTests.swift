@@ -217,9 +217,11 @@ import Testing
     @Test func theBriefsCallbackShapeReportsTimeouts() throws {
         let wire = Wire()
         var timeouts = 0
-        try wire.layer.sendRequest(F.request(method: "OPTIONS"), to: "gw", onResponse: { _ in }, onTimeout: {
-            timeouts += 1
-        })
+        try wire.layer.sendRequest(
+            F.request(method: "OPTIONS"), to: "gw", onResponse: { _ in },
+            onTimeout: {
+                timeouts += 1
+            })
         wire.advance(to: .seconds(32))
         #expect(timeouts == 1)
     }

@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `TCPTransport` with real sockets on 127.0.0.1 and ephemeral ports. The far side is either a plain blocking

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Where a body needs text inserted so that every G.729 format has an explicit `annexb`: a G.729 format is one an
@@ -40,10 +40,13 @@ enum G729AnnexB {
             for f in formats where f.isG729 ?? (f.payloadType == 18) {
                 if let end = f.fmtpEnd {
                     guard !f.fmtpHasAnnexB else { continue }
-                    edits.append(Edit(at: end, text: Array((f.fmtpEndsWithSemicolon ? "annexb=yes" : ";annexb=yes").utf8)))
+                    edits.append(
+                        Edit(at: end, text: Array((f.fmtpEndsWithSemicolon ? "annexb=yes" : ";annexb=yes").utf8)))
                 } else {
                     edits.append(
-                        Edit(at: f.rtpmapEnd ?? lastDescriptionEnd, text: Array("a=fmtp:\(f.payloadType) annexb=yes".utf8) + newline))
+                        Edit(
+                            at: f.rtpmapEnd ?? lastDescriptionEnd,
+                            text: Array("a=fmtp:\(f.payloadType) annexb=yes".utf8) + newline))
                 }
             }
         }
@@ -82,7 +85,8 @@ enum G729AnnexB {
                             formats[k].rtpmapEnd = next
                             var j = i
                             while j < end, b[j] != UInt8(ascii: "/") { j += 1 }
-                            formats[k].isG729 = asciiEqualsIgnoringCase(UnsafeBufferPointer(rebasing: b[i..<j]), "g729".utf8)
+                            formats[k].isG729 = asciiEqualsIgnoringCase(
+                                UnsafeBufferPointer(rebasing: b[i..<j]), "g729".utf8)
                         } else {
                             var valueEnd = end
                             while valueEnd > i, b[valueEnd - 1] == 0x20 { valueEnd -= 1 }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The rules of the house format that hold whatever a peer's profile does: `AdapterPipeline.fromPeer` applies them

@@ -18,8 +18,10 @@ public struct MediaDescription: Sendable, Equatable, CustomStringConvertible {
     // untouched. A received line that is canonical needs no copy: the fields spell it.
     private var receivedMediaLine: String?
 
-    public init(type: String, port: Int, portCount: Int? = nil, proto: String, formats: [String],
-                lines: [String] = []) {
+    public init(
+        type: String, port: Int, portCount: Int? = nil, proto: String, formats: [String],
+        lines: [String] = []
+    ) {
         self.type = type
         self.port = port
         self.portCount = portCount

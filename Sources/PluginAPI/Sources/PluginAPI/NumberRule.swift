@@ -27,7 +27,7 @@ public struct NumberRule: Sendable, Hashable, CustomStringConvertible {
         // Compiling the pattern on its own first rejects patterns that would otherwise escape the anchoring
         // group: `a)|(b` is invalid alone but wraps into a valid `^(?:a)|(b)$` that matches inside numbers.
         guard let bare = try? NSRegularExpression(pattern: pattern),
-              let anchored = try? NSRegularExpression(pattern: "^(?:\(pattern))$")
+            let anchored = try? NSRegularExpression(pattern: "^(?:\(pattern))$")
         else { throw .invalidPattern(pattern) }
         if let group = Self.firstUnknownGroup(in: template, groupCount: bare.numberOfCaptureGroups) {
             throw .unknownGroup(
@@ -67,7 +67,7 @@ public struct NumberRule: Sendable, Hashable, CustomStringConvertible {
             return String(number.dropFirst(prefix.count))
         case .addPrefix(let prefix):
             guard !prefix.isEmpty, let dialable = PhoneNumber.dialable(number), dialable == number,
-                  !number.hasPrefix("+")
+                !number.hasPrefix("+")
             else { return nil }
             return prefix + number
         }

@@ -146,7 +146,8 @@ public enum NumberTranslation {
         }
         let inRequest = message.isRequest
         for kind in NumberHeader.allCases where present & (1 << kind.rawValue) != 0 {
-            let place = kind.name, role = kind.role(inRequest: inRequest)
+            let place = kind.name
+            let role = kind.role(inRequest: inRequest)
             func rewrite(_ i: Int) {
                 if let new = rewritten(message.headers[i].value, list: kind.isList, place: place, role: role) {
                     message.headers[i].value = new

@@ -140,7 +140,7 @@ public struct NumberingContext: Sendable, Equatable {
 
     private func local(_ number: PhoneNumber) -> String? {
         guard let area = areaCode, !area.isEmpty, let national = number.nationalNumber(countryCode: countryCode),
-              national.hasPrefix(area), national.count > area.count
+            national.hasPrefix(area), national.count > area.count
         else { return nil }
         return String(national.dropFirst(area.count))
     }
@@ -179,7 +179,7 @@ public struct ExtensionRange: Sendable, Hashable, CustomStringConvertible {
         // Equal-length ASCII digit strings compare textually in numeric order, so no Int (and no overflow for long
         // extensions) is needed.
         guard first.count == last.count, ext.count == first.count, PhoneNumber.isAllDigits(ext),
-              PhoneNumber.isAllDigits(first), PhoneNumber.isAllDigits(last)
+            PhoneNumber.isAllDigits(first), PhoneNumber.isAllDigits(last)
         else { return false }
         return first <= String(ext) && String(ext) <= last
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Header text that keeps every octet it was received with.
@@ -153,7 +153,8 @@ public enum OctetText {
     /// two Call-IDs that differ only in how an accented letter is composed would be one; protocol tokens (Call-ID,
     /// tags, branch) compare as octets.
     public static func equal(_ a: String, _ b: String) -> Bool {
-        let x = a.utf8, y = b.utf8
+        let x = a.utf8
+        let y = b.utf8
         guard x.count == y.count else { return false }
         let lent = x.withContiguousStorageIfAvailable { p in
             y.withContiguousStorageIfAvailable { q in

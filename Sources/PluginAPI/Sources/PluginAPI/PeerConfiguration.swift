@@ -44,7 +44,8 @@ public enum OptionValue: Sendable, Equatable, CustomStringConvertible {
         case .int(let i): return String(i)
         case .bool(let b): return String(b)
         case .list(let l): return "[" + l.map(\.description).joined(separator: ", ") + "]"
-        case .map(let m): return "{" + m.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}"
+        case .map(let m):
+            return "{" + m.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}"
         }
     }
 }

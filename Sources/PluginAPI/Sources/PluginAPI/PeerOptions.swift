@@ -72,7 +72,8 @@ public struct PeerOptions {
     /// Throws for the first key (alphabetically) that no getter asked for.
     public func finish() throws {
         if let unknown = values.keys.sorted().first(where: { !read.contains($0) }) {
-            throw PeerOptionError(option: unknown, "unknown option (known here: \(read.sorted().joined(separator: ", ")))")
+            throw PeerOptionError(
+                option: unknown, "unknown option (known here: \(read.sorted().joined(separator: ", ")))")
         }
     }
 }

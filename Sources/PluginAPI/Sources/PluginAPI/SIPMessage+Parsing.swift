@@ -8,9 +8,9 @@ public struct SIPFramingError: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension SIPMessage {
@@ -49,7 +49,8 @@ extension SIPMessage {
             }
             var value = text(Self.trim(bytes, (colon + 1)..<line.upperBound))
             // RFC 3261 section 7.3.1: folded lines continue the field, joined by one space.
-            while k + 1 < lines.count, bytes[lines[k + 1].lowerBound] == 0x20 || bytes[lines[k + 1].lowerBound] == 0x09 {
+            while k + 1 < lines.count, bytes[lines[k + 1].lowerBound] == 0x20 || bytes[lines[k + 1].lowerBound] == 0x09
+            {
                 k += 1
                 let more = Self.trim(bytes, lines[k])
                 if !more.isEmpty { value += (value.isEmpty ? "" : " ") + text(more) }

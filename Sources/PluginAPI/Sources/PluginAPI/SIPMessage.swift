@@ -237,7 +237,11 @@ public struct SIPMessage: Sendable, Equatable {
     public func serialize(text writeText: (String) -> Void, octets: ([UInt8]) -> Void) {
         // One memchr per piece says whether it holds an escaped octet; almost none do.
         func text(_ piece: String) {
-            if OctetText.hasEscapes(piece) { OctetText.write(piece, text: writeText, octets: octets) } else { writeText(piece) }
+            if OctetText.hasEscapes(piece) {
+                OctetText.write(piece, text: writeText, octets: octets)
+            } else {
+                writeText(piece)
+            }
         }
         // Methods, versions and header names are tokens (libosip2 refuses other octets there): only the
         // Request-URI, the reason phrase and the values can hold escaped octets.

@@ -79,7 +79,9 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
             let close = UserPartScan.first(b, UInt8(ascii: "]"), hostStart, hostEnd)
         {
             uri.host = UserPartScan.string(b, hostStart, close + 1)
-            if close + 1 < hostEnd, b[close + 1] == UInt8(ascii: ":") { uri.port = UserPartScan.integer(b, close + 2, hostEnd) }
+            if close + 1 < hostEnd, b[close + 1] == UInt8(ascii: ":") {
+                uri.port = UserPartScan.integer(b, close + 2, hostEnd)
+            }
         } else if let pc = UserPartScan.last(b, UInt8(ascii: ":"), hostStart, hostEnd) {
             uri.host = UserPartScan.string(b, hostStart, pc)
             guard let p = UserPartScan.integer(b, pc + 1, hostEnd), (0...65535).contains(p) else { return nil }

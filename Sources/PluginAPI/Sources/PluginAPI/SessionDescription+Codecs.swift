@@ -12,8 +12,10 @@ public struct Codec: Sendable, Hashable {
     /// The text of the `a=fmtp` line after the payload type (`annexb=no`, `0-15`), if there is one.
     public var formatParameters: String?
 
-    public init(payloadType: Int, name: String?, clockRate: Int?, channels: Int? = nil,
-                formatParameters: String? = nil) {
+    public init(
+        payloadType: Int, name: String?, clockRate: Int?, channels: Int? = nil,
+        formatParameters: String? = nil
+    ) {
         self.payloadType = payloadType
         self.name = name
         self.clockRate = clockRate
@@ -458,7 +460,8 @@ extension MediaDescription {
     /// type and everything after it. `a=rtcp-fb:*` yields `*`, which no payload number equals.
     static func payloadLine(_ line: String) -> (attribute: Substring, payloadType: Substring, rest: Substring)? {
         guard let a = SDPLines.attribute(line), let value = a.value,
-              a.name == "rtpmap" || a.name == "fmtp" || a.name == "rtcp-fb" else { return nil }
+            a.name == "rtpmap" || a.name == "fmtp" || a.name == "rtcp-fb"
+        else { return nil }
         let end = value.utf8.firstIndex { $0 == 0x20 || $0 == 0x09 } ?? value.endIndex
         return (a.name, value[..<end], value[end...])
     }

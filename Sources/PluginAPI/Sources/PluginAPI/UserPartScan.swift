@@ -64,7 +64,9 @@ enum UserPartScan {
         let user = restStart..<(first(b, UInt8(ascii: ":"), restStart, at) ?? at)
         let hostStart = at + 1
         let hostEnd = first(b, UInt8(ascii: ";"), hostStart, restEnd) ?? restEnd
-        if hostStart < hostEnd, b[hostStart] == UInt8(ascii: "["), first(b, UInt8(ascii: "]"), hostStart, hostEnd) != nil {
+        if hostStart < hostEnd, b[hostStart] == UInt8(ascii: "["),
+            first(b, UInt8(ascii: "]"), hostStart, hostEnd) != nil
+        {
             return user
         }
         if let pc = last(b, UInt8(ascii: ":"), hostStart, hostEnd) {
@@ -92,7 +94,8 @@ enum UserPartScan {
             guard b[i] >= 0x30, b[i] <= 0x39 else { return nil }
             let digit = Int(b[i] - 0x30)
             let (times10, o1) = value.multipliedReportingOverflow(by: 10)
-            let (next, o2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
+            let (next, o2) =
+                negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
             guard !o1, !o2 else { return nil }
             value = next
             i += 1

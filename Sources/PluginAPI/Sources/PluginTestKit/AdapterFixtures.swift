@@ -35,7 +35,8 @@ public enum AdapterFixtures {
         let inbound = AdapterPipeline.fromPeer(&back, adapter: adapter)
         var problems: [String] = []
         for change in out {
-            let returned = inbound.first { $0.place == change.place && $0.before == change.after }?.after ?? change.after
+            let returned =
+                inbound.first { $0.place == change.place && $0.before == change.after }?.after ?? change.after
             if returned != change.before {
                 problems.append("\(change.place): \(change.before) -> peer \(change.after) -> house \(returned)")
             }

@@ -1,6 +1,7 @@
+import Testing
+
 // @testable for the parsers' byte-level entry points and the scan helpers the reference below uses.
 @testable import PluginAPI
-import Testing
 
 /// SIPURI, NameAddress and header parameters are parsed on bytes with integer offsets. The reference below is the
 /// Substring reading they replaced, kept as it was: the two must build equal values (or both fail) for every
@@ -8,8 +9,10 @@ import Testing
 @Suite struct AddressParsingTests {
     @Test func nameAddressesParseAsTheSubstringReadingDid() {
         var values = NumberTranslationTests.spellings
-        values += ["*", " * ", "<sip:a@b>;tag=1;tag=2", "\"\" <sip:a@b>", "\"x\"<sip:a@b>", "<sip:a@b", "a <b>",
-            "sip:a@b;x=\"q;r\";y", "<sip:a@b>;x = \"1;2\" ; y ;;", "\"A\\\"B\" <tel:+4930;ext=1>", ""]
+        values += [
+            "*", " * ", "<sip:a@b>;tag=1;tag=2", "\"\" <sip:a@b>", "\"x\"<sip:a@b>", "<sip:a@b", "a <b>",
+            "sip:a@b;x=\"q;r\";y", "<sip:a@b>;x = \"1;2\" ; y ;;", "\"A\\\"B\" <tel:+4930;ext=1>", "",
+        ]
         var parsed = 0
         for v in values {
             let expected = Reference.nameAddress(v)
@@ -22,8 +25,11 @@ import Testing
     @Test func urisParseAsTheSubstringReadingDid() {
         let schemes = ["sip:", "SIPS:", "tel:", "TEL:", "x-1.+:", "s p:", ":", ""]
         let users = ["", "alice@", "alice:pw@", "a;b=c@", "@", "+4930;phone-context=x@", "a:b:c@"]
-        let hosts = ["h", "h:5060", "h:+1", "h:-0", "h:65536", "h:", "h:99999999999999999999", "[::1]", "[::1]:5",
-            "[::1]:x", "[::1", "", "[::1]:9223372036854775808", "[::1]:-9223372036854775808", "[::1]:-9223372036854775809"]
+        let hosts = [
+            "h", "h:5060", "h:+1", "h:-0", "h:65536", "h:", "h:99999999999999999999", "[::1]", "[::1]:5",
+            "[::1]:x", "[::1", "", "[::1]:9223372036854775808", "[::1]:-9223372036854775808",
+            "[::1]:-9223372036854775809",
+        ]
         let tails = ["", ";transport=udp", ";lr;x=\"a;b\"", "; a = 1 ;", "?h=1", ";x?y=2;z", ";user=phone?"]
         var parsed = 0
         var count = 0
@@ -139,7 +145,8 @@ private enum Reference {
                 displayName = name.isEmpty ? nil : String(name)
             }
             guard let uri = uri(t[t.utf8.index(after: lt)..<gt]) else { return nil }
-            return NameAddress(displayName: displayName, uri: uri, parameters: parameters(t[t.utf8.index(after: gt)...]))
+            return NameAddress(
+                displayName: displayName, uri: uri, parameters: parameters(t[t.utf8.index(after: gt)...]))
         }
         let parts = splitOutsideQuotes(t, separator: ";")
         guard let uri = uri(parts[0]) else { return nil }

@@ -39,7 +39,9 @@ import Testing
                 // iterator path (compared against reversed input).
                 var got = [asciiEqualsIgnoringCase(a, b), asciiEqualsIgnoringCase(a.reversed(), b.reversed())]
                 if aIsText, sb.utf8.elementsEqual(b) {
-                    got += [asciiEqualsIgnoringCase(sa.utf8, sb.utf8), asciiEqualsIgnoringCase(Substring(sa).utf8, sb.utf8)]
+                    got += [
+                        asciiEqualsIgnoringCase(sa.utf8, sb.utf8), asciiEqualsIgnoringCase(Substring(sa).utf8, sb.utf8),
+                    ]
                 }
                 if got.contains(where: { $0 != expected }) { disagreements.append("\(a) \(b) \(got)") }
             }

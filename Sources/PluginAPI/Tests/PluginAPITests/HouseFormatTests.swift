@@ -33,7 +33,8 @@ import Testing
     }
 
     @Test func anExplicitAnnexBIsKept() throws {
-        var m = try Self.invite(body: Self.g729Offer.replacingOccurrences(of: "a=rtpmap:8", with: "a=fmtp:18 annexb=no\r\na=rtpmap:8"))
+        var m = try Self.invite(
+            body: Self.g729Offer.replacingOccurrences(of: "a=rtpmap:8", with: "a=fmtp:18 annexb=no\r\na=rtpmap:8"))
         AdapterPipeline.fromPeer(&m, adapter: PassThrough())
         #expect(m.sdp?.media[0].formatParameter(codec: "G729", name: "annexb") == "no")
     }

@@ -40,8 +40,9 @@ import Testing
         #expect(throws: NumberRuleError.invalidPattern(pattern)) {
             try NumberRule(match: pattern, replace: "x")
         }
-        #expect(NumberRuleError.invalidPattern(pattern).description
-            == "number rule pattern '\(pattern)' is not a valid regular expression")
+        #expect(
+            NumberRuleError.invalidPattern(pattern).description
+                == "number rule pattern '\(pattern)' is not a valid regular expression")
     }
 
     @Test func replacementNamingAMissingGroupThrows() throws {
@@ -49,15 +50,18 @@ import Testing
             try NumberRule(match: #"(\d+)"#, replace: "+49$2")
         }
         #expect(error == .unknownGroup(pattern: #"(\d+)"#, template: "+49$2", group: 2, groupCount: 1))
-        #expect(error?.description
-            == #"number rule replacement '+49$2' refers to group $2, but pattern '(\d+)' has only 1 group"#)
+        #expect(
+            error?.description
+                == #"number rule replacement '+49$2' refers to group $2, but pattern '(\d+)' has only 1 group"#)
         #expect(throws: NumberRuleError.unknownGroup(pattern: #"\d+"#, template: "$1", group: 1, groupCount: 0)) {
             try NumberRule(match: #"\d+"#, replace: "$1")
         }
-        #expect(NumberRuleError.unknownGroup(pattern: "p", template: "t", group: 4, groupCount: 3).description
-            .hasSuffix("has only 3 groups"))
-        #expect(NumberRuleError.unknownGroup(pattern: "p", template: "t", group: 1, groupCount: 0).description
-            .hasSuffix("has no groups"))
+        #expect(
+            NumberRuleError.unknownGroup(pattern: "p", template: "t", group: 4, groupCount: 3).description
+                .hasSuffix("has only 3 groups"))
+        #expect(
+            NumberRuleError.unknownGroup(pattern: "p", template: "t", group: 1, groupCount: 0).description
+                .hasSuffix("has no groups"))
         // Escaped or not followed by a digit, a dollar sign names no group.
         #expect(try NumberRule(match: #"\d+"#, replace: #"\$1$x$"#).apply("5") == "$1$x$")
     }
@@ -169,4 +173,3 @@ import Testing
         }
     }
 }
-

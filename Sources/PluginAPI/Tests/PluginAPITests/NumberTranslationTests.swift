@@ -1,6 +1,7 @@
+import Testing
+
 // @testable for `NameAddress.userRange(in:)`, the scan number translation uses instead of the parsers.
 @testable import PluginAPI
-import Testing
 
 @Suite struct NumberTranslationTests {
     /// Every combination of the spellings below (display names with delimiters inside quotes, name-addr and
@@ -81,36 +82,44 @@ import Testing
 
     @Test func everyPlaceIsTranslatedWithItsRoleAndListEntriesOneByOne() throws {
         var m = try SIPMessage(
-                parsing: """
-                    INVITE sip:0301234567;phone-context=+49@gw.example;user=phone SIP/2.0\r
-                    Via: SIP/2.0/UDP pbx.example;branch=z9hG4bK-1\r
-                    t: "Sales, Berlin" <sip:0301234567@gw.example>\r
-                    From: 4711 <sip:4711@pbx.example>;tag=f1\r
-                    P-Asserted-Identity: <sip:4711@pbx.example>, <tel:4711>\r
-                    Diversion: <sip:4712@pbx.example>;reason=unconditional,<sip:alice@pbx.example>\r
-                    Diversion: <sip:4713@pbx.example>;reason=no-answer\r
-                    Referred-By: <sip:4714@pbx.example>\r
-                    Call-ID: c1\r
-                    CSeq: 1 INVITE\r
-                    \r
+            parsing: """
+                INVITE sip:0301234567;phone-context=+49@gw.example;user=phone SIP/2.0\r
+                Via: SIP/2.0/UDP pbx.example;branch=z9hG4bK-1\r
+                t: "Sales, Berlin" <sip:0301234567@gw.example>\r
+                From: 4711 <sip:4711@pbx.example>;tag=f1\r
+                P-Asserted-Identity: <sip:4711@pbx.example>, <tel:4711>\r
+                Diversion: <sip:4712@pbx.example>;reason=unconditional,<sip:alice@pbx.example>\r
+                Diversion: <sip:4713@pbx.example>;reason=no-answer\r
+                Referred-By: <sip:4714@pbx.example>\r
+                Call-ID: c1\r
+                CSeq: 1 INVITE\r
+                \r
 
-                    """)
+                """)
         let changes = NumberTranslation.apply(to: &m) { n, role in "<\(role.rawValue):\(n)>" }
-        #expect(changes.map(\.place) == [
-            "Request-URI", "To", "From", "P-Asserted-Identity", "P-Asserted-Identity", "Diversion", "Diversion",
-            "Referred-By",
-        ])
-        #expect(changes.map(\.role) == [.called, .called, .calling, .calling, .calling, .redirecting, .redirecting, .calling])
-        guard case .request(_, let uri, _) = m.startLine else { Issue.record("not a request"); return }
+        #expect(
+            changes.map(\.place) == [
+                "Request-URI", "To", "From", "P-Asserted-Identity", "P-Asserted-Identity", "Diversion", "Diversion",
+                "Referred-By",
+            ])
+        #expect(
+            changes.map(\.role) == [
+                .called, .called, .calling, .calling, .calling, .redirecting, .redirecting, .calling,
+            ])
+        guard case .request(_, let uri, _) = m.startLine else {
+            Issue.record("not a request")
+            return
+        }
         #expect(uri == "sip:<called:0301234567>;phone-context=+49@gw.example;user=phone")
-        #expect(m.headers.map(\.value)[1...6] == [
-            "\"Sales, Berlin\" <sip:<called:0301234567>@gw.example>",
-            "4711 <sip:<calling:4711>@pbx.example>;tag=f1",
-            "<sip:<calling:4711>@pbx.example>, <tel:<calling:4711>>",
-            "<sip:<redirecting:4712>@pbx.example>;reason=unconditional,<sip:alice@pbx.example>",
-            "<sip:<redirecting:4713>@pbx.example>;reason=no-answer",
-            "<sip:<calling:4714>@pbx.example>",
-        ])
+        #expect(
+            m.headers.map(\.value)[1...6] == [
+                "\"Sales, Berlin\" <sip:<called:0301234567>@gw.example>",
+                "4711 <sip:<calling:4711>@pbx.example>;tag=f1",
+                "<sip:<calling:4711>@pbx.example>, <tel:<calling:4711>>",
+                "<sip:<redirecting:4712>@pbx.example>;reason=unconditional,<sip:alice@pbx.example>",
+                "<sip:<redirecting:4713>@pbx.example>;reason=no-answer",
+                "<sip:<calling:4714>@pbx.example>",
+            ])
 
         // In a response the asserted identity is the connected party.
         var response = SIPMessage(startLine: .response(version: "SIP/2.0", status: 200, reason: "OK"))
@@ -134,18 +143,22 @@ import Testing
             SIPHeader("Referred-Byx", "<sip:14@pbx>"), SIPHeader("Toe", "<sip:15@gw>"),
         ]
         let changes = NumberTranslation.apply(to: &m) { n, _ in "+" + n }
-        #expect(changes.map(\.place) == [
-            "Request-URI", "To", "From", "P-Asserted-Identity", "P-Preferred-Identity", "Remote-Party-ID", "Diversion",
-            "History-Info", "Referred-By",
-        ])
+        #expect(
+            changes.map(\.place) == [
+                "Request-URI", "To", "From", "P-Asserted-Identity", "P-Preferred-Identity", "Remote-Party-ID",
+                "Diversion",
+                "History-Info", "Referred-By",
+            ])
         #expect(changes.map(\.before) == ["1", "9", "8", "7", "6", "4", "5", "3", "2"])
-        #expect(changes.map(\.role) == [
-            .called, .called, .calling, .calling, .calling, .calling, .redirecting, .redirecting, .calling,
-        ])
+        #expect(
+            changes.map(\.role) == [
+                .called, .called, .calling, .calling, .calling, .calling, .redirecting, .redirecting, .calling,
+            ])
         // The second To and From, and the lookalikes, are as they were.
-        #expect(m.headers[8...].map(\.value) == [
-            "<sip:10@gw>", "<sip:11@pbx>", "<sip:12@gw>", "<sip:13@pbx>", "<sip:14@pbx>", "<sip:15@gw>",
-        ])
+        #expect(
+            m.headers[8...].map(\.value) == [
+                "<sip:10@gw>", "<sip:11@pbx>", "<sip:12@gw>", "<sip:13@pbx>", "<sip:14@pbx>", "<sip:15@gw>",
+            ])
     }
 
     /// The field classification agrees with the header model's own name comparison for every name of a kind, in

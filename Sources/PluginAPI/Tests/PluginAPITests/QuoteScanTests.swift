@@ -1,6 +1,7 @@
+import Testing
+
 // @testable for `firstOutsideQuotes` and the byte loop its memchr path stands in for.
 @testable import PluginAPI
-import Testing
 
 @Suite struct QuoteScanTests {
     /// Every string of up to five bytes over the characters that matter (separators, quotes, an escape, angle

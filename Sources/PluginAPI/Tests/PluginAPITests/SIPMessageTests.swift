@@ -87,7 +87,9 @@ import Testing
         #expect(throws: SIPFramingError.self) { try SIPMessage(parsing: "") }
         #expect(throws: SIPFramingError.self) { try SIPMessage(parsing: "INVITE sip:a@b\r\n\r\n") }
         #expect(throws: SIPFramingError.self) { try SIPMessage(parsing: "SIP/2.0 99 Nope\r\n\r\n") }
-        #expect(throws: SIPFramingError.self) { try SIPMessage(parsing: "OPTIONS sip:a@b SIP/2.0\r\nNoColonHere\r\n\r\n") }
+        #expect(throws: SIPFramingError.self) {
+            try SIPMessage(parsing: "OPTIONS sip:a@b SIP/2.0\r\nNoColonHere\r\n\r\n")
+        }
         #expect(throws: SIPFramingError("Content-Length 50 exceeds the 3 body bytes received")) {
             try SIPMessage(parsing: "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 50\r\n\r\nabc")
         }
@@ -117,7 +119,9 @@ import Testing
             let tail = "Content-Length: \(m.body.count)\r\n\r\n" + String(decoding: m.body, as: UTF8.self)
             #expect(String(decoding: bytes, as: UTF8.self).hasSuffix(tail))
         }
-        #expect(String(decoding: messages[3].serialized(), as: UTF8.self) == "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 0\r\n\r\n")
+        #expect(
+            String(decoding: messages[3].serialized(), as: UTF8.self)
+                == "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 0\r\n\r\n")
     }
 
     /// A name set answers as a Set of lower-cased long names answers for the canonical name, for every long name
@@ -170,13 +174,14 @@ import Testing
 
 @Suite struct IdentityConversionTests {
     @Test func remotePartyIDBecomesAssertedIdentityWithPrivacy() throws {
-        var m = try SIPMessage(parsing: """
-            INVITE sip:1@b SIP/2.0\r
-            Remote-Party-ID: "Anna" <sip:2345@pbx>;party=calling;screen=yes;privacy=full\r
-            Remote-Party-ID: <sip:2000@pbx>;party=called\r
-            \r
+        var m = try SIPMessage(
+            parsing: """
+                INVITE sip:1@b SIP/2.0\r
+                Remote-Party-ID: "Anna" <sip:2345@pbx>;party=calling;screen=yes;privacy=full\r
+                Remote-Party-ID: <sip:2000@pbx>;party=called\r
+                \r
 
-            """)
+                """)
         m.convertRemotePartyIDToAssertedIdentity()
         #expect(!m.hasHeader("Remote-Party-ID"))
         #expect(m.header("P-Asserted-Identity") == "\"Anna\" <sip:2345@pbx>")
@@ -184,7 +189,8 @@ import Testing
     }
 
     @Test func existingAssertedIdentityWins() throws {
-        var m = try SIPMessage(parsing: "INVITE sip:1@b SIP/2.0\r\nP-Asserted-Identity: <sip:1@x>\r\nRemote-Party-ID: <sip:2@y>\r\n\r\n")
+        var m = try SIPMessage(
+            parsing: "INVITE sip:1@b SIP/2.0\r\nP-Asserted-Identity: <sip:1@x>\r\nRemote-Party-ID: <sip:2@y>\r\n\r\n")
         m.convertRemotePartyIDToAssertedIdentity()
         #expect(m.header("P-Asserted-Identity") == "<sip:1@x>")
         #expect(!m.hasHeader("Remote-Party-ID"))
@@ -192,7 +198,8 @@ import Testing
     }
 
     @Test func assertedIdentityBecomesRemotePartyID() throws {
-        var m = try SIPMessage(parsing: "INVITE sip:1@b SIP/2.0\r\nP-Asserted-Identity: <sip:+4930@x>\r\nPrivacy: id\r\n\r\n")
+        var m = try SIPMessage(
+            parsing: "INVITE sip:1@b SIP/2.0\r\nP-Asserted-Identity: <sip:+4930@x>\r\nPrivacy: id\r\n\r\n")
         m.convertAssertedIdentityToRemotePartyID()
         #expect(m.header("Remote-Party-ID") == "<sip:+4930@x>;party=calling;screen=yes;privacy=full")
         #expect(!m.hasHeader("P-Asserted-Identity"))
@@ -218,7 +225,9 @@ import Testing
     @Test func topViaIsTheFirstEntryOfTheFirstField() throws {
         var m = SIPMessage(startLine: .request(method: "BYE", uri: "sip:a@b", version: "SIP/2.0"))
         #expect(m.topVia == nil)
-        m.headers = [SIPHeader("v", "  SIP/2.0/UDP a;branch=\"x,y\" , SIP/2.0/UDP b"), SIPHeader("Via", "SIP/2.0/UDP c")]
+        m.headers = [
+            SIPHeader("v", "  SIP/2.0/UDP a;branch=\"x,y\" , SIP/2.0/UDP b"), SIPHeader("Via", "SIP/2.0/UDP c"),
+        ]
         #expect(m.topVia == "SIP/2.0/UDP a;branch=\"x,y\"", "a comma inside quotes does not end the entry")
     }
 
@@ -254,8 +263,10 @@ import Testing
     /// by spaces or tabs, the first all digits and within 32 bits.
     @Test func cseqReadsAsThePlainRuleReadsIt() {
         var generator = SystemRandomNumberGenerator()
-        let pieces = ["1", "7", "42", "4294967295", "4294967296", "99999999999", "+5", "-1", "INVITE", "BYE", "ACK",
-                      " ", "  ", "\t", "x1", "1x", ""]
+        let pieces = [
+            "1", "7", "42", "4294967295", "4294967296", "99999999999", "+5", "-1", "INVITE", "BYE", "ACK",
+            " ", "  ", "\t", "x1", "1x", "",
+        ]
         for _ in 0..<5_000 {
             let value = (0..<Int.random(in: 1...5, using: &generator))
                 .map { _ in pieces.randomElement(using: &generator)! }.joined()

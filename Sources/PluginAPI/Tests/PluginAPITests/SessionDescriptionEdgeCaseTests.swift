@@ -57,17 +57,18 @@ import Testing
     }
 
     @Test func rtxAndRedParametersAreReadWithTheirSpacing() throws {
-        let text = head + """
-            m=video 6000 RTP/AVP 96 97 98 99\r
-            a=rtpmap:96 VP8/90000\r
-            a=rtpmap:97 rtx/90000\r
-            a=fmtp:97 APT = 96\r
-            a=rtpmap:98 H264/90000\r
-            a=rtpmap:99 RED/90000\r
-            a=fmtp:99  98/ 96 \r
-            a=rtcp-fb:96 nack\r
+        let text =
+            head + """
+                m=video 6000 RTP/AVP 96 97 98 99\r
+                a=rtpmap:96 VP8/90000\r
+                a=rtpmap:97 rtx/90000\r
+                a=fmtp:97 APT = 96\r
+                a=rtpmap:98 H264/90000\r
+                a=rtpmap:99 RED/90000\r
+                a=fmtp:99  98/ 96 \r
+                a=rtcp-fb:96 nack\r
 
-            """
+                """
         var sdp = try #require(SessionDescription(text))
         sdp.removeCodecs(["VP8"])
         // " 96" is not a payload number of the redundancy list, so RED stays with H.264.

@@ -155,13 +155,17 @@ private let staticOffer = """
     @Test(arguments: [cucmOffer, cubeOffer, asteriskOffer, browserOffer, staticOffer, duplicateOffer])
     func oneEqualsKeepThenOrder(_ fixture: String) throws {
         let offer = try parse(fixture)
-        let names = ["PCMU", "pcma", "G729", "telephone-event", "opus/48000/2", "8", "101", "red", "rtx", "H264", "VP8"]
+        let names = [
+            "PCMU", "pcma", "G729", "telephone-event", "opus/48000/2", "8", "101", "red", "rtx", "H264", "VP8",
+        ]
         var lists: [[String]] = [[]]
         for a in names {
             lists.append([a])
             for b in names where b != a {
                 lists.append([a, b])
-                for c in names where c != a && c != b && (a.count + b.count + c.count) % 3 == 0 { lists.append([a, b, c]) }
+                for c in names where c != a && c != b && (a.count + b.count + c.count) % 3 == 0 {
+                    lists.append([a, b, c])
+                }
             }
         }
         var changed = 0
@@ -171,9 +175,11 @@ private let staticOffer = """
             let adapter = RuleAdapter(
                 rules: rules,
                 peer: PeerConfiguration(
-                    name: "p", kind: .internal, profile: "t", host: "192.0.2.9", numbering: NumberingContext(areaCode: "30")))
+                    name: "p", kind: .internal, profile: "t", host: "192.0.2.9",
+                    numbering: NumberingContext(areaCode: "30")))
             var one = offer
-            adapter.sdpToPeer(&one, in: SIPMessage(startLine: .request(method: "INVITE", uri: "sip:a@b", version: "SIP/2.0")))
+            adapter.sdpToPeer(
+                &one, in: SIPMessage(startLine: .request(method: "INVITE", uri: "sip:a@b", version: "SIP/2.0")))
             var two = offer
             two.keepCodecs(list)
             two.orderCodecs(list)
@@ -225,10 +231,11 @@ private let staticOffer = """
 
     @Test func linesAreSplitIntoSessionAndMediaSections() throws {
         let sdp = try parse(browserOffer)
-        #expect(sdp.sessionLines == [
-            "v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0 1",
-            "a=msid-semantic: WMS",
-        ])
+        #expect(
+            sdp.sessionLines == [
+                "v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0 1",
+                "a=msid-semantic: WMS",
+            ])
         try #require(sdp.media.count == 2)
         let audio = sdp.media[0]
         #expect(audio.type == "audio")
@@ -283,12 +290,14 @@ private let staticOffer = """
 @Suite struct SessionDescriptionCodecListTests {
     @Test func ciscoOfferListsItsCodecsInOrder() throws {
         let sdp = try parse(cucmOffer)
-        #expect(sdp.media[0].codecs == [
-            Codec(payloadType: 18, name: "G729", clockRate: 8000, channels: 1),
-            Codec(payloadType: 0, name: "PCMU", clockRate: 8000, channels: 1),
-            Codec(payloadType: 8, name: "PCMA", clockRate: 8000, channels: 1),
-            Codec(payloadType: 101, name: "telephone-event", clockRate: 8000, channels: 1, formatParameters: "0-15"),
-        ])
+        #expect(
+            sdp.media[0].codecs == [
+                Codec(payloadType: 18, name: "G729", clockRate: 8000, channels: 1),
+                Codec(payloadType: 0, name: "PCMU", clockRate: 8000, channels: 1),
+                Codec(payloadType: 8, name: "PCMA", clockRate: 8000, channels: 1),
+                Codec(
+                    payloadType: 101, name: "telephone-event", clockRate: 8000, channels: 1, formatParameters: "0-15"),
+            ])
     }
 
     @Test func staticPayloadTypesWithoutRtpmapAreNamedFromRFC3551() throws {
@@ -306,9 +315,11 @@ private let staticOffer = """
     @Test func channelsAndParametersComeFromTheRtpmapAndFmtp() throws {
         let sdp = try parse(browserOffer)
         let audio = sdp.media[0].codecs
-        #expect(audio[0] == Codec(
-            payloadType: 111, name: "opus", clockRate: 48000, channels: 2,
-            formatParameters: "minptime=10;useinbandfec=1"))
+        #expect(
+            audio[0]
+                == Codec(
+                    payloadType: 111, name: "opus", clockRate: 48000, channels: 2,
+                    formatParameters: "minptime=10;useinbandfec=1"))
         #expect(audio[1].formatParameters == "111/111")
         let video = sdp.media[1].codecs
         #expect(video[0] == Codec(payloadType: 96, name: "VP8", clockRate: 90000, channels: nil))
@@ -339,128 +350,150 @@ private let staticOffer = """
     @Test func removingACodecDropsItsNumberRtpmapAndFmtp() throws {
         var sdp = try parse(cubeOffer)
         sdp.removeCodecs(["G729", "cn"])
-        #expect(sdp.description == crlf("""
-            v=0
-            o=CiscoSystemsSIP-GW-UserAgent 4411 1882 IN IP4 10.1.1.1
-            s=SIP Call
-            c=IN IP4 10.1.1.1
-            t=0 0
-            m=audio 16444 RTP/AVP 0 8 101
-            c=IN IP4 10.1.1.1
-            a=rtpmap:0 PCMU/8000
-            a=rtpmap:8 PCMA/8000
-            a=rtpmap:101 telephone-event/8000
-            a=fmtp:101 0-15
-            a=ptime:20
-            a=x-cap: 1 audio RTP/AVP 100
-            a=X-cpar: a=rtpmap:100 X-NSE/8000
+        #expect(
+            sdp.description
+                == crlf(
+                    """
+                    v=0
+                    o=CiscoSystemsSIP-GW-UserAgent 4411 1882 IN IP4 10.1.1.1
+                    s=SIP Call
+                    c=IN IP4 10.1.1.1
+                    t=0 0
+                    m=audio 16444 RTP/AVP 0 8 101
+                    c=IN IP4 10.1.1.1
+                    a=rtpmap:0 PCMU/8000
+                    a=rtpmap:8 PCMA/8000
+                    a=rtpmap:101 telephone-event/8000
+                    a=fmtp:101 0-15
+                    a=ptime:20
+                    a=x-cap: 1 audio RTP/AVP 100
+                    a=X-cpar: a=rtpmap:100 X-NSE/8000
 
-            """))
+                    """))
     }
 
     @Test func removingByPayloadNumberWorksForStaticTypesWithoutRtpmap() throws {
         var sdp = try parse(staticOffer)
         sdp.removeCodecs(["18", "4", "96"])
-        #expect(sdp.media[0].description == crlf("""
-            m=audio 5004 RTP/AVP 0 3 9 13 101
-            a=rtpmap:101 telephone-event/8000
-            a=fmtp:101 0-15
+        #expect(
+            sdp.media[0].description
+                == crlf(
+                    """
+                    m=audio 5004 RTP/AVP 0 3 9 13 101
+                    a=rtpmap:101 telephone-event/8000
+                    a=fmtp:101 0-15
 
-            """))
+                    """))
     }
 
     @Test func removingACodecDropsItsRtcpFeedbackAndDependentRtxAndRed() throws {
         var sdp = try parse(browserOffer)
         sdp.removeCodecs(["opus", "VP8"])
-        #expect(sdp.media[0].description == crlf("""
-            m=audio 9 UDP/TLS/RTP/SAVPF 9 0 8 110 126
-            c=IN IP4 0.0.0.0
-            a=rtcp:9 IN IP4 0.0.0.0
-            a=mid:0
-            a=sendrecv
-            a=rtcp-mux
-            a=rtpmap:9 G722/8000
-            a=rtpmap:0 PCMU/8000
-            a=rtpmap:8 PCMA/8000
-            a=rtpmap:110 telephone-event/48000
-            a=rtpmap:126 telephone-event/8000
+        #expect(
+            sdp.media[0].description
+                == crlf(
+                    """
+                    m=audio 9 UDP/TLS/RTP/SAVPF 9 0 8 110 126
+                    c=IN IP4 0.0.0.0
+                    a=rtcp:9 IN IP4 0.0.0.0
+                    a=mid:0
+                    a=sendrecv
+                    a=rtcp-mux
+                    a=rtpmap:9 G722/8000
+                    a=rtpmap:0 PCMU/8000
+                    a=rtpmap:8 PCMA/8000
+                    a=rtpmap:110 telephone-event/48000
+                    a=rtpmap:126 telephone-event/8000
 
-            """))
-        #expect(sdp.media[1].description == crlf("""
-            m=video 9 UDP/TLS/RTP/SAVPF 98 99
-            c=IN IP4 0.0.0.0
-            a=mid:1
-            a=sendrecv
-            a=rtcp-fb:* ccm fir
-            a=rtpmap:98 H264/90000
-            a=rtcp-fb:98 nack
-            a=fmtp:98 level-asymmetry-allowed=1; packetization-mode=1; profile-level-id=42e01f
-            a=rtpmap:99 rtx/90000
-            a=fmtp:99 apt=98
+                    """))
+        #expect(
+            sdp.media[1].description
+                == crlf(
+                    """
+                    m=video 9 UDP/TLS/RTP/SAVPF 98 99
+                    c=IN IP4 0.0.0.0
+                    a=mid:1
+                    a=sendrecv
+                    a=rtcp-fb:* ccm fir
+                    a=rtpmap:98 H264/90000
+                    a=rtcp-fb:98 nack
+                    a=fmtp:98 level-asymmetry-allowed=1; packetization-mode=1; profile-level-id=42e01f
+                    a=rtpmap:99 rtx/90000
+                    a=fmtp:99 apt=98
 
-            """))
+                    """))
         #expect(try sdp.sessionLines == parse(browserOffer).sessionLines)
     }
 
     @Test func keepingCodecsRemovesAllOthers() throws {
         var sdp = try parse(cucmOffer)
         sdp.keepCodecs(["pcma", "telephone-event"])
-        #expect(sdp.description == crlf("""
-            v=0
-            o=CiscoSystemsCCM-SIP 162308 1 IN IP4 10.20.1.10
-            s=SIP Call
-            c=IN IP4 10.20.5.33
-            b=TIAS:64000
-            b=AS:64
-            t=0 0
-            m=audio 27942 RTP/AVP 8 101
-            b=TIAS:64000
-            a=ptime:20
-            a=rtpmap:8 PCMA/8000
-            a=rtpmap:101 telephone-event/8000
-            a=fmtp:101 0-15
-            a=X-sqn:0
-            a=sendrecv
+        #expect(
+            sdp.description
+                == crlf(
+                    """
+                    v=0
+                    o=CiscoSystemsCCM-SIP 162308 1 IN IP4 10.20.1.10
+                    s=SIP Call
+                    c=IN IP4 10.20.5.33
+                    b=TIAS:64000
+                    b=AS:64
+                    t=0 0
+                    m=audio 27942 RTP/AVP 8 101
+                    b=TIAS:64000
+                    a=ptime:20
+                    a=rtpmap:8 PCMA/8000
+                    a=rtpmap:101 telephone-event/8000
+                    a=fmtp:101 0-15
+                    a=X-sqn:0
+                    a=sendrecv
 
-            """))
+                    """))
     }
 
     @Test func keepingCodecsKeepsTheMediaLineOrderNotTheSelectorOrder() throws {
         var sdp = try parse(browserOffer)
         sdp.keepCodecs(["telephone-event/8000", "PCMA", "0"], mediaType: "audio")
         #expect(sdp.media[0].formats == ["0", "8", "126"])
-        #expect(sdp.media[0].lines.filter { $0.hasPrefix("a=rtpmap") } == [
-            "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000", "a=rtpmap:126 telephone-event/8000",
-        ])
+        #expect(
+            sdp.media[0].lines.filter { $0.hasPrefix("a=rtpmap") } == [
+                "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000", "a=rtpmap:126 telephone-event/8000",
+            ])
         #expect(try sdp.media[1] == parse(browserOffer).media[1])
     }
 
     @Test func removingEveryCodecRejectsTheStreamAndKeepsTheFirstFormat() throws {
         var sdp = try parse(asteriskOffer)
         sdp.keepCodecs(["G729"])
-        #expect(sdp.media[0].description == crlf("""
-            m=audio 0 RTP/AVP 0
-            a=rtpmap:0 PCMU/8000
-            a=ptime:20
-            a=maxptime:150
-            a=sendrecv
+        #expect(
+            sdp.media[0].description
+                == crlf(
+                    """
+                    m=audio 0 RTP/AVP 0
+                    a=rtpmap:0 PCMU/8000
+                    a=ptime:20
+                    a=maxptime:150
+                    a=sendrecv
 
-            """))
+                    """))
     }
 
     @Test func removingEveryAudioCodecButTelephoneEventRejectsTheStream() throws {
         var sdp = try parse(cucmOffer)
         sdp.removeCodecs(["G729", "PCMU", "PCMA"])
-        #expect(sdp.media[0].description == crlf("""
-            m=audio 0 RTP/AVP 101
-            b=TIAS:64000
-            a=ptime:20
-            a=rtpmap:101 telephone-event/8000
-            a=fmtp:101 0-15
-            a=X-sqn:0
-            a=sendrecv
+        #expect(
+            sdp.media[0].description
+                == crlf(
+                    """
+                    m=audio 0 RTP/AVP 101
+                    b=TIAS:64000
+                    a=ptime:20
+                    a=rtpmap:101 telephone-event/8000
+                    a=fmtp:101 0-15
+                    a=X-sqn:0
+                    a=sendrecv
 
-            """))
+                    """))
     }
 
     @Test func keepingOnlyAudioCodecsRejectsVideoButKeepsItsMediaLine() throws {
@@ -490,11 +523,13 @@ private let staticOffer = """
     }
 
     @Test func codecOperationsLeaveNonRTPSectionsAloneByDefault() throws {
-        var sdp = try #require(SessionDescription(
-            "v=0\r\ns=-\r\nm=audio 4000 RTP/AVP 0 8\r\nm=image 4002 udptl t38\r\na=T38FaxVersion:0\r\n"))
+        var sdp = try #require(
+            SessionDescription(
+                "v=0\r\ns=-\r\nm=audio 4000 RTP/AVP 0 8\r\nm=image 4002 udptl t38\r\na=T38FaxVersion:0\r\n"))
         sdp.keepCodecs(["PCMA"])
-        #expect(sdp.description
-            == "v=0\r\ns=-\r\nm=audio 4000 RTP/AVP 8\r\nm=image 4002 udptl t38\r\na=T38FaxVersion:0\r\n")
+        #expect(
+            sdp.description
+                == "v=0\r\ns=-\r\nm=audio 4000 RTP/AVP 8\r\nm=image 4002 udptl t38\r\na=T38FaxVersion:0\r\n")
     }
 
     @Test func orderingPutsPreferredCodecsFirstAndKeepsTheRestInOrder() throws {
@@ -521,19 +556,22 @@ private let staticOffer = """
         var sdp = try parse(cucmOffer)
         let remapped = sdp.remapTelephoneEvent(to: 96)
         #expect(remapped)
-        #expect(sdp.media[0].description == crlf("""
-            m=audio 27942 RTP/AVP 18 0 8 96
-            b=TIAS:64000
-            a=ptime:20
-            a=rtpmap:18 G729/8000
-            a=rtpmap:0 PCMU/8000
-            a=rtpmap:8 PCMA/8000
-            a=rtpmap:96 telephone-event/8000
-            a=fmtp:96 0-15
-            a=X-sqn:0
-            a=sendrecv
+        #expect(
+            sdp.media[0].description
+                == crlf(
+                    """
+                    m=audio 27942 RTP/AVP 18 0 8 96
+                    b=TIAS:64000
+                    a=ptime:20
+                    a=rtpmap:18 G729/8000
+                    a=rtpmap:0 PCMU/8000
+                    a=rtpmap:8 PCMA/8000
+                    a=rtpmap:96 telephone-event/8000
+                    a=fmtp:96 0-15
+                    a=X-sqn:0
+                    a=sendrecv
 
-            """))
+                    """))
     }
 
     @Test func remapToTheCurrentNumberChangesNothing() throws {
@@ -547,47 +585,53 @@ private let staticOffer = """
         var sdp = try parse(browserOffer)
         let remapped = sdp.remapTelephoneEvent(to: 111, mediaType: "audio")
         #expect(remapped)
-        #expect(sdp.media[0].description == crlf("""
-            m=audio 9 UDP/TLS/RTP/SAVPF 110 63 9 0 8 111 126
-            c=IN IP4 0.0.0.0
-            a=rtcp:9 IN IP4 0.0.0.0
-            a=mid:0
-            a=sendrecv
-            a=rtcp-mux
-            a=rtpmap:110 opus/48000/2
-            a=rtcp-fb:110 transport-cc
-            a=fmtp:110 minptime=10;useinbandfec=1
-            a=rtpmap:63 red/48000/2
-            a=fmtp:63 110/110
-            a=rtpmap:9 G722/8000
-            a=rtpmap:0 PCMU/8000
-            a=rtpmap:8 PCMA/8000
-            a=rtpmap:111 telephone-event/48000
-            a=rtpmap:126 telephone-event/8000
+        #expect(
+            sdp.media[0].description
+                == crlf(
+                    """
+                    m=audio 9 UDP/TLS/RTP/SAVPF 110 63 9 0 8 111 126
+                    c=IN IP4 0.0.0.0
+                    a=rtcp:9 IN IP4 0.0.0.0
+                    a=mid:0
+                    a=sendrecv
+                    a=rtcp-mux
+                    a=rtpmap:110 opus/48000/2
+                    a=rtcp-fb:110 transport-cc
+                    a=fmtp:110 minptime=10;useinbandfec=1
+                    a=rtpmap:63 red/48000/2
+                    a=fmtp:63 110/110
+                    a=rtpmap:9 G722/8000
+                    a=rtpmap:0 PCMU/8000
+                    a=rtpmap:8 PCMA/8000
+                    a=rtpmap:111 telephone-event/48000
+                    a=rtpmap:126 telephone-event/8000
 
-            """))
+                    """))
     }
 
     @Test func swappingARetransmittedCodecRewritesTheRtxApt() throws {
-        var sdp = try #require(SessionDescription("""
-            v=0\r
-            m=video 5006 RTP/AVPF 96 97 101\r
-            a=rtpmap:96 H264/90000\r
-            a=rtpmap:97 rtx/90000\r
-            a=fmtp:97 apt=96\r
-            a=rtpmap:101 telephone-event/8000\r
+        var sdp = try #require(
+            SessionDescription(
+                """
+                v=0\r
+                m=video 5006 RTP/AVPF 96 97 101\r
+                a=rtpmap:96 H264/90000\r
+                a=rtpmap:97 rtx/90000\r
+                a=fmtp:97 apt=96\r
+                a=rtpmap:101 telephone-event/8000\r
 
-            """))
+                """))
         let remapped = sdp.remapTelephoneEvent(to: 96, mediaType: "video")
         #expect(remapped)
-        #expect(sdp.media[0].description == """
-            m=video 5006 RTP/AVPF 101 97 96\r
-            a=rtpmap:101 H264/90000\r
-            a=rtpmap:97 rtx/90000\r
-            a=fmtp:97 apt=101\r
-            a=rtpmap:96 telephone-event/8000\r
+        #expect(
+            sdp.media[0].description == """
+                m=video 5006 RTP/AVPF 101 97 96\r
+                a=rtpmap:101 H264/90000\r
+                a=rtpmap:97 rtx/90000\r
+                a=fmtp:97 apt=101\r
+                a=rtpmap:96 telephone-event/8000\r
 
-            """)
+                """)
     }
 
     @Test func remapOntoAStaticTypeWithoutRtpmapIsRefused() throws {
@@ -614,14 +658,16 @@ private let staticOffer = """
     }
 
     @Test func remapDropsOrphanLinesOfTheTargetNumber() throws {
-        var sdp = try #require(SessionDescription("""
-            v=0\r
-            m=audio 4000 RTP/AVP 0 101\r
-            a=rtpmap:96 iLBC/8000\r
-            a=fmtp:96 mode=30\r
-            a=rtpmap:101 telephone-event/8000\r
+        var sdp = try #require(
+            SessionDescription(
+                """
+                v=0\r
+                m=audio 4000 RTP/AVP 0 101\r
+                a=rtpmap:96 iLBC/8000\r
+                a=fmtp:96 mode=30\r
+                a=rtpmap:101 telephone-event/8000\r
 
-            """))
+                """))
         let remapped = sdp.remapTelephoneEvent(to: 96)
         #expect(remapped)
         #expect(sdp.description == "v=0\r\nm=audio 4000 RTP/AVP 0 96\r\na=rtpmap:96 telephone-event/8000\r\n")
@@ -632,9 +678,10 @@ private let staticOffer = """
         let remapped = sdp.remapTelephoneEvent(to: 126)
         #expect(remapped)
         #expect(sdp.media[0].formats == ["111", "63", "9", "0", "8", "126", "110"])
-        #expect(sdp.media[0].lines.suffix(2) == [
-            "a=rtpmap:126 telephone-event/48000", "a=rtpmap:110 telephone-event/8000",
-        ])
+        #expect(
+            sdp.media[0].lines.suffix(2) == [
+                "a=rtpmap:126 telephone-event/48000", "a=rtpmap:110 telephone-event/8000",
+            ])
     }
 }
 
@@ -645,19 +692,22 @@ private let staticOffer = """
         #expect(sdp.media[0].maxPacketTime == 150)
         sdp.setPacketTime(30)
         sdp.setMaxPacketTime(60)
-        #expect(sdp.media[0].description == crlf("""
-            m=audio 14226 RTP/AVP 0 8 3 9 101
-            a=rtpmap:0 PCMU/8000
-            a=rtpmap:8 PCMA/8000
-            a=rtpmap:3 GSM/8000
-            a=rtpmap:9 G722/8000
-            a=rtpmap:101 telephone-event/8000
-            a=fmtp:101 0-16
-            a=ptime:30
-            a=maxptime:60
-            a=sendrecv
+        #expect(
+            sdp.media[0].description
+                == crlf(
+                    """
+                    m=audio 14226 RTP/AVP 0 8 3 9 101
+                    a=rtpmap:0 PCMU/8000
+                    a=rtpmap:8 PCMA/8000
+                    a=rtpmap:3 GSM/8000
+                    a=rtpmap:9 G722/8000
+                    a=rtpmap:101 telephone-event/8000
+                    a=fmtp:101 0-16
+                    a=ptime:30
+                    a=maxptime:60
+                    a=sendrecv
 
-            """))
+                    """))
     }
 
     @Test func packetTimeIsAppendedWhenMissingAndRemovedWithNil() throws {
@@ -665,17 +715,19 @@ private let staticOffer = """
         #expect(sdp.media[0].maxPacketTime == nil)
         sdp.setMaxPacketTime(40)
         sdp.setPacketTime(nil)
-        #expect(sdp.media[0].lines == [
-            "b=TIAS:64000", "a=rtpmap:18 G729/8000", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000",
-            "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-15", "a=X-sqn:0", "a=sendrecv", "a=maxptime:40",
-        ])
+        #expect(
+            sdp.media[0].lines == [
+                "b=TIAS:64000", "a=rtpmap:18 G729/8000", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000",
+                "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-15", "a=X-sqn:0", "a=sendrecv", "a=maxptime:40",
+            ])
         #expect(sdp.media[0].packetTime == nil)
         #expect(sdp.media[0].maxPacketTime == 40)
     }
 
     @Test func packetTimeCollapsesDuplicatesAndSkipsVideoByDefault() throws {
-        var sdp = try #require(SessionDescription(
-            "v=0\r\nm=audio 4000 RTP/AVP 0\r\na=ptime:20\r\na=ptime:30\r\nm=video 4002 RTP/AVP 31\r\n"))
+        var sdp = try #require(
+            SessionDescription(
+                "v=0\r\nm=audio 4000 RTP/AVP 0\r\na=ptime:20\r\na=ptime:30\r\nm=video 4002 RTP/AVP 31\r\n"))
         sdp.setPacketTime(10)
         #expect(sdp.description == "v=0\r\nm=audio 4000 RTP/AVP 0\r\na=ptime:10\r\nm=video 4002 RTP/AVP 31\r\n")
     }
@@ -683,20 +735,23 @@ private let staticOffer = """
     @Test func formatParameterIsAddedAfterTheRtpmapWhenThereIsNoFmtp() throws {
         var sdp = try parse(cucmOffer)
         sdp.setFormatParameter(codec: "G729", name: "annexb", value: "no")
-        #expect(sdp.media[0].description == crlf("""
-            m=audio 27942 RTP/AVP 18 0 8 101
-            b=TIAS:64000
-            a=ptime:20
-            a=rtpmap:18 G729/8000
-            a=fmtp:18 annexb=no
-            a=rtpmap:0 PCMU/8000
-            a=rtpmap:8 PCMA/8000
-            a=rtpmap:101 telephone-event/8000
-            a=fmtp:101 0-15
-            a=X-sqn:0
-            a=sendrecv
+        #expect(
+            sdp.media[0].description
+                == crlf(
+                    """
+                    m=audio 27942 RTP/AVP 18 0 8 101
+                    b=TIAS:64000
+                    a=ptime:20
+                    a=rtpmap:18 G729/8000
+                    a=fmtp:18 annexb=no
+                    a=rtpmap:0 PCMU/8000
+                    a=rtpmap:8 PCMA/8000
+                    a=rtpmap:101 telephone-event/8000
+                    a=fmtp:101 0-15
+                    a=X-sqn:0
+                    a=sendrecv
 
-            """))
+                    """))
         #expect(sdp.media[0].formatParameter(codec: "18", name: "AnnexB") == "no")
     }
 
@@ -723,8 +778,9 @@ private let staticOffer = """
         sdp.setFormatParameter(codec: "H264", name: "max-fs", value: "3600")
         sdp.setFormatParameter(codec: "H264", name: "packetization-mode", value: "0")
         #expect(sdp.media[0].lines[7] == "a=fmtp:111 minptime=10;useinbandfec=1;stereo=1")
-        #expect(sdp.media[1].lines[12] ==
-            "a=fmtp:98 level-asymmetry-allowed=1; packetization-mode=0; profile-level-id=42e01f; max-fs=3600")
+        #expect(
+            sdp.media[1].lines[12]
+                == "a=fmtp:98 level-asymmetry-allowed=1; packetization-mode=0; profile-level-id=42e01f; max-fs=3600")
     }
 
     @Test func formatParameterOnTelephoneEventKeepsTheEventList() throws {
@@ -760,24 +816,27 @@ private let staticOffer = """
         var sdp = try #require(SessionDescription(text))
         #expect(sdp.sessionLines.last == "a=X-session:1")
         sdp.removeAttributes(prefix: "X-")
-        #expect(sdp.description == crlf("""
-            v=0
-            o=CiscoSystemsSIP-GW-UserAgent 4411 1882 IN IP4 10.1.1.1
-            s=SIP Call
-            c=IN IP4 10.1.1.1
-            t=0 0
-            m=audio 16444 RTP/AVP 18 0 8 101 19
-            c=IN IP4 10.1.1.1
-            a=rtpmap:18 G729/8000
-            a=fmtp:18 annexb=yes
-            a=rtpmap:0 PCMU/8000
-            a=rtpmap:8 PCMA/8000
-            a=rtpmap:101 telephone-event/8000
-            a=fmtp:101 0-15
-            a=rtpmap:19 CN/8000
-            a=ptime:20
+        #expect(
+            sdp.description
+                == crlf(
+                    """
+                    v=0
+                    o=CiscoSystemsSIP-GW-UserAgent 4411 1882 IN IP4 10.1.1.1
+                    s=SIP Call
+                    c=IN IP4 10.1.1.1
+                    t=0 0
+                    m=audio 16444 RTP/AVP 18 0 8 101 19
+                    c=IN IP4 10.1.1.1
+                    a=rtpmap:18 G729/8000
+                    a=fmtp:18 annexb=yes
+                    a=rtpmap:0 PCMU/8000
+                    a=rtpmap:8 PCMA/8000
+                    a=rtpmap:101 telephone-event/8000
+                    a=fmtp:101 0-15
+                    a=rtpmap:19 CN/8000
+                    a=ptime:20
 
-            """))
+                    """))
     }
 
     @Test func attributePrefixRemovalCanTargetOneMediaType() throws {
@@ -839,19 +898,21 @@ private let staticOffer = """
     }
 
     @Test func sessionLevelDirectionAppliesUnlessTheMediaOverrides() throws {
-        var sdp = try #require(SessionDescription("""
-            v=0\r
-            o=- 2 3 IN IP4 192.0.2.5\r
-            s=-\r
-            c=IN IP4 0.0.0.0\r
-            t=0 0\r
-            a=sendonly\r
-            m=audio 4000 RTP/AVP 0\r
-            m=video 4002 RTP/AVP 31\r
-            c=IN IP4 192.0.2.5\r
-            a=inactive\r
+        var sdp = try #require(
+            SessionDescription(
+                """
+                v=0\r
+                o=- 2 3 IN IP4 192.0.2.5\r
+                s=-\r
+                c=IN IP4 0.0.0.0\r
+                t=0 0\r
+                a=sendonly\r
+                m=audio 4000 RTP/AVP 0\r
+                m=video 4002 RTP/AVP 31\r
+                c=IN IP4 192.0.2.5\r
+                a=inactive\r
 
-            """))
+                """))
         #expect(sdp.direction == .sendonly)
         #expect(sdp.effectiveDirection(of: sdp.media[0]) == .sendonly)
         #expect(sdp.effectiveDirection(of: sdp.media[1]) == .inactive)
@@ -885,24 +946,27 @@ private let staticOffer = """
         sdp.remapTelephoneEvent(to: 100)
         sdp.setPacketTime(20)
         sdp.removeAttributes(prefix: "x-")
-        #expect(sdp.description == crlf("""
-            v=0
-            o=CiscoSystemsCCM-SIP 162308 1 IN IP4 10.20.1.10
-            s=SIP Call
-            c=IN IP4 10.20.5.33
-            b=TIAS:64000
-            b=AS:64
-            t=0 0
-            m=audio 27942 RTP/AVP 8 0 100
-            b=TIAS:64000
-            a=ptime:20
-            a=rtpmap:0 PCMU/8000
-            a=rtpmap:8 PCMA/8000
-            a=rtpmap:100 telephone-event/8000
-            a=fmtp:100 0-15
-            a=sendrecv
+        #expect(
+            sdp.description
+                == crlf(
+                    """
+                    v=0
+                    o=CiscoSystemsCCM-SIP 162308 1 IN IP4 10.20.1.10
+                    s=SIP Call
+                    c=IN IP4 10.20.5.33
+                    b=TIAS:64000
+                    b=AS:64
+                    t=0 0
+                    m=audio 27942 RTP/AVP 8 0 100
+                    b=TIAS:64000
+                    a=ptime:20
+                    a=rtpmap:0 PCMU/8000
+                    a=rtpmap:8 PCMA/8000
+                    a=rtpmap:100 telephone-event/8000
+                    a=fmtp:100 0-15
+                    a=sendrecv
 
-            """))
+                    """))
         #expect(SessionDescription(sdp.description) == sdp)
     }
 }

@@ -1,6 +1,7 @@
+import Testing
+
 // @testable for `SIPMessage.parseStartLine`, which works on bytes.
 @testable import PluginAPI
-import Testing
 
 /// The start line is split on bytes; it must read every line as the Substring split it replaced did.
 @Suite struct StartLineFramingTests {
@@ -15,7 +16,9 @@ import Testing
     }
 
     @Test func agreesWithTheSubstringSplit() {
-        let words = ["INVITE", "SIP/2.0", "sip:4711@pbx", "200", "+200", "99", "700", "OK", "Not Found", "", "SIP/", "x"]
+        let words = [
+            "INVITE", "SIP/2.0", "sip:4711@pbx", "200", "+200", "99", "700", "OK", "Not Found", "", "SIP/", "x",
+        ]
         let separators = [" ", "  ", ""]
         var lines: [String] = []
         for a in words {

@@ -1,6 +1,7 @@
+import Testing
+
 // @testable for `[SIPParameter].parse`, the reading the byte scan of `NameAddress.tag(in:)` replaced.
 @testable import PluginAPI
-import Testing
 
 @Suite struct TagScanTests {
     /// How `tag(in:)` read a tag before the byte scan: the header parameters after the `>` of a name-addr (or after

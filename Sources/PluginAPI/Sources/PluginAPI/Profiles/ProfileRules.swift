@@ -120,7 +120,9 @@ extension ProfileRules {
         var rules: [NumberRule] = []
         for entry in list {
             guard case .map(let m) = entry else {
-                throw PeerOptionError(option: option, "each rule is a mapping ({match, replace}, {strip_prefix} or {add_prefix}), found \(entry)")
+                throw PeerOptionError(
+                    option: option,
+                    "each rule is a mapping ({match, replace}, {strip_prefix} or {add_prefix}), found \(entry)")
             }
             if case .string(let pattern)? = m["match"] {
                 let replace = m["replace"]?.description ?? ""
@@ -134,7 +136,8 @@ extension ProfileRules {
             } else if let p = m["add_prefix"] {
                 rules.append(NumberRule(addPrefix: p.description))
             } else {
-                throw PeerOptionError(option: option, "unknown rule \(entry): use match/replace, strip_prefix or add_prefix")
+                throw PeerOptionError(
+                    option: option, "unknown rule \(entry): use match/replace, strip_prefix or add_prefix")
             }
         }
         return NumberRules(rules)

@@ -86,7 +86,8 @@ open class ProfilePlugin: PeerPlugin, @unchecked Sendable {
         guard let profile = vendorProfiles.first(where: { $0.rules.name == peer.profile }) else {
             throw PeerOptionError(
                 option: nil,
-                "plugin \(name) has no profile '\(peer.profile)' (offers: \(profiles.map(\.name).joined(separator: ", ")))")
+                "plugin \(name) has no profile '\(peer.profile)' (offers: \(profiles.map(\.name).joined(separator: ", ")))"
+            )
         }
         var options = PeerOptions(peer.options)
         var rules = profile.rules
