@@ -1,28 +1,35 @@
 import PluginAPI
 
-/// The smallest useful plugin: a peer that wants numbers without the `+` and tags every request it receives.
-final class HelloPlugin: PeerPlugin {
-    let name = "HelloPeer"
-    let version = "0.1.0"
-    let profiles = [VendorProfileInfo(name: "generic", summary: "E.164 without '+', adds X-Hello")]
-
-    func makeAdapter(for peer: PeerConfiguration) throws -> PeerAdapter {
-        var options = PeerOptions(peer.options)
-        let greeting = try options.string("greeting") ?? "hello"
-        try options.finish()
-        return HelloAdapter(greeting: greeting)
-    }
+/// The smallest useful plugin, written the way `docs/plugins.md` describes: one vendor profile that is mostly data
+/// (`ProfileRules`: E.164 numbers written without the `+`), and a `RuleAdapter` subclass for the one thing rules
+/// cannot say (a greeting header whose text comes from the peer's `greeting` option). Every common option
+/// (`number_format`, `codecs`, ...) works on it too, and an unknown option is refused.
+final class HelloPlugin: ProfilePlugin, @unchecked Sendable {
+    init() { super.init(name: "HelloPeer", version: "0.2.0", profiles: [HelloProfiles.generic]) }
 }
 
-final class HelloAdapter: PeerAdapter {
-    let greeting: String
-    init(greeting: String) { self.greeting = greeting }
+enum HelloProfiles {
+    static let generic: VendorProfile = {
+        var rules = ProfileRules(name: "generic", summary: "E.164 without '+', adds X-Hello")
+        rules.calledFormat = .e164
+        rules.callingFormat = .e164
+        rules.numberRulesOut = NumberRules([NumberRule(stripPrefix: "+")])
+        return VendorProfile(rules: rules) { rules, peer, options in
+            HelloAdapter(rules: rules, peer: peer, greeting: try options.string("greeting") ?? "hello")
+        }
+    }()
+}
 
-    func numberToPeer(_ number: PhoneNumber, role: NumberRole) -> String {
-        number.isE164 ? String(number.digits.dropFirst()) : number.digits
+final class HelloAdapter: RuleAdapter, @unchecked Sendable {
+    let greeting: String
+
+    init(rules: ProfileRules, peer: PeerConfiguration, greeting: String) {
+        self.greeting = greeting
+        super.init(rules: rules, peer: peer)
     }
 
-    func headersToPeer(_ message: inout SIPMessage) {
+    override func headersToPeer(_ message: inout SIPMessage) {
+        super.headersToPeer(&message)
         message.setHeader("X-Hello", greeting)
     }
 }
