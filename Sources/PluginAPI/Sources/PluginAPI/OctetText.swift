@@ -31,22 +31,21 @@ public enum OctetText {
     public static func decode(_ bytes: [UInt8]) -> String { decode(bytes[...]) }
 
     /// Whether every byte is below 0x80, eight at a time.
-    static func isASCII(_ bytes: ArraySlice<UInt8>) -> Bool {
-        bytes.withUnsafeBufferPointer { b in
-            var i = 0
-            let n = b.count
-            guard let base = b.baseAddress else { return true }
-            let raw = UnsafeRawPointer(base)
-            while i + 8 <= n {
-                if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
-                i += 8
-            }
-            while i < n {
-                if b[i] >= 0x80 { return false }
-                i += 1
-            }
-            return true
+    static func isASCII(_ bytes: ArraySlice<UInt8>) -> Bool { bytes.withUnsafeBufferPointer(isASCII) }
+
+    static func isASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = b.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while i + 8 <= b.count {
+            if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
         }
+        while i < b.count {
+            if b[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
     }
 
     private static func decodeEscaping(_ bytes: ArraySlice<UInt8>) -> String {
@@ -170,21 +169,7 @@ extension OctetText {
     /// `text` with every octet from 0x80 up written as its escape code point, valid UTF-8 included; ASCII text is
     /// returned as it is, after one look at its bytes.
     static func escapingNonASCII(_ text: String) -> String {
-        let ascii = text.utf8.withContiguousStorageIfAvailable { b -> Bool in
-            var i = 0
-            let n = b.count
-            guard let base = b.baseAddress else { return true }
-            let raw = UnsafeRawPointer(base)
-            while i + 8 <= n {
-                if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
-                i += 8
-            }
-            while i < n {
-                if b[i] >= 0x80 { return false }
-                i += 1
-            }
-            return true
-        }
+        let ascii = text.utf8.withContiguousStorageIfAvailable(isASCII)
         if ascii ?? text.utf8.allSatisfy({ $0 < 0x80 }) { return text }
         var scalars = String.UnicodeScalarView()
         for b in octets(text) {
