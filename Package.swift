@@ -58,7 +58,8 @@ let package = Package(
             // gperftools' tcmalloc in place of glibc's malloc: every message allocates (Strings, arrays, closures)
             // and hands some of it to another event loop to free, which glibc's per-thread arenas serve poorly.
             // Under the bench load it took 7 % off the event loops' CPU per call, with the same memory per call
-            // (BENCHMARKS.md). Only the executable links it; the tests and benchmarks keep the system malloc.
+            // (docs/benchmarks-history.md). Only the executable links it; the tests and benchmarks keep the system
+            // malloc.
             linkerSettings: [.linkedLibrary("tcmalloc_minimal", .when(platforms: [.linux]))]
         ),
         // libosip2's parse and serialise beside Patchbay's, one input, one run (ratios only):

@@ -181,7 +181,7 @@ public final class Engine: @unchecked Sendable {
         let receivedAt = NIODeadline.now()
         // The kernel gives every datagram from one peer address to the same loop, so parsing where a datagram
         // arrives put all of a busy peer's parsing on one core. Parsed by the owner, it is spread by call like the
-        // rest of the work (BENCHMARKS.md, seventh round: the loops' shares went from 60/40 to 53/47).
+        // rest of the work (under `make bench-load` the loops' shares of the CPU went from 60/40 to 53/47).
         if let callID = SIPParser.callIDRange(in: bytes) {
             let owner = shards[shardIndex(forCallID: bytes[callID])]
             if !owner.loop.inEventLoop {

@@ -13,8 +13,8 @@ import PluginAPI
 /// scratch buffer and handed to the kernel with one `sendto` on the socket NIO reads from. NIO's write path (a
 /// ByteBuffer, an envelope and a pending-write queue per datagram, and a pipeline walk) cost about 4 % of the
 /// router's CPU under load, and a system call here costs about 0.1 us, so batching with `sendmmsg` gained nothing
-/// (BENCHMARKS.md, ninth round). NIO's path stays for what the kernel cannot take now (a full send buffer) and for
-/// sends from other threads.
+/// (measured under `make bench-load`, docs/benchmarks-history.md). NIO's path stays for what the kernel cannot take
+/// now (a full send buffer) and for sends from other threads.
 final class UDPTransport: Sendable {
     let host: String
     let port: Int
