@@ -20,9 +20,8 @@ public final class Engine: @unchecked Sendable {
     private let ready = ManagedAtomic(false)
     /// Responses that do not parse are logged at most this often (`parseAndReceive`).
     private let responseLog = LogThrottle()
-    private var udp: [UDPTransport] = []
-    private var tcp: [TCPTransport] = []
-    private var tls: [TCPTransport] = []
+    /// The signalling listeners by transport, each in configuration order (`SIPDestination.listener` indexes them).
+    private var listeners: [PatchbayConfiguration.Transport: [any SIPTransport]] = [:]
     /// TLS peers by address, to pick the client context for an outbound connection.
     private var tlsPeerNames: NIOLockedValueBox<[SocketAddress: String]>?
     /// The TLS contexts in force: read once per new connection (any loop), replaced on reload.
@@ -53,15 +52,14 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// The UDP port actually bound (useful when the configuration asks for port 0).
-    public var port: Int { udp.first?.port ?? 0 }
+    public var port: Int { listeners[.udp]?.first?.port ?? 0 }
 
     public func start() async throws {
-        let udpListeners = site.configuration.listeners.filter { $0.transport == .udp }
-        let tcpListeners = site.configuration.listeners.filter { $0.transport == .tcp }
-        let tlsListeners = site.configuration.listeners.filter { $0.transport == .tls }
-        guard let listener = udpListeners.first else { throw EngineError("no UDP listener configured") }
-        for peer in site.configuration.peers
-        where (peer.transport == .tcp && tcpListeners.isEmpty) || (peer.transport == .tls && tlsListeners.isEmpty) {
+        let configured = Set(site.configuration.listeners.map(\.transport))
+        guard let listener = site.configuration.listeners.first(where: { $0.transport == .udp }) else {
+            throw EngineError("no UDP listener configured")
+        }
+        for peer in site.configuration.peers where !configured.contains(peer.transport) {
             logger.warning(
                 "peer '\(peer.name)' uses \(peer.transport.rawValue), which needs a \(peer.transport.rawValue) listener Patchbay does not have: calls to it will fail over"
             )
@@ -70,56 +68,34 @@ public final class Engine: @unchecked Sendable {
         let routing = SiteRouting(site: site)
         for p in routing.problems { logger.warning("\(p)") }
         let parser = self.parser
-        for (n, l) in udpListeners.enumerated() {
-            udp.append(
-                try await UDPTransport.bind(host: l.host, port: l.port, loops: loops) {
-                    [unowned self] bytes, source, loopIndex in
-                    self.dispatch(
-                        bytes, from: SIPDestination(transport: .udp, address: source, listener: n),
-                        receivedOn: loopIndex, parser: parser)
-                })
-        }
-        // A stream's messages arrive on its connection's loop; admission uses that loop's shard.
-        var loopIndex: [ObjectIdentifier: Int] = [:]
-        for (i, loop) in loops.enumerated() { loopIndex[ObjectIdentifier(loop)] = i }
-        let loopIndexes = loopIndex
-        for (n, l) in tcpListeners.enumerated() {
-            tcp.append(
-                try await TCPTransport.listen(host: l.host, port: l.port, group: group, logger: logger) {
-                    [unowned self] bytes, source, connection in
-                    let i = loopIndexes[ObjectIdentifier(connection.eventLoop)] ?? 0
-                    self.dispatch(
-                        bytes, from: SIPDestination(transport: .tcp, address: source, listener: n), receivedOn: i,
-                        parser: parser)
-                })
-        }
-        // TLS: one listener per entry, each presenting its own certificate; outbound connections to TLS peers are
-        // made by the first one's pool, with the peer's client context.
         let contexts = tlsContexts
         let peerNames = NIOLockedValueBox(Self.tlsPeers(site, routing))
         self.tlsPeerNames = peerNames
-        for (n, l) in tlsListeners.enumerated() {
-            var configuration = TCPTransport.Configuration()
-            configuration.tls = TCPTransport.TLS(
-                server: { contexts.withLockedValue { n < $0.servers.count ? $0.servers[n] : nil } },
-                client: { destination in
-                    guard let name = peerNames.withLockedValue({ $0[destination] }) else { return nil }
-                    return contexts.withLockedValue { $0.clients[name] }
-                })
-            tls.append(
-                try await TCPTransport.listen(
-                    host: l.host, port: l.port, group: group, configuration: configuration, logger: logger
-                ) {
-                    [unowned self] bytes, source, connection in
-                    let i = loopIndexes[ObjectIdentifier(connection.eventLoop)] ?? 0
-                    self.dispatch(
-                        bytes, from: SIPDestination(transport: .tls, address: source, listener: n), receivedOn: i,
-                        parser: parser)
-                })
+        let context = TransportContext(
+            group: group, loops: loops, logger: logger,
+            receive: { [unowned self] bytes, source, loopIndex in
+                self.dispatch(bytes, from: source, receivedOn: loopIndex, parser: parser)
+            },
+            tls: { n in
+                TCPTransport.TLS(
+                    server: { contexts.withLockedValue { n < $0.servers.count ? $0.servers[n] : nil } },
+                    client: { destination in
+                        guard let name = peerNames.withLockedValue({ $0[destination] }) else { return nil }
+                        return contexts.withLockedValue { $0.clients[name] }
+                    })
+            })
+        // Every listener the configuration names, by its transport's starter, in configuration order: a
+        // destination's listener index counts within its transport.
+        for l in site.configuration.listeners {
+            guard let start = TransportRegistry.starters[l.transport] else {
+                throw EngineError("no transport '\(l.transport.rawValue)' is built in")
+            }
+            let n = listeners[l.transport, default: []].count
+            listeners[l.transport, default: []].append(try await start(l, n, context))
         }
-        let transport = udp[0]
-        let tcpPort = tcp.first?.port
-        let tlsPort = tls.first?.port
+        let transport = listeners[.udp]![0]
+        let tcpPort = listeners[.tcp]?.first?.port
+        let tlsPort = listeners[.tls]?.first?.port
         let wildcard = listener.host == "0.0.0.0" || listener.host == "::"
         if wildcard, listener.advertise == nil {
             logger.warning(
@@ -157,13 +133,11 @@ public final class Engine: @unchecked Sendable {
             registrar.start(startSite)
             self.registrar = registrar
         }.get()
-        let udpText = zip(udpListeners, udp).map { "\($0.host):\($1.port)" }.joined(separator: ",")
-        var metadata: Logger.Metadata = ["udp": "\(udpText)", "shards": "\(shards.count)"]
-        if !tcp.isEmpty {
-            metadata["tcp"] = "\(zip(tcpListeners, tcp).map { "\($0.host):\($1.port)" }.joined(separator: ","))"
-        }
-        if !tls.isEmpty {
-            metadata["tls"] = "\(zip(tlsListeners, tls).map { "\($0.host):\($1.port)" }.joined(separator: ","))"
+        var metadata: Logger.Metadata = ["shards": "\(shards.count)"]
+        for kind in PatchbayConfiguration.Transport.allCases {
+            let configured = site.configuration.listeners.filter { $0.transport == kind }
+            guard let bound = listeners[kind], !bound.isEmpty else { continue }
+            metadata[kind.rawValue] = "\(zip(configured, bound).map { "\($0.host):\($1.port)" }.joined(separator: ","))"
         }
         logger.info("listening", metadata: metadata)
     }
@@ -234,45 +208,29 @@ public final class Engine: @unchecked Sendable {
 
     private func transmit(_ message: SIPMessage, to destination: SIPDestination, from index: Int) {
         metrics.sent(destination.transport)
-        if destination.transport == .udp, let listener = udpListener(destination) {
-            listener.send(message, to: destination.address, from: index)
+        guard let listener = listener(for: destination) else {
+            let shard = shards[index]
+            shard.loop.execute { shard.transportFailed(sending: message) }
             return
         }
-        if !send(message.serialized(), to: destination, from: index, onFailure: message) {
-            let shard = shards[index]
+        // A stream that cannot deliver fails the transaction at once, so failover does not wait for Timer B.
+        listener.send(message, to: destination.address, from: index)?.whenFailure { [unowned self] _ in
+            let shard = self.shards[index]
             shard.loop.execute { shard.transportFailed(sending: message) }
         }
     }
 
-    /// Sends by the listener the destination names. For streams a failed send fails the transaction at once, so
-    /// failover does not wait for Timer B. Returns false when there is no such transport at all.
-    @discardableResult
-    private func send(
-        _ bytes: [UInt8], to destination: SIPDestination, from index: Int, onFailure message: SIPMessage? = nil
-    ) -> Bool {
-        switch destination.transport {
-        case .udp:
-            guard let listener = udpListener(destination) else { return false }
-            listener.send(bytes, to: destination.address, from: index)
-            return true
-        case .tcp, .tls:
-            let streams = destination.transport == .tcp ? tcp : tls
-            guard !streams.isEmpty else { return false }
-            // Responses reuse the connection the request came on (the transport keys it by the remote address).
-            let future = streams[min(destination.listener, streams.count - 1)].send(bytes, to: destination.address)
-            if let message {
-                future.whenFailure { [unowned self] _ in
-                    let shard = self.shards[index]
-                    shard.loop.execute { shard.transportFailed(sending: message) }
-                }
-            }
-            return true
-        }
+    /// Sends bytes already serialised by the listener the destination names (a response to a request that did not
+    /// parse; it belongs to no transaction).
+    private func send(_ bytes: [UInt8], to destination: SIPDestination, from index: Int) {
+        _ = listener(for: destination)?.send(bytes, to: destination.address, from: index)
     }
 
-    /// The UDP listener a destination names (the last one for an index beyond them), or nil without any.
-    private func udpListener(_ destination: SIPDestination) -> UDPTransport? {
-        udp.isEmpty ? nil : udp[min(destination.listener, udp.count - 1)]
+    /// The listener a destination names: its transport's, by index (the last one for an index beyond them; responses
+    /// over a stream reuse the connection the request came on, which the transport keys by the remote address).
+    private func listener(for destination: SIPDestination) -> (any SIPTransport)? {
+        guard let list = listeners[destination.transport], !list.isEmpty else { return nil }
+        return list[min(destination.listener, list.count - 1)]
     }
 
     /// Our Call-IDs start `pb<shard>-`; any other Call-ID is spread by hash.
@@ -500,9 +458,7 @@ public final class Engine: @unchecked Sendable {
                 self.registrar?.stop()
             }.get()
         }
-        for t in udp { await t.close() }
-        for t in tcp { await t.close() }
-        for t in tls { await t.close() }
+        for list in listeners.values { for t in list { await t.close() } }
         try? await group.shutdownGracefully()
     }
 }

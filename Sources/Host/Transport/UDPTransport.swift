@@ -91,16 +91,21 @@ final class UDPTransport: Sendable {
         return fd
     }
 
-    /// Sends from the socket of the given loop (any works: they share the address).
-    func send(_ bytes: [UInt8], to destination: SocketAddress, from loopIndex: Int) {
+    /// Sends from the socket of the given loop (any works: they share the address). A datagram's loss is not
+    /// reported: nil (`SIPTransport`).
+    @discardableResult
+    func send(_ bytes: [UInt8], to destination: SocketAddress, from loopIndex: Int) -> EventLoopFuture<Void>? {
         send(to: destination, from: loopIndex, capacity: bytes.count) { $0.writeBytes(bytes) }
+        return nil
     }
 
     /// Sends `message`, serialised straight into the datagram's buffer.
-    func send(_ message: SIPMessage, to destination: SocketAddress, from loopIndex: Int) {
+    @discardableResult
+    func send(_ message: SIPMessage, to destination: SocketAddress, from loopIndex: Int) -> EventLoopFuture<Void>? {
         send(to: destination, from: loopIndex, capacity: message.serializedByteCount) { buffer in
             message.serialize(text: { buffer.writeString($0) }, octets: { buffer.writeBytes($0) })
         }
+        return nil
     }
 
     private func send(
