@@ -33,7 +33,7 @@ test: deps test-api test-host
 
 # swift-format with the checked-in .swift-format (4 spaces, 120 columns) over every tracked Swift file; CI runs
 # `make lint` and fails on any warning. `make format` rewrites the files in place.
-SWIFT_FILES = $$(git ls-files '*.swift')
+SWIFT_FILES = $$(git ls-files --cached --others --exclude-standard '*.swift')
 lint:
 	$(SWIFT) format lint --strict $(SWIFT_FILES)
 

@@ -40,9 +40,10 @@ struct TransportContext: Sendable {
 /// How each configured transport starts: a new transport is a file of its own in this folder, its case in
 /// `PatchbayConfiguration.Transport`, and its line here; the engine loops over the configuration's listeners.
 enum TransportRegistry {
-    typealias Start = @Sendable (
-        _ listener: PatchbayConfiguration.Listener, _ index: Int, _ context: TransportContext
-    ) async throws -> any SIPTransport
+    typealias Start =
+        @Sendable (
+            _ listener: PatchbayConfiguration.Listener, _ index: Int, _ context: TransportContext
+        ) async throws -> any SIPTransport
 
     static let starters: [PatchbayConfiguration.Transport: Start] = [
         .udp: UDPTransport.start,

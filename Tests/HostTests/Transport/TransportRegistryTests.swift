@@ -1,5 +1,6 @@
-@testable import Host
 import Testing
+
+@testable import Host
 
 /// The engine starts listeners only through the registry: a transport the configuration can name but the registry
 /// cannot start would be refused at `patchbay run`, after `check` passed.
