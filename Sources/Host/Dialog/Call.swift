@@ -146,11 +146,12 @@ final class Call {
         cancelSent = false
         ringExpired = false
         let callID = shard.newCallID()
+        let localTag = shard.newTag()
         let out = OutboundInvite(
             leg: leg, callerInvite: inviteA, local: shard.local, transport: destination.transport, callID: callID,
-            localTag: shard.newTag(), branch: shard.newBranch(), external: site.peer(leg.peer)?.kind == .external)
+            localTag: localTag, branch: shard.newBranch(), external: site.egress[leg.peer]?.external == true)
         let bLeg = CallLeg(
-            peer: leg.peer, destination: destination, callID: callID, localTag: out.message.fromTag ?? "",
+            peer: leg.peer, destination: destination, callID: callID, localTag: localTag,
             remoteTag: nil,
             localURI: out.from, remoteURI: out.to, remoteTarget: out.requestURI, localCSeq: 1)
         let invite = out.message

@@ -334,8 +334,10 @@ final class Shard: @unchecked Sendable {
             return
         }
         let callID = request.callID ?? ""
+        // One key for every lookup below: making one scans the Call-ID's bytes.
+        let key = OctetKey(callID)
         if request.toTag != nil || request.method == "CANCEL" || request.method == "ACK" {
-            if let call = calls[OctetKey(callID)] {
+            if let call = calls[key] {
                 call.inDialogRequest(request, fromA: OctetText.equal(call.a.callID, callID))
             } else if request.method != "ACK" {
                 respond(
@@ -347,16 +349,16 @@ final class Shard: @unchecked Sendable {
         // RFC 3261 section 8.2.2.3: Patchbay supports no extension a request may require (100rel and timer are
         // not built), so a Require gets 420 naming what is unsupported rather than being ignored (RFC 4475 bext01).
         let required = request.values("Require")
-        if !required.isEmpty, request.method != "INVITE" || calls[OctetKey(callID)] == nil {
+        if !required.isEmpty, request.method != "INVITE" || calls[key] == nil {
             var r = Relay.response(420, "Bad Extension", to: request, toTag: newTag(), contact: nil)
             r.headers.append(SIPHeader("Unsupported", required.joined(separator: ", ")))
             return respond(r, to: request)
         }
         switch request.method {
-        case "INVITE" where calls[OctetKey(callID)] != nil:
+        case "INVITE" where calls[key] != nil:
             // The INVITE server transaction ends with the 2xx (RFC 3261 without RFC 6026), so a retransmitted
             // INVITE whose 200 was lost arrives here as new: answer it again instead of starting a second call.
-            calls[OctetKey(callID)]?.retransmittedInvite()
+            calls[key]?.retransmittedInvite()
         case "INVITE" where draining, "OPTIONS" where draining:
             // RFC 3261 section 21.5.4: unavailable for a while. A peer's OPTIONS keepalive gets the same answer, so
             // its failover moves new calls elsewhere while the calls in progress finish here.

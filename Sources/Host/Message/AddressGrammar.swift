@@ -33,7 +33,7 @@ enum AddressGrammar {
         guard b.count - i > tag.utf8CodeUnitCount else { return false }
         for k in 0..<tag.utf8CodeUnitCount where b[i + k] != tag.utf8Start[k] { return false }
         i += tag.utf8CodeUnitCount
-        while i < b.count, isTokenByte(b[i]) { i += 1 }
+        while i < b.count, ByteScan.isTokenByte(b[i]) { i += 1 }
         return i == b.count
     }
 
@@ -44,7 +44,7 @@ enum AddressGrammar {
         if let lt = angle(b, all.lowerBound, hi) {
             let name = ByteScan.trimmed(b, all.lowerBound, lt)
             if !name.isEmpty, !isQuotedString(b, name),
-                !name.allSatisfy({ isTokenByte(b[$0]) || b[$0] >= 0x80 || ByteScan.isSpace(b[$0]) })
+                !name.allSatisfy({ ByteScan.isTokenByte(b[$0]) || b[$0] >= 0x80 || ByteScan.isSpace(b[$0]) })
             {
                 return "the display name is neither a quoted string nor tokens"
             }
@@ -63,7 +63,7 @@ enum AddressGrammar {
             i += 1
             while i < hi, ByteScan.isSpace(b[i]) { i += 1 }
             let nameStart = i
-            while i < hi, isTokenByte(b[i]) { i += 1 }
+            while i < hi, ByteScan.isTokenByte(b[i]) { i += 1 }
             guard i > nameStart else { return "a parameter with an empty name" }
             while i < hi, ByteScan.isSpace(b[i]) { i += 1 }
             guard i < hi, b[i] == UInt8(ascii: "=") else { continue }
@@ -79,7 +79,7 @@ enum AddressGrammar {
                 // gen-value: a token or a host (an IPv6 reference adds brackets and colons).
                 let valueStart = i
                 while i < hi,
-                    isTokenByte(b[i]) || b[i] == UInt8(ascii: "[") || b[i] == UInt8(ascii: "]")
+                    ByteScan.isTokenByte(b[i]) || b[i] == UInt8(ascii: "[") || b[i] == UInt8(ascii: "]")
                         || b[i] == UInt8(ascii: ":")
                 {
                     i += 1
@@ -91,7 +91,7 @@ enum AddressGrammar {
 
     private static func tokenLength(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ hi: Int) -> Int {
         var i = from
-        while i < hi, isTokenByte(b[i]) { i += 1 }
+        while i < hi, ByteScan.isTokenByte(b[i]) { i += 1 }
         return i - from
     }
 
@@ -126,14 +126,5 @@ enum AddressGrammar {
 
     private static func isQuotedString(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
         b[r.lowerBound] == UInt8(ascii: "\"") && quotedStringEnd(b, r.lowerBound, r.upperBound) == r.upperBound
-    }
-
-    /// RFC 3261 token: alphanumerics and `-.!%*_+`'~`. An unquoted display name may also have octets from 0x80
-    /// (UTF-8 names are common unquoted, and harmless), which the display-name check allows on its own.
-    private static func isTokenByte(_ c: UInt8) -> Bool {
-        switch c {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x21, 0x25, 0x2A, 0x5F, 0x2B, 0x60, 0x27, 0x7E: true
-        default: false
-        }
     }
 }

@@ -10,6 +10,14 @@ enum ByteScan {
         text.utf8.withContiguousStorageIfAvailable(body) ?? Array(text.utf8).withUnsafeBufferPointer(body)
     }
 
+    /// RFC 3261 token: alphanumerics and `-.!%*_+`'~` (methods, header and parameter names).
+    static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x21, 0x25, 0x2A, 0x5F, 0x2B, 0x60, 0x27, 0x7E: true
+        default: false
+        }
+    }
+
     /// SIP's linear white space within a line: space or tab.
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
 

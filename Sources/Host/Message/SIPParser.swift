@@ -188,7 +188,7 @@ public struct SIPParser: Sendable {
         guard parts.count == 3, !parts.contains(where: \.isEmpty) else {
             throw SIPParseError("malformed request line (RFC 3261 section 7.1: single spaces between three elements)")
         }
-        guard parts[0].utf8.allSatisfy(isTokenByte) else { throw SIPParseError("malformed method") }
+        guard parts[0].utf8.allSatisfy(ByteScan.isTokenByte) else { throw SIPParseError("malformed method") }
         let version = parts[2].uppercased()
         if version != "SIP/2.0" {
             let v = version.dropFirst(4)
@@ -258,7 +258,7 @@ public struct SIPParser: Sendable {
         }
         guard let sp1 = line.firstIndex(of: 0x20), sp1 > line.startIndex,
             let sp2 = line[(sp1 + 1)...].firstIndex(of: 0x20), sp2 > sp1 + 1,
-            line[(sp2 + 1)...].elementsEqual(version), line[line.startIndex..<sp1].allSatisfy(isTokenByte)
+            line[(sp2 + 1)...].elementsEqual(version), line[line.startIndex..<sp1].allSatisfy(ByteScan.isTokenByte)
         else { return false }
         let uri = line[(sp1 + 1)..<sp2]
         guard let colon = uri.firstIndex(of: 0x3A) else { return false }
@@ -268,14 +268,6 @@ public struct SIPParser: Sendable {
     }
 
     private static let sipVersion = Array("SIP/2.0".utf8)
-
-    private static func isTokenByte(_ b: UInt8) -> Bool {
-        // RFC 3261 token: alphanum and -.!%*_+`'~
-        switch b {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x21, 0x25, 0x2A, 0x5F, 0x2B, 0x60, 0x27, 0x7E: true
-        default: false
-        }
-    }
 
     func checkMandatoryHeaders(_ msg: UnsafeMutablePointer<osip_message_t>, isResponse: Bool) throws {
         let status: Int? = isResponse ? nil : 400

@@ -11,12 +11,9 @@ public struct Site: Sendable {
     /// Server and client TLS contexts, built from the certificate files at load time.
     public var tls = TLSContexts()
     /// What every message relayed to a peer goes through beyond its adapter, by peer name: looked up once per
-    /// relayed message, where finding the peer's whole configuration entry copied it.
-    public var egress: [String: Egress] {
-        get { egressByPeer ?? Self.egress(of: configuration) }
-        set { egressByPeer = newValue }
-    }
-    private var egressByPeer: [String: Egress]?
+    /// relayed message, where finding the peer's whole configuration entry copied it. Made by `load` from the
+    /// configuration, which is the only way a Site is made.
+    public private(set) var egress: [String: Egress] = [:]
 
     public struct Egress: Sendable {
         public var policy: HeaderPolicy

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Where a body needs text inserted so that every G.729 format has an explicit `annexb`: a G.729 format is one an
 /// rtpmap names `G729` (any case), or static payload 18 without an rtpmap, per `m=` section. A format with an fmtp
 /// that lacks `annexb` gets `;annexb=yes` at the end of it; one without an fmtp gets `a=fmtp:PT annexb=yes` after its
@@ -52,7 +46,7 @@ enum G729AnnexB {
         }
         var lineStart = 0
         while lineStart < b.count {
-            let lf = first(0x0A, b, lineStart) ?? b.count
+            let lf = firstIndex(of: 0x0A, in: b, from: lineStart) ?? b.count
             let next = Swift.min(lf + 1, b.count)
             var end = lf
             if end > lineStart, b[end - 1] == 0x0D { end -= 1 }
@@ -114,13 +108,6 @@ enum G729AnnexB {
         return (j > i ? value : nil, j)
     }
 
-    static func first(_ byte: UInt8, _ b: UnsafeBufferPointer<UInt8>, _ from: Int) -> Int? {
-        guard from < b.count, let base = b.baseAddress, let p = memchr(base + from, Int32(byte), b.count - from) else {
-            return nil
-        }
-        return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
-    }
-
     static func starts(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ prefix: StaticString) -> Bool {
         let n = prefix.utf8CodeUnitCount
         guard end - start >= n else { return false }
@@ -145,7 +132,7 @@ enum G729AnnexB {
         }
         var s = start
         // memchr for the first byte, then the rest.
-        while s <= end - n, let hit = first(p[0], b, s), hit <= end - n {
+        while s <= end - n, let hit = firstIndex(of: p[0], in: b, from: s), hit <= end - n {
             var k = 1
             while k < n, b[hit + k] == p[k] { k += 1 }
             if k == n { return true }

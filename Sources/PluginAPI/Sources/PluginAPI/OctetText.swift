@@ -21,6 +21,12 @@ public enum OctetText {
     /// The first code point of the escape range; octet `b` (0x80...0xFF) is `escapeBase + b - 0x80`.
     static let escapeBase: UInt32 = 0x10FF80
 
+    /// The code point that stands for octet `byte` (0x80 and up).
+    static func escaped(_ byte: UInt8) -> Unicode.Scalar { Unicode.Scalar(escapeBase + UInt32(byte) - 0x80)! }
+
+    /// The octet an escape code point (`escapeBase` and up) stands for.
+    static func octet(escapedBy scalar: Unicode.Scalar) -> UInt8 { UInt8(scalar.value - escapeBase + 0x80) }
+
     /// The octets as text: valid UTF-8 as it is, any other octet escaped.
     public static func decode(_ bytes: ArraySlice<UInt8>) -> String {
         // Nearly every header value is ASCII, and then the standard decoding is exact and fastest.
@@ -52,7 +58,7 @@ public enum OctetText {
         var scalars = String.UnicodeScalarView()
         let b = Array(bytes)
         var i = 0
-        func escape(_ byte: UInt8) { scalars.append(Unicode.Scalar(escapeBase + UInt32(byte) - 0x80)!) }
+        func escape(_ byte: UInt8) { scalars.append(escaped(byte)) }
         while i < b.count {
             let c = b[i]
             if c < 0x80 {
@@ -118,13 +124,6 @@ public enum OctetText {
         return out
     }
 
-    /// How many octets `text` stands for.
-    public static func octetCount(_ text: String) -> Int {
-        guard hasEscapes(text) else { return text.utf8.count }
-        // Each escaped octet is four bytes of UTF-8 for one octet on the wire.
-        return text.utf8.count - 3 * text.unicodeScalars.reduce(0) { $0 + ($1.value >= escapeBase ? 1 : 0) }
-    }
-
     /// Writes `text` as its octets: runs of ordinary text through `text`, escaped octets through `octets`.
     static func write(_ text: String, text writeText: (String) -> Void, octets writeOctets: ([UInt8]) -> Void) {
         var run = String.UnicodeScalarView()
@@ -135,7 +134,7 @@ public enum OctetText {
                     writeText(String(run))
                     run = String.UnicodeScalarView()
                 }
-                raw.append(UInt8(scalar.value - escapeBase + 0x80))
+                raw.append(octet(escapedBy: scalar))
             } else {
                 if !raw.isEmpty {
                     writeOctets(raw)
@@ -173,7 +172,7 @@ extension OctetText {
         if ascii ?? text.utf8.allSatisfy({ $0 < 0x80 }) { return text }
         var scalars = String.UnicodeScalarView()
         for b in octets(text) {
-            scalars.append(b < 0x80 ? Unicode.Scalar(b) : Unicode.Scalar(escapeBase + UInt32(b) - 0x80)!)
+            scalars.append(b < 0x80 ? Unicode.Scalar(b) : escaped(b))
         }
         return String(scalars)
     }

@@ -7,12 +7,6 @@ public struct SIPFramingError: Error, Sendable, Equatable, CustomStringConvertib
     public init(_ description: String) { self.description = description }
 }
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 extension SIPMessage {
     public init(parsing text: String) throws {
         try self.init(bytes: Array(text.utf8))
@@ -89,7 +83,7 @@ extension SIPMessage {
             var lineStart = 0
             while true {
                 // Without a further LF the last line runs to the end of the bytes.
-                let lf = lineFeed(in: b, from: lineStart) ?? b.count
+                let lf = firstIndex(of: 0x0A, in: b, from: lineStart) ?? b.count
                 var end = lf
                 if end > lineStart, b[end - 1] == 0x0D { end -= 1 }
                 if end > lineStart { lines.append(lineStart..<end) }
@@ -108,14 +102,6 @@ extension SIPMessage {
             }
         }
         return (lines, bodyStart)
-    }
-
-    /// The index of the first LF in `b` at or after `start` (memchr).
-    static func lineFeed(in b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
-        guard start < b.count, let base = b.baseAddress, let p = memchr(base + start, 0x0A, b.count - start) else {
-            return nil
-        }
-        return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
     }
 
     static func trim(_ bytes: [UInt8], _ range: Range<Int>) -> Range<Int> {
