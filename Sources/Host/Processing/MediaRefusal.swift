@@ -30,9 +30,10 @@ public struct MediaRefusal: Sendable, Equatable, CustomStringConvertible {
         guard !offered.body.isEmpty, !sent.body.isEmpty else { return nil }
         let before = audioPorts(offered.body)
         let after = audioPorts(sent.body)
-        guard before.contains(where: { $0 != 0 }) else { return nil }
+        // Active audio streams only: other media (-1) neither count as an offer of audio nor keep one alive.
+        guard before.contains(where: { $0 > 0 }) else { return nil }
         // Streams are matched by position (RFC 3264 section 6: the answer, and so any rewrite, keeps the m= lines).
-        for (i, port) in before.enumerated() where port != 0 && i < after.count && after[i] != 0 { return nil }
+        for (i, port) in before.enumerated() where port > 0 && i < after.count && after[i] > 0 { return nil }
         return MediaRefusal(peer: peer, codecs: (adapter as? RuleAdapter)?.rules.codecs)
     }
 

@@ -180,6 +180,17 @@ import Testing
         #expect(try OfflineMessage.request(try Self.pbxInvite(), from: "pbx", site: site).sent != nil)
     }
 
+    /// A video stream beside the audio changes nothing: with no audio codec left the call cannot be carried.
+    @Test func aVideoStreamDoesNotKeepAnOfferWithoutAudioAlive() throws {
+        let invite = try Self.pbxInvite(
+            codecs: "9 101",
+            rtpmaps: "a=rtpmap:9 G722/8000\r\na=rtpmap:101 telephone-event/8000\r\nm=video 30000 RTP/AVP 96\r\n"
+                + "a=rtpmap:96 H264/90000\r\n")
+        let (result, sent) = try OfflineMessage.request(invite, from: "pbx", site: try Self.site())
+        #expect(sent == nil)
+        #expect(result.outcome == .rejected(route: "out", status: 488, reason: "Not Acceptable Here"))
+    }
+
     /// `process` on an in-dialog request says what it takes instead of routing a BYE as a new call.
     @Test func processRefusesAnInDialogRequest() throws {
         var bye = try Self.pbxInvite()
