@@ -6,11 +6,16 @@ let pluginAPI: Target.Dependency = .product(name: "PluginAPI", package: "PluginA
 
 let plugins = ["IPPBX", "PSTNGateway", "ITSPTrunk"]
 
+/// The host's layers, bottom first (see the targets below).
+let hostLayers = ["SIPCore", "Routing", "Records", "Calls", "Engine", "Operations"]
+let hostLayerDependencies: [Target.Dependency] = hostLayers.map { .target(name: $0) }
+
 let package = Package(
     name: "Patchbay",
     products: [
         .executable(name: "patchbay", targets: ["patchbay"]),
-        .library(name: "Host", targets: ["Host"]),
+        .library(name: "Host", targets: hostLayers),
+        .library(name: "Harness", targets: ["Harness"]),
     ] + plugins.map { .library(name: $0, type: .dynamic, targets: [$0]) },
     dependencies: [
         .package(path: "Sources/PluginAPI"),
@@ -31,29 +36,89 @@ let package = Package(
         .systemLibrary(
             name: "CLibOsip", path: "Sources/CLibOsip", pkgConfig: "libosip2", providers: [.apt(["libosip2-dev"])]),
         .target(name: "COsip", dependencies: ["CLibOsip"], path: "Sources/COsip"),
+        // The host, in layers whose dependencies only point down (README, "Layout"): a layer imports the ones
+        // below it and never one above, which the compiler enforces because each is a target of its own.
+        //   SIPCore     messages on libosip2, transactions, transports, protection, digest
+        //   Routing     configuration, route tables, plugins, the site and the request chain (house format)
+        //   Records     call records and their store
+        //   Calls       a call's two legs
+        //   Engine      shards, the engine that wires the loops, health, registration, telemetry
+        //   Operations  the HTTP status page and API
         .target(
-            name: "Host",
+            name: "SIPCore",
             dependencies: [
-                pluginAPI, "COsip", .product(name: "Yams", package: "Yams"),
-                .product(name: "Logging", package: "swift-log"),
+                pluginAPI, "COsip", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Atomics", package: "swift-atomics"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Sources/Host/SIPCore"
+        ),
+        .target(
+            name: "Routing",
+            dependencies: [
+                "SIPCore", pluginAPI, .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Sources/Host/Routing"
+        ),
+        .target(
+            name: "Records",
+            dependencies: [
+                "Routing", pluginAPI, .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
-            path: "Sources/Host"
+            path: "Sources/Host/Records"
+        ),
+        .target(
+            name: "Calls",
+            dependencies: [
+                "SIPCore", "Routing", "Records", pluginAPI, .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/Host/Calls"
+        ),
+        .target(
+            name: "Engine",
+            dependencies: [
+                "SIPCore", "Routing", "Records", "Calls", pluginAPI, .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Sources/Host/Engine"
+        ),
+        .target(
+            name: "Operations",
+            dependencies: [
+                "Engine", "Routing", "Calls", pluginAPI, .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Sources/Host/Operations"
+        ),
+        // The per-message path, the transaction layer and the fuzz target as plain entry points: only the
+        // benchmarks, the fuzzer and the tests depend on it, never the executable.
+        .target(
+            name: "Harness",
+            dependencies: [
+                "SIPCore", "Routing", "Calls", "Engine", pluginAPI, .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Sources/Host/Harness"
         ),
         .executableTarget(
             name: "patchbay",
             dependencies: [
-                "Host", pluginAPI, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                pluginAPI, .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ],
+            ] + hostLayerDependencies,
             path: "Sources/patchbay",
             // gperftools' tcmalloc in place of glibc's malloc: every message allocates (Strings, arrays, closures)
             // and hands some of it to another event loop to free, which glibc's per-thread arenas serve poorly.
@@ -68,25 +133,25 @@ let package = Package(
         .target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
         .executableTarget(
             name: "PatchbayFuzz",
-            dependencies: ["Host", "CFuzzerDriver", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Harness", "Routing", "CFuzzerDriver", .product(name: "Logging", package: "swift-log")],
             path: "Fuzz/PatchbayFuzz"),
         .executableTarget(
-            name: "ParseSerialise", dependencies: ["Host", "COsip", pluginAPI], path: "Benchmarks/ParseSerialise"),
+            name: "ParseSerialise", dependencies: ["SIPCore", "COsip", pluginAPI], path: "Benchmarks/ParseSerialise"),
         .testTarget(
             name: "HostTests",
             dependencies: [
-                "Host", pluginAPI, .product(name: "PluginTestKit", package: "PluginAPI"),
+                "Harness", pluginAPI, .product(name: "PluginTestKit", package: "PluginAPI"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 // The call records tests look into the SQLite file behind the store's back.
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ],
+            ] + hostLayerDependencies,
             path: "Tests/HostTests"
         ),
         .testTarget(
             name: "PluginTests",
-            dependencies: ["Host", pluginAPI, .product(name: "PluginTestKit", package: "PluginAPI")],
+            dependencies: ["Routing", "SIPCore", pluginAPI, .product(name: "PluginTestKit", package: "PluginAPI")],
             path: "Tests/PluginTests"
         ),
     ] + plugins.map { .target(name: $0, dependencies: [pluginAPI], path: "Plugins/\($0)", exclude: ["README.md"]) }

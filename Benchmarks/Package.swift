@@ -32,7 +32,7 @@ let package = Package(
             dependencies: [
                 "BenchFixtures",
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "Host", package: root),
+                .product(name: "Host", package: root), .product(name: "Harness", package: root),
                 .product(name: "PluginAPI", package: "PluginAPI"),
                 .product(name: "IPPBX", package: root),
                 .product(name: "ITSPTrunk", package: root),
@@ -47,7 +47,7 @@ let package = Package(
             dependencies: [
                 "BenchFixtures",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "Host", package: root),
+                .product(name: "Host", package: root), .product(name: "Harness", package: root),
                 .product(name: "PluginAPI", package: "PluginAPI"),
                 .product(name: "IPPBX", package: root),
                 .product(name: "ITSPTrunk", package: root),

@@ -1,7 +1,7 @@
 // What the benchmark executables share: the messages in Benchmarks/Messages and the load bench's site
 // (Examples/bench), found from this file's path so the executables run from any directory.
 import Foundation
-import Host
+import Routing
 
 private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()

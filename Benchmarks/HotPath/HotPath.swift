@@ -9,8 +9,9 @@
 // The site is Examples/bench (the load bench's). Run: `make bench-micro` from the project root.
 import BenchFixtures
 import Benchmark
-import Host
+import Harness
 import PluginAPI
+import SIPCore
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(

@@ -8,10 +8,11 @@
 //
 // Usage: HotPathCount invite|200ok|bye|transactions|osip-invite|osip-200ok|osip-bye [ITERATIONS]
 import BenchFixtures
-import Host
+import Harness
 import NIOCore
 import NIOEmbedded
 import PluginAPI
+import SIPCore
 
 let which = CommandLine.arguments.dropFirst().first ?? "invite"
 let iterations = CommandLine.arguments.dropFirst(2).first.flatMap { Int($0) } ?? 1_000

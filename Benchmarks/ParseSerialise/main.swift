@@ -1,7 +1,7 @@
 import COsip
 import Foundation
-import Host
 import PluginAPI
+import SIPCore
 
 let bytes = Array(FileManager.default.contents(atPath: CommandLine.arguments[1])!)
 let n = 200_000

@@ -1,6 +1,7 @@
 import Foundation
-import Host
+import Harness
 import Logging
+import Routing
 
 // The fuzz target (`make fuzz`) over the whole per-message path (Host's MessagePath) on the example site.
 //

@@ -1,6 +1,10 @@
 import ArgumentParser
+import Engine
 import Foundation
-import Host
+import Operations
+import Records
+import Routing
+import SIPCore
 
 struct CallsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import ArgumentParser
+import Engine
 import Foundation
-import Host
 import Logging
 import NIOCore
 import NIOPosix

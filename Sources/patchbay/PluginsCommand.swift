@@ -1,10 +1,11 @@
 import ArgumentParser
+import Engine
 import Foundation
-import Host
 import Logging
 import NIOCore
 import NIOPosix
 import PluginAPI
+import Routing
 
 struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

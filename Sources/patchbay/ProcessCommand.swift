@@ -1,10 +1,15 @@
 import ArgumentParser
+import Calls
+import Engine
 import Foundation
-import Host
 import Logging
 import NIOCore
 import NIOPosix
+import Operations
 import PluginAPI
+import Records
+import Routing
+import SIPCore
 
 struct ProcessCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,8 @@
-import Host
+import Engine
+import Operations
 import PluginAPI
+import Records
+import Routing
 
 /// Text rendering of a processing result for the terminal.
 enum Report {

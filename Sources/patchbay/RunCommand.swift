@@ -1,10 +1,13 @@
 import ArgumentParser
+import Engine
 import Foundation
-import Host
 import Logging
 import NIOCore
 import NIOPosix
+import Operations
 import PluginAPI
+import Records
+import Routing
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,11 @@ import Foundation
 import PluginAPI
 import Testing
 
-@testable import Host
+@testable import Engine
+@testable import Harness
+@testable import Operations
+@testable import Routing
+@testable import SIPCore
 
 /// The receiving loop picks a message's shard from `SIPParser.callIDRange` before anything parses it; the shard then
 /// parses it and looks its call up by the model's `callID`. A scan that answered a different Call-ID than the model
@@ -34,7 +38,7 @@ import Testing
         #expect(OctetText.octets(model.callID ?? "") == raw)
         let range = try #require(SIPParser.callIDRange(in: bytes))
         for shards in 2...5 {
-            func shard<C: Collection<UInt8>>(_ id: C) -> Int { Int(Engine.hash(id) % UInt64(shards)) }
+            func shard<C: Collection<UInt8>>(_ id: C) -> Int { Int(StableHash.fnv1a(id) % UInt64(shards)) }
             #expect(shard(bytes[range]) == shard(OctetText.octets(model.callID ?? "")))
         }
     }

@@ -1,6 +1,9 @@
 import Foundation
-import Host
 import Testing
+
+@testable import Engine
+@testable import Operations
+@testable import Routing
 
 /// The `patchbay` executable as an operator runs it.
 @Suite struct CommandLineTests {

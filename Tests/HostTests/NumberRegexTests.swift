@@ -1,8 +1,11 @@
 import Foundation
 import Testing
 
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
+
 // @testable for NumberRegex, CompiledRegex's ICU path and SplitMix64 (a failing generated case comes back next run).
-@testable import Host
 
 /// Route regexes on numbers run as `NumberRegex` automata where the pattern allows; ICU (NSRegularExpression) stays
 /// the reference for what a pattern means.

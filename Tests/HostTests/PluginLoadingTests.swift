@@ -1,7 +1,10 @@
 import Foundation
-import Host
 import PluginAPI
 import Testing
+
+@testable import Calls
+@testable import Engine
+@testable import Routing
 
 @Suite struct PluginLoadingTests {
     @Test func loadsTheThreeBuiltPluginsAndCastsAcrossTheBoundary() throws {

@@ -1,7 +1,11 @@
 import Foundation
-import Host
 import PluginAPI
 import Testing
+
+@testable import Calls
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
 
 /// The request path with real plugins: classify, inbound adapter, route, outbound adapters, host policy.
 @Suite struct RequestProcessorTests {

@@ -1,7 +1,10 @@
 import Foundation
-import Host
 import PluginAPI
 import Testing
+
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
 
 @Suite struct RouteTableTests {
     static let peers: Set<String> = ["pbx", "gw", "itsp", "itsp2"]

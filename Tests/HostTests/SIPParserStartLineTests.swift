@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import Host
+@testable import Engine
+@testable import Operations
+@testable import Routing
+@testable import SIPCore
 
 /// The byte-level shortcut in `SIPParser.checkStartLine` must never accept a line the full check refuses.
 @Suite struct SIPParserStartLineTests {

@@ -2,8 +2,14 @@ import Foundation
 import PluginAPI
 import Testing
 
+@testable import Calls
+@testable import Engine
+@testable import Operations
+@testable import Records
+@testable import Routing
+@testable import SIPCore
+
 // @testable for SIPParser.forOsip, what libosip2 is given.
-@testable import Host
 
 @Suite struct SIPParserTests {
     static let torture = TestSupport.path("Tests/Fixtures/rfc4475")

@@ -1,7 +1,12 @@
 import Foundation
-import Host
 import PluginAPI
 import Synchronization
+
+@testable import Engine
+@testable import Operations
+@testable import Records
+@testable import Routing
+@testable import SIPCore
 
 /// Paths and helpers shared by the host tests.
 enum TestSupport {

@@ -1,8 +1,10 @@
 import Foundation
-import Host
 import PluginAPI
 import PluginTestKit
 import Testing
+
+@testable import Routing
+@testable import SIPCore
 
 /// The three plugins' `generic` profiles, loaded from the built libraries exactly as the host loads them, and
 /// checked against raw fixtures in both directions.

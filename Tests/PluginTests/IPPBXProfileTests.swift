@@ -1,8 +1,10 @@
 import Foundation
-import Host
 import PluginAPI
 import PluginTestKit
 import Testing
+
+@testable import Routing
+@testable import SIPCore
 
 /// The IPPBX plugin's vendor profiles, loaded from the built library as the host loads them, checked against raw
 /// fixtures as each vendor sends them (vendor -> house) and against house-format messages (house -> vendor).

@@ -1,8 +1,9 @@
 import Foundation
-import Host
 import PluginAPI
 import PluginTestKit
 import Testing
+
+@testable import Routing
 
 /// The ITSPTrunk vendor profiles, loaded from the built library as the host loads them, checked against raw
 /// fixtures both ways: what each provider sends becomes the house format, and the house format becomes what the

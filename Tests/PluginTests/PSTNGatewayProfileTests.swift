@@ -1,8 +1,10 @@
 import Foundation
-import Host
 import PluginAPI
 import PluginTestKit
 import Testing
+
+@testable import Routing
+@testable import SIPCore
 
 /// The PSTNGateway vendor profiles (`cisco-ios`, `audiocodes`, `generic-isdn`), loaded from the built plugin as the
 /// host loads it, checked against raw fixtures in both directions: what the gateway sends becomes the house format,

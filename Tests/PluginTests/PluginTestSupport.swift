@@ -1,7 +1,8 @@
 import Foundation
-import Host
 import PluginAPI
 import PluginTestKit
+
+@testable import Routing
 
 /// What every plugin suite shares: the plugins loaded once from the build directory as the host loads them, and
 /// the raw fixtures in Tests/Fixtures.

@@ -1,10 +1,14 @@
 import Atomics
+import Calls
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PluginAPI
+import Records
+import Routing
+import SIPCore
 
 /// The running SIP service: UDP listeners on every core, one shard per event loop, and the site in force, which a
 /// reload replaces by handing each shard the new snapshot on its own loop (no lock on the message path).
@@ -91,7 +95,8 @@ public final class Engine: @unchecked Sendable {
                 throw EngineError("no transport '\(l.transport.rawValue)' is built in")
             }
             let n = listeners[l.transport, default: []].count
-            listeners[l.transport, default: []].append(try await start(l, n, context))
+            listeners[l.transport, default: []].append(
+                try await start(ListenAddress(host: l.host, port: l.port), n, context))
         }
         let transport = listeners[.udp]![0]
         let tcpPort = listeners[.tcp]?.first?.port
@@ -244,7 +249,7 @@ public final class Engine: @unchecked Sendable {
     /// always pick the same shard.
     func shardIndex<C: Collection<UInt8>>(forCallID callID: C) -> Int {
         if let n = Self.generatedShard(callID), n < shards.count { return n }
-        return Int(Self.hash(callID) % UInt64(shards.count))
+        return Int(StableHash.fnv1a(callID) % UInt64(shards.count))
     }
 
     /// The shard number in a Call-ID Patchbay generated (`pb<digits>-...`), or nil for any other.
@@ -262,23 +267,9 @@ public final class Engine: @unchecked Sendable {
         return n
     }
 
-    /// FNV-1a: stable across runs, unlike Swift's seeded Hasher, so shard choice and target order are reproducible.
-    static func hash(_ s: String) -> UInt64 {
-        hash(s.utf8)
-    }
-
-    static func hash<C: Collection<UInt8>>(_ bytes: C) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes {
-            h ^= UInt64(b)
-            h = h &* 0x100_0000_01b3
-        }
-        return h
-    }
-
     /// A 4xx/5xx answer to a request the parser refused, built from the raw header lines (the framing itself may
     /// be what is broken), or nothing when even the headers a response needs are missing: then it is dropped.
-    static func errorResponse(_ status: Int, _ reason: String, _ bytes: [UInt8]) -> SIPMessage? {
+    package static func errorResponse(_ status: Int, _ reason: String, _ bytes: [UInt8]) -> SIPMessage? {
         RawHeaders(bytes)?.response(
             status, Relay.reasonPhrase(status), toTag: "pb" + String(UInt64.random(in: 0...UInt64.max), radix: 36),
             warning: reason)
@@ -465,5 +456,5 @@ public final class Engine: @unchecked Sendable {
 
 public struct EngineError: Error, CustomStringConvertible {
     public var description: String
-    init(_ d: String) { description = d }
+    package init(_ d: String) { description = d }
 }

@@ -1,4 +1,6 @@
 import Atomics
+import Routing
+import SIPCore
 
 /// At most one log line per interval for something that can happen per message (a flood of unparsable responses,
 /// strays), from any event loop: one compare-and-swap decides, no lock. The line it lets through should say how
@@ -7,7 +9,7 @@ final class LogThrottle: Sendable {
     private let last = ManagedAtomic<UInt64>(0)
     private let interval: UInt64
 
-    init(seconds: UInt64 = 10) { interval = seconds * 1_000_000_000 }
+    package init(seconds: UInt64 = 10) { interval = seconds * 1_000_000_000 }
 
     /// Whether a line may be logged at `now` (uptime nanoseconds); true for the first call.
     func due(now: UInt64) -> Bool {

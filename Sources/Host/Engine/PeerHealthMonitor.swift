@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PluginAPI
+import Routing
 
 /// Sends OPTIONS to every peer that has a `health_check`, counts answers and failures, and reports a peer down
 /// after `down_after` failures in a row and up again after `up_after` answers in a row. Runs on one shard's loop
@@ -20,13 +21,13 @@ final class PeerHealthMonitor: @unchecked Sendable {
     private let onChange: (String, Bool) -> Void
     private var states: [String: PeerState] = [:]
 
-    init(shard: Shard, onChange: @escaping (String, Bool) -> Void) {
+    package init(shard: Shard, onChange: @escaping (String, Bool) -> Void) {
         self.shard = shard
         self.onChange = onChange
     }
 
     /// (Re)starts probing for `site`'s peers. A peer keeps its state across reloads while it stays configured.
-    func start(_ site: Site) {
+    package func start(_ site: Site) {
         for (_, s) in states { s.task?.cancel() }
         var next: [String: PeerState] = [:]
         for peer in site.configuration.peers {
@@ -43,14 +44,14 @@ final class PeerHealthMonitor: @unchecked Sendable {
         states = next
     }
 
-    func stop() {
+    package func stop() {
         for (_, s) in states { s.task?.cancel() }
     }
 
     func isUp(_ peer: String) -> Bool { states[peer]?.up ?? true }
 
     /// Each checked peer's state and last probe, for the status page.
-    func status() -> [String: (up: Bool, lastProbe: (status: Int?, at: Date)?)] {
+    package func status() -> [String: (up: Bool, lastProbe: (status: Int?, at: Date)?)] {
         states.mapValues { ($0.up, $0.lastProbe) }
     }
 

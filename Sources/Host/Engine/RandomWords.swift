@@ -1,3 +1,5 @@
+import Routing
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -11,7 +13,7 @@
 struct RandomWords {
     private var words: [UInt64] = []
 
-    mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         if words.isEmpty { refill() }
         return words.removeLast()
     }

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import Routing
+import SIPCore
 
 /// Puts an edited configuration or routes file in force without a restart: on SIGHUP, and when either file's
 /// modification time changes (polled once a second: cheap, and it survives editors that replace the file rather

@@ -1,6 +1,8 @@
 import Foundation
 import NIOCore
 import PluginAPI
+import Routing
+import SIPCore
 
 extension Shard {
     /// Sends a request to `peer` and answers its digest challenge: a 401/407 is answered with the peer's `auth`
@@ -9,7 +11,7 @@ extension Shard {
     /// the nonce went stale. `resent` sees the request as sent again, so the dialog can keep its CSeq and the
     /// INVITE a CANCEL must match. Without credentials, or when the answer is refused, the 401/407 itself reaches
     /// `handler`.
-    func sendRequest(
+    package func sendRequest(
         _ request: SIPMessage, to destination: SIPDestination, peer: String,
         resent: @escaping (SIPMessage) -> Void = { _ in }, handler: @escaping (ClientEvent) -> Void
     ) {

@@ -1,55 +1,49 @@
+import Calls
 import Foundation
 import Logging
 import NIOCore
 import PluginAPI
-
-/// What a client transaction reports to the call that started it.
-enum ClientEvent {
-    case response(SIPMessage)
-    /// Timer B or F: nothing came back.
-    case timeout
-    /// The transport could not deliver the request (connection refused, TLS handshake failed): RFC 3261 section
-    /// 8.1.3.1 treats it as a 503 from the target.
-    case transportError
-}
+import Records
+import Routing
+import SIPCore
 
 /// The calls and transactions of one event loop. Every call lives on exactly one shard, chosen from its Call-ID
 /// (ours carry the shard number), so a call's state is only ever touched from its loop and needs no locks.
 ///
 /// @unchecked Sendable: the engine passes shards to `loop.execute`, and every method runs on `loop` (the
 /// transaction layer asserts it); nothing is shared across threads.
-final class Shard: @unchecked Sendable {
-    let index: Int
-    let loop: any EventLoop
-    let settings: TransactionSettings
-    let logger: Logger
-    let localHost: String
+package final class Shard: CallHost, @unchecked Sendable {
+    package let index: Int
+    package let loop: any EventLoop
+    package let settings: TransactionSettings
+    package let logger: Logger
+    package let localHost: String
     let localPort: Int
     let localTCPPort: Int?
     var localTLSPort: Int?
     private let transmit: (SIPMessage, SIPDestination, Int) -> Void
-    private(set) var site: Site
+    package private(set) var site: Site
     private var routing: SiteRouting
     private var layer: TransactionLayer<SIPDestination>!
     /// The loop's timers, shared by the transactions and the calls.
-    var timers: TimerQueue { layer.timers }
+    package var timers: TimerQueue { layer.timers }
     /// Keyed by Call-ID octets (`OctetKey`): two Call-IDs are one call only when every byte is the same.
     private var calls: [OctetKey: Call] = [:]
     private(set) var unknownSourceCount = 0
     /// Peers the health monitor reported down; routing skips them.
-    private(set) var downPeers: Set<String> = []
+    package private(set) var downPeers: Set<String> = []
     /// Peers an operator drained through the API: no new calls are sent to them.
-    var drainedPeers: Set<String> = []
+    package var drainedPeers: Set<String> = []
     private(set) var routeStats: [String: RouteStats] = [:]
-    var metrics: PatchbayMetrics? {
+    package var metrics: PatchbayMetrics? {
         didSet { callCounters = metrics.map(CallCounters.init) }
     }
     private(set) var callCounters: CallCounters?
-    private(set) var processing = ProcessingHistogram()
+    package private(set) var processing = ProcessingHistogram()
     private var counter: UInt64 = 0
     private var random = RandomWords()
     /// Where ended calls' records go (the call records store), if anywhere.
-    var recordSink: (any CallRecordSink)?
+    package var recordSink: (any CallRecordSink)?
     /// Set on SIGTERM: new calls are refused with 503 and a Retry-After, calls in progress go on.
     var draining = false
     let shardCount: Int
@@ -67,7 +61,7 @@ final class Shard: @unchecked Sendable {
     /// has the same Call-ID, so it comes back to the shard that challenged it.
     private let verifier = DigestVerifier()
 
-    init(
+    package init(
         index: Int, shardCount: Int = 1, loop: any EventLoop, site: Site, routing: SiteRouting,
         settings: TransactionSettings,
         localHost: String, localPort: Int, localTCPPort: Int?, logger: Logger,
@@ -97,7 +91,7 @@ final class Shard: @unchecked Sendable {
         return calls.values.filter { seen.insert(ObjectIdentifier($0)).inserted }
     }
 
-    var activeCalls: Int { uniqueCalls.count }
+    package var activeCalls: Int { uniqueCalls.count }
 
     /// A new snapshot: calls in progress keep the site they started with.
     func install(_ site: Site, routing: SiteRouting) {
@@ -121,7 +115,7 @@ final class Shard: @unchecked Sendable {
 
     /// Whether a datagram from `address` may be parsed at all. Called on this shard's loop for traffic this loop
     /// received (the receiving loop's shard, not the call's).
-    func admit(_ address: SocketAddress) -> Bool {
+    package func admit(_ address: SocketAddress) -> Bool {
         guard let ip = IPKey(address) else { return true }
         let now = NIODeadline.now().uptimeNanoseconds
         if limiter.admit(ip, known: routing.isPeerAddress(ip), now: now) { return true }
@@ -153,22 +147,22 @@ final class Shard: @unchecked Sendable {
 
     // MARK: Identifiers that carry the shard
 
-    func newCallID() -> String { "pb\(index)-\(randomToken())@\(localHost)" }
-    func newTag() -> String { "pb\(index)\(randomToken())" }
-    func newBranch() -> String { "z9hG4bK-pb\(index)\(randomToken())" }
+    package func newCallID() -> String { "pb\(index)-\(randomToken())@\(localHost)" }
+    package func newTag() -> String { "pb\(index)\(randomToken())" }
+    package func newBranch() -> String { "z9hG4bK-pb\(index)\(randomToken())" }
 
     /// This host as Via and Contact show it.
-    var local: LocalAddress {
+    package var local: LocalAddress {
         LocalAddress(host: localHost, udpPort: localPort, tcpPort: localTCPPort, tlsPort: localTLSPort)
     }
 
     /// Our Via for a request sent to `destination`: the transport it goes over and our port for it.
-    func via(for destination: SIPDestination? = nil) -> String {
+    package func via(for destination: SIPDestination? = nil) -> String {
         local.via(for: destination?.transport, branch: newBranch())
     }
 
     /// Our Contact towards `destination`, so the peer's in-dialog requests come back over the same transport.
-    func contact(user: String?, for destination: SIPDestination? = nil) -> String {
+    package func contact(user: String?, for destination: SIPDestination? = nil) -> String {
         local.contact(user: user, for: destination?.transport)
     }
 
@@ -177,7 +171,7 @@ final class Shard: @unchecked Sendable {
         return String(random.next() ^ counter, radix: 36)
     }
 
-    func address(of peer: String) -> SIPDestination? { routing.addresses[peer] }
+    package func address(of peer: String) -> SIPDestination? { routing.addresses[peer] }
 
     func setPeer(_ peer: String, up: Bool) {
         if up { downPeers.remove(peer) } else { downPeers.insert(peer) }
@@ -185,11 +179,13 @@ final class Shard: @unchecked Sendable {
 
     // MARK: Sending
 
-    func sendStateless(_ message: SIPMessage, to destination: SIPDestination) { transmit(message, destination, index) }
+    package func sendStateless(_ message: SIPMessage, to destination: SIPDestination) {
+        transmit(message, destination, index)
+    }
 
-    func respond(_ response: SIPMessage, to request: SIPMessage) { layer.respond(response, to: request) }
+    package func respond(_ response: SIPMessage, to request: SIPMessage) { layer.respond(response, to: request) }
 
-    func sendRequest(
+    package func sendRequest(
         _ request: SIPMessage, to destination: SIPDestination, timerB: TimeAmount? = nil,
         handler: @escaping (ClientEvent) -> Void
     ) {
@@ -208,11 +204,13 @@ final class Shard: @unchecked Sendable {
         }
     }
 
-    func track(_ call: Call, callID: String) { calls[OctetKey(callID)] = call }
+    package func track(_ call: Call, callID: String) { calls[OctetKey(callID)] = call }
+
+    package func attemptEnded(peer: String, status: Int) { callCounters?.attempt(peer: peer, status: status) }
 
     /// A stream transport could not deliver `message` (refused, reset, no route): its transaction fails now
     /// instead of waiting for Timer B or F, so failover is immediate.
-    func transportFailed(sending message: SIPMessage) { layer.transportFailed(sending: message) }
+    package func transportFailed(sending message: SIPMessage) { layer.transportFailed(sending: message) }
 
     /// End of the drain time: every call still here is ended cleanly (BYE to both sides of an answered call; 503
     /// to a caller still waiting, CANCEL to its target) rather than cut by the process exiting.
@@ -220,7 +218,7 @@ final class Shard: @unchecked Sendable {
         for call in uniqueCalls { call.shutdown() }
     }
 
-    func submit(_ record: CallRecord) {
+    package func submit(_ record: CallRecord) {
         if let route = record.route {
             if record.answered {
                 routeStats[route, default: RouteStats()].answered += 1
@@ -247,14 +245,14 @@ final class Shard: @unchecked Sendable {
 
     var transactionCount: Int { layer.count }
 
-    func remove(_ call: Call) {
+    package func remove(_ call: Call) {
         calls.removeValue(forKey: OctetKey(call.a.callID))
         if let b = call.b?.callID { calls.removeValue(forKey: OctetKey(b)) }
     }
 
     // MARK: Receiving
 
-    func receive(_ message: SIPMessage, from source: SIPDestination, receivedAt: NIODeadline? = nil) {
+    package func receive(_ message: SIPMessage, from source: SIPDestination, receivedAt: NIODeadline? = nil) {
         if let receivedAt {
             let waited = UInt64(max(0, (NIODeadline.now() - receivedAt).nanoseconds))
             queueDelay = (queueDelay &* 7 &+ waited) / 8
@@ -293,7 +291,7 @@ final class Shard: @unchecked Sendable {
 
     /// RFC 3261 section 18.2.1 and RFC 3581: record where the request really came from in its top Via, so the
     /// response goes back through NATs and to the right port.
-    static func stampVia(_ message: inout SIPMessage, source: SocketAddress) {
+    package static func stampVia(_ message: inout SIPMessage, source: SocketAddress) {
         guard let index = message.headers.firstIndex(where: { $0.hasName("via") }), let top = message.topVia,
             let via = ViaValue.stampFacts(top), let port = source.port
         else { return }
@@ -430,7 +428,7 @@ final class Shard: @unchecked Sendable {
         let result: RequestProcessor.Result
         do {
             result = try RequestProcessor(site: site, explain: false).process(
-                invite, from: peer, seed: Engine.hash(invite.callID ?? ""))
+                invite, from: peer, seed: StableHash.fnv1a(invite.callID ?? ""))
         } catch {
             return respond(
                 Relay.response(500, "Server Internal Error", to: invite, toTag: newTag(), contact: nil), to: invite)

@@ -1,16 +1,18 @@
 import NIOCore
+import Routing
+import SIPCore
 
 /// The parts of a site the engine needs per message, resolved once per snapshot: peers' socket addresses and the
 /// table that classifies a source address onto a peer.
-struct SiteRouting: Sendable {
+package struct SiteRouting: Sendable {
     /// Where requests to each peer go (its first address).
-    var addresses: [String: SIPDestination] = [:]
+    package var addresses: [String: SIPDestination] = [:]
     /// Source IP and port -> peer; a peer's entry without a specific port match falls back to `byIP`.
     private var byIPPort: [IPPortKey: String] = [:]
     private var byIP: [IPKey: String] = [:]
-    var problems: [String] = []
+    package var problems: [String] = []
 
-    init(site: Site) {
+    package init(site: Site) {
         for peer in site.configuration.peers {
             for (i, a) in peer.addresses.enumerated() {
                 guard let address = try? SocketAddress.makeAddressResolvingHost(a.host, port: a.port),

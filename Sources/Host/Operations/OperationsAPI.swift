@@ -1,4 +1,7 @@
+import Engine
 import Foundation
+import Routing
+import SIPCore
 
 /// The management API and what the operations listener serves, as request in, response out (no sockets), so it is
 /// tested directly and through the listener alike.
@@ -34,9 +37,9 @@ public struct OperationsAPI: Sendable {
         public var body: [UInt8]
     }
 
-    let engine: Engine
-    let reloader: Reloader?
-    let token: String?
+    package let engine: Engine
+    package let reloader: Reloader?
+    package let token: String?
 
     public init(engine: Engine, reloader: Reloader?, token: String?) {
         self.engine = engine
@@ -119,9 +122,9 @@ public struct OperationsAPI: Sendable {
         return Response(status: status, contentType: "application/json", body: Array(data))
     }
 
-    static func time(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
+    package static func time(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
 
-    static func peer(_ p: EngineStatus.Peer) -> [String: Any] {
+    package static func peer(_ p: EngineStatus.Peer) -> [String: Any] {
         var out: [String: Any] = [
             "name": p.name, "plugin": p.plugin, "profile": p.profile, "kind": p.kind, "transport": p.transport,
             "address": p.address, "up": p.up, "drained": p.drained, "health_checked": p.healthChecked,
@@ -134,7 +137,7 @@ public struct OperationsAPI: Sendable {
         return out
     }
 
-    static func call(_ c: EngineStatus.Call) -> [String: Any] {
+    package static func call(_ c: EngineStatus.Call) -> [String: Any] {
         [
             "a_call_id": c.aCallID, "b_call_id": c.bCallID ?? NSNull(), "source": c.source,
             "target": c.target ?? NSNull(),
@@ -144,7 +147,7 @@ public struct OperationsAPI: Sendable {
         ]
     }
 
-    static func routes(_ s: EngineStatus) -> [String: Any] {
+    package static func routes(_ s: EngineStatus) -> [String: Any] {
         [
             "version": s.routesVersion, "loaded_at": time(s.routesLoadedAt),
             "routes": s.routes.map { r in
@@ -156,11 +159,11 @@ public struct OperationsAPI: Sendable {
         ]
     }
 
-    static func reload(_ r: EngineStatus.Reload) -> [String: Any] {
+    package static func reload(_ r: EngineStatus.Reload) -> [String: Any] {
         ["at": time(r.at), "ok": r.ok, "reason": r.reason, "errors": r.errors]
     }
 
-    static func split(_ uri: String) -> (String, [String: String]) {
+    package static func split(_ uri: String) -> (String, [String: String]) {
         let pieces = uri.split(separator: "?", maxSplits: 1)
         var query: [String: String] = [:]
         if pieces.count == 2 {

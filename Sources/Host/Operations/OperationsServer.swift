@@ -1,8 +1,10 @@
+import Engine
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SIPCore
 
 /// The operations listener: `/metrics` (Prometheus text), the management API under `/api/`, and the status page
 /// at `/`. Plain HTTP/1.1 on its own address (loopback by default); every request needs the token when one is
@@ -31,20 +33,20 @@ public final class OperationsServer: Sendable {
 
     private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         // @unchecked: used on its channel's loop only; the response task hops back there to write.
-        typealias InboundIn = HTTPServerRequestPart
+        package typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
 
-        let api: OperationsAPI
-        let logger: Logger
+        package let api: OperationsAPI
+        package let logger: Logger
         private var head: HTTPRequestHead?
         private var body: [UInt8] = []
 
-        init(api: OperationsAPI, logger: Logger) {
+        package init(api: OperationsAPI, logger: Logger) {
             self.api = api
             self.logger = logger
         }
 
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
             case .head(let h):
                 head = h
@@ -85,7 +87,7 @@ public final class OperationsServer: Sendable {
             }
         }
 
-        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        package func errorCaught(context: ChannelHandlerContext, error: any Error) {
             logger.debug("operations HTTP connection error", metadata: ["error": "\(error)"])
             context.close(promise: nil)
         }

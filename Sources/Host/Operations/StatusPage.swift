@@ -1,9 +1,12 @@
+import Engine
 import Foundation
+import Routing
+import SIPCore
 
 /// The status page: one self-refreshing HTML page, rendered on the server from the engine's status (no scripts,
 /// so it works in any browser, headless ones included, and shows the same thing the API returns).
 enum StatusPage {
-    static func render(_ s: EngineStatus, token: String?, now: Date = Date()) -> String {
+    package static func render(_ s: EngineStatus, token: String?, now: Date = Date()) -> String {
         let refresh = token.map { "/?token=\(escape($0))" } ?? "/"
         var html = """
             <!doctype html>
@@ -68,14 +71,14 @@ enum StatusPage {
         return html
     }
 
-    static func time(_ d: Date) -> String {
+    package static func time(_ d: Date) -> String {
         let f = DateFormatter()
         f.dateFormat = "yyyy-MM-dd HH:mm:ss"
         f.timeZone = TimeZone(identifier: "UTC")
         return f.string(from: d) + " UTC"
     }
 
-    static func escape(_ s: String) -> String {
+    package static func escape(_ s: String) -> String {
         var out = ""
         for c in s {
             switch c {

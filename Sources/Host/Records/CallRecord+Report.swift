@@ -1,4 +1,5 @@
 import Foundation
+import Routing
 
 /// How `patchbay calls` shows a record: one line for people, or JSON for scripts. Here rather than in the command so
 /// the tests can check the exact output without running a process.
@@ -58,7 +59,7 @@ extension CallRecord {
         public var duration: Double?
         public var attempts: [Attempt]
 
-        init(_ r: CallRecord) {
+        package init(_ r: CallRecord) {
             a_call_id = r.aCallID
             b_call_id = r.bCallID
             source = r.source
@@ -83,7 +84,7 @@ extension CallRecord {
     }
 
     /// ISO 8601 in UTC: unambiguous whatever the zone of the machine that reads the records.
-    static func time(_ date: Date, fractional: Bool = false) -> String {
+    package static func time(_ date: Date, fractional: Bool = false) -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = fractional ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
         return f.string(from: date)

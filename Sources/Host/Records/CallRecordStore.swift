@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
 import Logging
+import Routing
+import SIPCore
 
 /// Call records in an SQLite file: one row per call in `calls`, one per target tried in `attempts`.
 ///

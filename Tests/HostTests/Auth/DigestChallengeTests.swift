@@ -1,7 +1,9 @@
 import PluginAPI
 import Testing
 
-@testable import Host
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
 
 /// Digest answers checked against known answers: RFC 2617 section 3.5's worked example, and values computed
 /// independently with Python's hashlib for the cases that RFC does not cover.

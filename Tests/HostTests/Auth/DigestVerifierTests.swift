@@ -1,7 +1,10 @@
 import PluginAPI
 import Testing
 
-@testable import Host
+@testable import Engine
+@testable import Harness
+@testable import Routing
+@testable import SIPCore
 
 /// Patchbay's challenge answered by Patchbay's own client code (a round trip), and what must be refused.
 struct DigestVerifierTests {

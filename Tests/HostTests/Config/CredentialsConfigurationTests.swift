@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Host
+@testable import Engine
+@testable import Routing
 
 /// `auth:` and `registration:` on a peer: what is read, and the positioned errors for what cannot be used.
 @Suite struct CredentialsConfigurationTests {

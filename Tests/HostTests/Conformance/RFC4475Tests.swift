@@ -2,6 +2,10 @@ import Foundation
 import PluginAPI
 import Testing
 
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
+
 /// RFC 4475's torture messages sent to a running Patchbay over UDP from a configured peer's address, each answered
 /// as the RFC asks (Tests/Fixtures/rfc4475/EXPECTED.md), then a normal call still completes.
 @Suite(.serialized, .enabled(if: SippHarness.sippIsInstalled, "sipp (Debian sip-tester) is needed"))

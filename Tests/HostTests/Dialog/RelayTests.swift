@@ -2,7 +2,8 @@ import NIOCore
 import PluginAPI
 import Testing
 
-@testable import Host
+@testable import Engine
+@testable import Routing
 
 /// Message composition across legs, without sockets.
 @Suite struct RelayTests {

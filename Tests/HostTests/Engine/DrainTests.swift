@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
+
 /// SIGTERM drains: calls in progress finish, new calls get 503, then Patchbay exits by itself.
 @Suite(.serialized, .enabled(if: SippHarness.sippIsInstalled, "sipp (Debian sip-tester) is needed"))
 struct DrainTests {

@@ -1,7 +1,12 @@
 import Foundation
-import Host
 import PluginAPI
 import Testing
+
+@testable import Calls
+@testable import Engine
+@testable import Operations
+@testable import Routing
+@testable import SIPCore
 
 /// Defects found by replaying robustness suites and vendor messages through a live `patchbay run`, each with the
 /// real traffic that showed it: raw Call-ID octets, a malformed From, a target no offer can reach, and `process`

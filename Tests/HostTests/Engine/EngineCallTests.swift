@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
+
 /// Calls through a real `patchbay run` between real sipp peers on 127.0.0.1. Each test reads like the call it
 /// places; every process is stopped by its pid. Serialized: timers here are real, and parallel sipp and patchbay
 /// processes on two cores would turn the timeout cases into races.

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
+
 /// Floods and overload against a real Patchbay.
 @Suite(.serialized, .enabled(if: SippHarness.sippIsInstalled, "sipp (Debian sip-tester) is needed"))
 struct FloodTests {

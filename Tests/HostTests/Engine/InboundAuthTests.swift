@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
+
 /// A peer configured with `inbound_auth` must answer Patchbay's digest challenge before its call is routed.
 @Suite(.serialized, .enabled(if: SippHarness.sippIsInstalled, "sipp (Debian sip-tester) is needed"))
 struct InboundAuthTests {

@@ -1,5 +1,8 @@
 import Foundation
 
+@testable import Routing
+@testable import SIPCore
+
 /// A raw UDP socket on 127.0.0.1 for tests that send what no SIP tool would (torture messages, garbage) and read
 /// back exactly what Patchbay answered. Closed by `close()` or at deinit.
 final class LoopbackUDP {

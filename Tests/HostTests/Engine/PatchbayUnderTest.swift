@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 
+@testable import Engine
+@testable import Operations
+@testable import Records
+@testable import Routing
+@testable import SIPCore
+
 /// A real `patchbay run` process on 127.0.0.1 with a site written for one test: started from the build
 /// directory, watched through its log, stopped by its pid.
 final class PatchbayUnderTest: @unchecked Sendable {

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import Host
+@testable import Engine
+@testable import SIPCore
 
 @Suite struct RandomWordsTests {
     /// Across many refills, no word repeats and every bit position takes both values: a failed fill (zeros) or a

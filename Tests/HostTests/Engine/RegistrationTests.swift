@@ -1,6 +1,11 @@
 import Foundation
 import Testing
 
+@testable import Engine
+@testable import Operations
+@testable import Routing
+@testable import SIPCore
+
 /// Outbound registration and digest answers against sipp peers that really check the digest (`verifyauth`).
 @Suite(.serialized, .enabled(if: SippHarness.sippIsInstalled, "sipp (Debian sip-tester) is needed"))
 struct RegistrationTests {

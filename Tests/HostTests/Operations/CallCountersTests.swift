@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Host
+@testable import Engine
 
 /// Each shard keeps the per-call series it has used; the counts must still land in the one registry `/metrics`
 /// shows, whichever shard counted them and however often.

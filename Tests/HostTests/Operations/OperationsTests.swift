@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 
+@testable import Engine
+@testable import Operations
+@testable import Records
+@testable import Routing
+@testable import SIPCore
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif

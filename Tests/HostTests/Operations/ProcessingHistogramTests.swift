@@ -1,6 +1,7 @@
 import Testing
 
-@testable import Host
+@testable import Engine
+@testable import Routing
 
 struct ProcessingHistogramTests {
     @Test func bucketsAreCumulativeAndShardsAddUp() {

@@ -2,7 +2,9 @@ import Foundation
 import PluginAPI
 import Testing
 
-@testable import Host
+@testable import Engine
+@testable import Harness
+@testable import Routing
 
 /// The fuzz target's path, run on every fixture and every input the fuzzer ever crashed on: nothing may trap, and
 /// valid requests really go through the adapters and routing.

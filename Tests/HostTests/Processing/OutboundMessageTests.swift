@@ -1,7 +1,11 @@
 import Foundation
-import Host
 import PluginAPI
 import Testing
+
+@testable import Calls
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
 
 /// What leaves for a peer: the header policy, no internal host towards a trunk, the house rules, a target whose
 /// codec policy leaves no audio skipped with a 488, and `patchbay process` showing what the engine sends.

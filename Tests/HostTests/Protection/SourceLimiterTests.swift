@@ -1,7 +1,8 @@
 import NIOCore
 import Testing
 
-@testable import Host
+@testable import Engine
+@testable import SIPCore
 
 struct SourceLimiterTests {
     let second: UInt64 = 1_000_000_000

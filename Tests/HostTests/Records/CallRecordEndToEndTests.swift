@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 
+@testable import Engine
+@testable import Operations
+@testable import Records
+@testable import Routing
+@testable import SIPCore
+
 /// Call records from a real `patchbay run` between sipp peers, read back with the built `patchbay calls` as an
 /// operator would, after Patchbay has stopped.
 @Suite(.serialized, .enabled(if: SippHarness.sippIsInstalled, "sipp (Debian sip-tester) is needed"))

@@ -3,7 +3,11 @@ import GRDB
 import Logging
 import Testing
 
-@testable import Host
+@testable import Engine
+@testable import Harness
+@testable import Records
+@testable import Routing
+@testable import SIPCore
 
 /// The SQLite call records store on its own: what goes in comes out, filters, retention, and what happens when the
 /// file or the disk misbehaves. Each test has its own file in its own directory.

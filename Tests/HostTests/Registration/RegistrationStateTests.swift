@@ -1,6 +1,8 @@
 import Testing
 
-@testable import Host
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
 
 /// The registration client as a ladder of events and the actions each one yields.
 struct RegistrationStateTests {

@@ -1,6 +1,14 @@
 import Foundation
 import Testing
 
+@testable import Calls
+@testable import Engine
+@testable import Harness
+@testable import Operations
+@testable import Records
+@testable import Routing
+@testable import SIPCore
+
 #if canImport(Glibc)
     import Glibc
 #endif

@@ -1,5 +1,12 @@
 import Foundation
 
+@testable import Calls
+@testable import Engine
+@testable import Operations
+@testable import Records
+@testable import Routing
+@testable import SIPCore
+
 #if canImport(Glibc)
     import Glibc
 #endif

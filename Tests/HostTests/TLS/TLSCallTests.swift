@@ -3,7 +3,11 @@ import NIOSSL
 import PluginAPI
 import Testing
 
-@testable import Host
+@testable import Calls
+@testable import Engine
+@testable import Records
+@testable import Routing
+@testable import SIPCore
 
 /// SIP over TLS end to end, with certificates made for the test: a Lync-style peer calling in over mutual TLS, a
 /// peer without a certificate refused at the handshake, and a call out to a TLS gateway whose certificate is

@@ -1,9 +1,13 @@
 import Foundation
-import Host
 import NIOCore
 import NIOPosix
 import NIOSSL
 import PluginAPI
+
+@testable import Engine
+@testable import Operations
+@testable import Routing
+@testable import SIPCore
 
 /// One side of a SIP-over-TLS connection for tests: a client that connects (from a chosen local address) or a
 /// server that accepts, each framing what it reads with Patchbay's own SIPStreamDecoder and queueing the messages

@@ -1,5 +1,9 @@
 import Foundation
 
+@testable import Records
+@testable import Routing
+@testable import SIPCore
+
 /// A throw-away certificate authority for TLS tests, made with the openssl command line in a temporary directory:
 /// a CA, and certificates it signs for 127.0.0.1 (servers) and for named clients.
 struct TestPKI {

@@ -1,8 +1,11 @@
-import Host
 import NIOCore
 import NIOEmbedded
 import PluginAPI
 import Testing
+
+@testable import Engine
+@testable import Harness
+@testable import SIPCore
 
 /// The bench-callgrind path `transactions` must count a real call: every transaction it starts has to match its
 /// responses and end, or the count would measure failed lookups and leftovers.

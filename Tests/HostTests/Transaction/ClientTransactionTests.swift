@@ -1,7 +1,11 @@
-import Host
 import NIOCore
 import PluginAPI
 import Testing
+
+@testable import Calls
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
 
 /// RFC 3261 figure 5, event by event, without a loop: the timers are only names and intervals here.
 @Suite struct InviteClientTransactionTests {

@@ -1,7 +1,11 @@
-import Host
 import NIOCore
 import PluginAPI
 import Testing
+
+@testable import Calls
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
 
 /// RFC 3261 figure 7, event by event.
 @Suite struct InviteServerTransactionTests {

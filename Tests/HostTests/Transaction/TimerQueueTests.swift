@@ -1,7 +1,9 @@
-import Host
 import NIOCore
 import NIOEmbedded
 import Testing
+
+@testable import Engine
+@testable import SIPCore
 
 /// The loop's timer queue on a virtual clock: what fires, when, and in which order.
 @Suite struct TimerQueueTests {

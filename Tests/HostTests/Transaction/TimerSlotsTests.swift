@@ -1,6 +1,8 @@
 import Testing
 
-@testable import Host
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
 
 /// `TimerSlots` stands in for a Dictionary keyed by the timer: it must keep every timer apart and behave like one.
 @Suite struct TimerSlotsTests {

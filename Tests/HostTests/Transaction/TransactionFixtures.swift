@@ -1,6 +1,9 @@
-import Host
 import NIOCore
 import PluginAPI
+
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
 
 /// Messages for the transaction tests: small, complete enough to key and answer.
 enum TransactionFixtures {

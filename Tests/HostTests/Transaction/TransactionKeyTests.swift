@@ -2,8 +2,12 @@ import Foundation
 import PluginAPI
 import Testing
 
+@testable import Engine
+@testable import Operations
+@testable import Routing
+@testable import SIPCore
+
 // @testable for SplitMix64, the routing table's seeded generator: a failing generated Via comes back next run.
-@testable import Host
 
 /// RFC 3261 sections 17.1.3 and 17.2.3.
 @Suite struct TransactionKeyTests {

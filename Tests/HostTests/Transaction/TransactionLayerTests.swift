@@ -1,8 +1,12 @@
-import Host
 import NIOCore
 import NIOEmbedded
 import PluginAPI
 import Testing
+
+@testable import Calls
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
 
 /// The layer on a virtual clock: `EmbeddedEventLoop.advanceTime` fires the timers, and the wire records what was
 /// sent, when and where. Tests are synchronous because an `EmbeddedEventLoop` must stay on the thread that made it.

@@ -1,7 +1,11 @@
-import Host
 import NIOCore
 import NIOEmbedded
 import Testing
+
+@testable import Engine
+@testable import Records
+@testable import Routing
+@testable import SIPCore
 
 /// The stream framer on an `EmbeddedChannel`: bytes go in with `writeInbound` in chunks of every size, framed
 /// messages come out with `readInbound`, pongs with `readOutbound`, and a framing error is thrown by `writeInbound`

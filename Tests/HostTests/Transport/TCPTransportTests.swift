@@ -1,9 +1,14 @@
-import Host
 import NIOCore
-// NIOPosix is linked through Host; the test target only needs its event loop group for real sockets.
 import NIOPosix
 import Synchronization
 import Testing
+
+@testable import Engine
+@testable import Records
+@testable import Routing
+@testable import SIPCore
+
+// NIOPosix is linked through Host; the test target only needs its event loop group for real sockets.
 
 #if canImport(Glibc)
     import Glibc

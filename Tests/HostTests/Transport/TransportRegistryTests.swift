@@ -1,6 +1,8 @@
 import Testing
 
-@testable import Host
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
 
 /// The engine starts listeners only through the registry: a transport the configuration can name but the registry
 /// cannot start would be refused at `patchbay run`, after `check` passed.

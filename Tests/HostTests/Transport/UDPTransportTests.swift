@@ -4,7 +4,9 @@ import NIOPosix
 import Synchronization
 import Testing
 
-@testable import Host
+@testable import Engine
+@testable import Routing
+@testable import SIPCore
 
 /// `UDPTransport` with real sockets on 127.0.0.1 and an ephemeral port; the far side is a plain UDP socket
 /// (`LoopbackUDP`), so what arrives is observed without our own code in the way. Every wait is bounded: reads time out

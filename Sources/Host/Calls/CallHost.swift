@@ -1,0 +1,65 @@
+import Logging
+import NIOCore
+import PluginAPI
+import Records
+import SIPCore
+
+/// What a call needs from the shard that owns it: identifiers, addresses, the loop's timers and transactions, and
+/// where its record goes. The engine's `Shard` is the one host; the protocol is the seam that keeps calls below
+/// the engine (a call never names `Shard`), and that a call's tests can stand in for.
+package protocol CallHost: AnyObject {
+    var logger: Logger { get }
+    var settings: TransactionSettings { get }
+    /// The loop's timers, shared by the transactions and the calls.
+    var timers: TimerQueue { get }
+    /// This host as Via and Contact show it.
+    var local: LocalAddress { get }
+    var localHost: String { get }
+    /// Peers the health monitor reported down, and peers an operator drained: no new attempt goes to them.
+    var downPeers: Set<String> { get }
+    var drainedPeers: Set<String> { get }
+
+    func newCallID() -> String
+    func newTag() -> String
+    func newBranch() -> String
+    /// Our Via for a request sent to `destination`, with a new branch.
+    func via(for destination: SIPDestination?) -> String
+    /// Our Contact towards `destination`.
+    func contact(user: String?, for destination: SIPDestination?) -> String
+    func address(of peer: String) -> SIPDestination?
+
+    /// In-dialog requests and responses with this Call-ID reach `call` from now on.
+    func track(_ call: Call, callID: String)
+    func remove(_ call: Call)
+    /// The call ended: its record goes to the store and the route statistics.
+    func submit(_ record: CallRecord)
+    /// A target gave its final answer (or none: status 0) to an attempt.
+    func attemptEnded(peer: String, status: Int)
+
+    func sendStateless(_ message: SIPMessage, to destination: SIPDestination)
+    func respond(_ response: SIPMessage, to request: SIPMessage)
+    /// A request in a client transaction of its own; `timerB` bounds an INVITE's wait for a final response.
+    func sendRequest(
+        _ request: SIPMessage, to destination: SIPDestination, timerB: TimeAmount?,
+        handler: @escaping (ClientEvent) -> Void)
+    /// A request to `peer` that answers the peer's digest challenge with its credentials; `resent` sees the
+    /// request as sent again.
+    func sendRequest(
+        _ request: SIPMessage, to destination: SIPDestination, peer: String,
+        resent: @escaping (SIPMessage) -> Void, handler: @escaping (ClientEvent) -> Void)
+}
+
+extension CallHost {
+    package func sendRequest(
+        _ request: SIPMessage, to destination: SIPDestination, handler: @escaping (ClientEvent) -> Void
+    ) {
+        sendRequest(request, to: destination, timerB: nil, handler: handler)
+    }
+
+    package func sendRequest(
+        _ request: SIPMessage, to destination: SIPDestination, peer: String,
+        handler: @escaping (ClientEvent) -> Void
+    ) {
+        sendRequest(request, to: destination, peer: peer, resent: { _ in }, handler: handler)
+    }
+}
