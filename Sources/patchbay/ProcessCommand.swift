@@ -58,7 +58,7 @@ struct ProcessCommand: ParsableCommand {
         }
         let processed: (result: RequestProcessor.Result, sent: SIPMessage?)
         do {
-            processed = try OfflineMessage.request(message, from: from, site: site, explain: explain)
+            processed = try OfflineMessage.request(message, from: from, site: site)
         } catch let e as OfflineMessage.ProcessingError {
             printError("\(file): \(e)")
             throw ExitCode(1)

@@ -63,16 +63,27 @@ import Testing
         let result = try RequestProcessor(site: site).process(invite, from: "pbx")
         #expect(
             result.steps.map(\.title) == [
-                "classify source",
-                "inbound adapter IPPBX/asterisk: pbx dialect -> house format",
-                "route",
-                "outbound adapter PSTNGateway/audiocodes: house format -> gateway dialect",
-                "outbound adapter ITSPTrunk/generic: house format -> itsp dialect",
+                "which peer sent it?",
+                "is it for a call in progress?",
+                "does it require an extension we lack?",
+                "are we draining?",
+                "do we serve this method?",
+                "are we overloaded?",
+                "must it authenticate?",
+                "has it hops left?",
+                "what is it in the house format?",
+                "which route?",
+                "what does gateway receive?",
+                "what does itsp receive?",
             ])
-        let inbound = try #require(result.steps[1].diff)
+        #expect(result.steps[8].notes.first == "inbound adapter IPPBX/asterisk: pbx dialect -> house format")
+        #expect(
+            result.steps[10].notes.first == "outbound adapter PSTNGateway/audiocodes: house format -> gateway dialect")
+        #expect(result.steps[11].notes.first == "outbound adapter ITSPTrunk/generic: house format -> itsp dialect")
+        let inbound = try #require(result.steps[8].diff)
         #expect(inbound.removed.map(\.name) == ["Remote-Party-ID"])
         #expect(inbound.added.map(\.name) == ["P-Asserted-Identity"])
-        let toITSP = try #require(result.steps[4].diff)
+        let toITSP = try #require(result.steps[11].diff)
         #expect(toITSP.removed.map(\.name).contains("X-PBX-Tenant"))
         #expect(toITSP.bodyRemoved.contains("a=rtpmap:18 G729/8000"))
         #expect(result.house?.requestURI?.user == "+4930987654")

@@ -117,7 +117,7 @@ package final class Call {
         let parsed = houseSDP
         if pending.isEmpty { houseSDP = nil }
         guard let house,
-            let leg = RequestProcessor(site: site, explain: false).leg(for: name, house: house, parsed: parsed)
+            let leg = RequestProcessor(site: site).leg(for: name, house: house, parsed: parsed)
         else {
             lastFailure = (503, "Service Unavailable")
             record.attempts.append(.init(peer: name, status: 503))
@@ -292,7 +292,7 @@ package final class Call {
             house.to = to
         }
         redirectsFollowed += 1
-        let result = RequestProcessor(site: site, explain: false).route(
+        let result = RequestProcessor(site: site).route(
             house, from: sourcePeer, seed: StableHash.fnv1a(a.callID))
         logger.info(
             "following redirect", metadata: ["a": "\(a.callID)", "to": "\(number)", "outcome": "\(result.outcome)"])

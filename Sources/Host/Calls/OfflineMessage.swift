@@ -22,12 +22,12 @@ public enum OfflineMessage {
     /// An initial INVITE from `source`: the routing result, and the INVITE its first target receives (nil when
     /// the route rejects the call).
     public static func request(
-        _ invite: SIPMessage, from source: String, site: Site, explain: Bool = false
+        _ invite: SIPMessage, from source: String, site: Site
     ) throws -> (result: RequestProcessor.Result, sent: SIPMessage?) {
         guard invite.method == "INVITE", invite.toTag == nil else {
             throw ProcessingError.notInitialInvite(invite.method + (invite.toTag == nil ? "" : " with a To tag"))
         }
-        let processor = RequestProcessor(site: site, explain: explain)
+        let processor = RequestProcessor(site: site)
         let result = try processor.process(invite, from: source)
         guard case .forwarded(let route) = result.outcome, let house = result.house else { return (result, nil) }
         // The engine skips a target whose codec policy leaves no audio codec (`MediaRefusal`), and answers 488

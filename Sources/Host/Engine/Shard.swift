@@ -23,12 +23,12 @@ package final class Shard: CallHost, @unchecked Sendable {
     var localTLSPort: Int?
     private let transmit: (SIPMessage, SIPDestination, Int) -> Void
     package private(set) var site: Site
-    private var routing: SiteRouting
+    private(set) var routing: SiteRouting
     private var layer: TransactionLayer<SIPDestination>!
     /// The loop's timers, shared by the transactions and the calls.
     package var timers: TimerQueue { layer.timers }
     /// Keyed by Call-ID octets (`OctetKey`): two Call-IDs are one call only when every byte is the same.
-    private var calls: [OctetKey: Call] = [:]
+    private(set) var calls: [OctetKey: Call] = [:]
     private(set) var unknownSourceCount = 0
     /// Peers the health monitor reported down; routing skips them.
     package private(set) var downPeers: Set<String> = []
@@ -45,7 +45,7 @@ package final class Shard: CallHost, @unchecked Sendable {
     /// Where ended calls' records go (the call records store), if anywhere.
     package var recordSink: (any CallRecordSink)?
     /// Set on SIGTERM: new calls are refused with 503 and a Retry-After, calls in progress go on.
-    var draining = false
+    package var draining = false
     let shardCount: Int
     private var limiter: SourceLimiter
     private var protection: PatchbayConfiguration.Protection
@@ -59,7 +59,7 @@ package final class Shard: CallHost, @unchecked Sendable {
     private let unmatchedLog = LogThrottle()
     /// Challenges peers configured with `inbound_auth`. One secret per shard: an INVITE's retry with credentials
     /// has the same Call-ID, so it comes back to the shard that challenged it.
-    private let verifier = DigestVerifier()
+    let verifier = DigestVerifier()
 
     package init(
         index: Int, shardCount: Int = 1, loop: any EventLoop, site: Site, routing: SiteRouting,
@@ -106,9 +106,7 @@ package final class Shard: CallHost, @unchecked Sendable {
 
     private static func limiter(for p: PatchbayConfiguration.Protection) -> SourceLimiter {
         SourceLimiter(
-            peer: .init(rate: p.peerRate, burst: max(1, p.peerRate * 2)),
-            unknown: .init(rate: p.unknownRate, burst: max(1, p.unknownRate * 2)),
-            unknownTotal: .init(rate: p.unknownTotalRate, burst: max(1, p.unknownTotalRate * 2)))
+            peer: .rate(p.peerRate), unknown: .rate(p.unknownRate), unknownTotal: .rate(p.unknownTotalRate))
     }
 
     // MARK: Admission (on the receiving loop, before parsing)
@@ -138,7 +136,7 @@ package final class Shard: CallHost, @unchecked Sendable {
     var rateLimited: (peers: Int, unknown: Int) { (limiter.droppedFromPeers, limiter.droppedFromUnknown) }
 
     /// Why a new call must be refused now, or nil. Limits are the site's divided among the shards.
-    private func overloadReason() -> String? {
+    package func overloadReason() -> String? {
         if calls.count >= max(1, protection.maxCalls / shardCount) { return "calls" }
         if layer.count >= max(1, protection.maxTransactions / shardCount) { return "transactions" }
         if queueDelay > UInt64(protection.maxQueueDelayMilliseconds) * 1_000_000 { return "queue delay" }
@@ -322,146 +320,86 @@ package final class Shard: CallHost, @unchecked Sendable {
         return key == IPKey(source)
     }
 
+    /// A request no transaction took: the request chain (`RequestChain.standard`) decides, with this shard as its
+    /// environment, and this performs what it decided.
     private func handleRequest(_ request: SIPMessage, from source: SIPDestination) {
-        guard let peer = routing.classify(source.address) else {
-            unknownSourceCount += 1
-            metrics?.rejected("unknown_source")
-            if request.method != "ACK", site.configuration.unknownSources == .reject {
-                respond(Relay.response(403, "Forbidden", to: request, toTag: newTag(), contact: nil), to: request)
-            }
-            return
-        }
-        let callID = request.callID ?? ""
-        // One key for every lookup below: making one scans the Call-ID's bytes.
-        let key = OctetKey(callID)
-        if request.toTag != nil || request.method == "CANCEL" || request.method == "ACK" {
-            if let call = calls[key] {
-                call.inDialogRequest(request, fromA: OctetText.equal(call.a.callID, callID))
-            } else if request.method != "ACK" {
-                respond(
-                    Relay.response(481, "Call/Transaction Does Not Exist", to: request, toTag: nil, contact: nil),
-                    to: request)
-            }
-            return
-        }
-        // RFC 3261 section 8.2.2.3: Patchbay supports no extension a request may require (100rel and timer are
-        // not built), so a Require gets 420 naming what is unsupported rather than being ignored (RFC 4475 bext01).
-        let required = request.values("Require")
-        if !required.isEmpty, request.method != "INVITE" || calls[key] == nil {
-            var r = Relay.response(420, "Bad Extension", to: request, toTag: newTag(), contact: nil)
-            r.headers.append(SIPHeader("Unsupported", required.joined(separator: ", ")))
-            return respond(r, to: request)
-        }
-        switch request.method {
-        case "INVITE" where calls[key] != nil:
-            // The INVITE server transaction ends with the 2xx (RFC 3261 without RFC 6026), so a retransmitted
-            // INVITE whose 200 was lost arrives here as new: answer it again instead of starting a second call.
-            calls[key]?.retransmittedInvite()
-        case "INVITE" where draining, "OPTIONS" where draining:
-            // RFC 3261 section 21.5.4: unavailable for a while. A peer's OPTIONS keepalive gets the same answer, so
-            // its failover moves new calls elsewhere while the calls in progress finish here.
-            var r = Relay.response(503, "Service Unavailable", to: request, toTag: newTag(), contact: nil)
-            r.headers.append(SIPHeader("Retry-After", "30"))
-            respond(r, to: request)
-        case "INVITE":
-            if let reason = overloadReason() {
-                // Saturated: a quick 503 lets the caller's side fail over now, instead of an INVITE that queues,
-                // times out and is retransmitted into the overload (RFC 3261 section 21.5.4, RFC 7339 in spirit).
-                overloadRejections += 1
-                metrics?.rejected("overload")
-                logger.debug("overload: new call refused", metadata: ["reason": "\(reason)", "a": "\(callID)"])
-                var r = Relay.response(503, "Service Unavailable", to: request, toTag: newTag(), contact: nil)
-                r.headers.append(SIPHeader("Retry-After", "5"))
-                return respond(r, to: request)
-            }
-            if let auth = site.peer(peer)?.inboundAuth, !authenticate(request, peer: peer, auth) { return }
-            startCall(request, from: peer, source: source)
-        case "OPTIONS":
-            var ok = Relay.response(200, "OK", to: request, toTag: newTag(), contact: nil)
-            ok.headers += [SIPHeader("Allow", Relay.allow), SIPHeader("Accept", "application/sdp")]
-            respond(ok, to: request)
-        case "BYE", "INFO", "UPDATE", "PRACK", "NOTIFY":
+        var state = RequestState(site: site, message: request, source: source)
+        switch RequestChain.standard.run(&state, in: self) {
+        case .proceed:
+            // The chain ends by forwarding; nothing decided is a bug of ours, answered rather than left to time out.
             respond(
-                Relay.response(481, "Call/Transaction Does Not Exist", to: request, toTag: newTag(), contact: nil),
-                to: request)
-        case "REGISTER", "SUBSCRIBE", "PUBLISH", "MESSAGE", "REFER":
-            var r = Relay.response(405, "Method Not Allowed", to: request, toTag: newTag(), contact: nil)
-            r.headers.append(SIPHeader("Allow", Relay.allow))
+                Relay.response(500, "Server Internal Error", to: request, toTag: newTag(), contact: nil), to: request)
+        case .drop(let counted):
+            count(counted)
+        case .answer(let answer):
+            count(answer.counted)
+            if answer.counted == "overload" {
+                logger.debug(
+                    "overload: new call refused",
+                    metadata: ["reason": "\(answer.note ?? "")", "a": "\(request.callID ?? "")"])
+            }
+            // Only the route step answers a request already in the house format.
+            if state.house != nil { rejected(request, state, answer) }
+            var r = Relay.response(
+                answer.status, answer.reason, to: request, toTag: answer.tagged ? newTag() : nil, contact: nil)
+            r.headers += answer.headers
             respond(r, to: request)
-        default:
-            var r = Relay.response(501, "Not Implemented", to: request, toTag: newTag(), contact: nil)
-            r.headers.append(SIPHeader("Allow", Relay.allow))
-            respond(r, to: request)
+        case .toCall:
+            guard let call = calls[state.callKey] else { return }
+            if request.toTag != nil || request.method == "CANCEL" || request.method == "ACK" {
+                call.inDialogRequest(request, fromA: OctetText.equal(call.a.callID, request.callID ?? ""))
+            } else {
+                call.retransmittedInvite()
+            }
+        case .toTargets:
+            startCall(state, from: source)
         }
     }
 
-    /// RFC 3261 section 22.2 as a UAS: 401 with a challenge until the request carries a right answer. A wrong
-    /// answer gets 403 (challenging again would only invite a loop), a stale one a new challenge.
-    private func authenticate(_ request: SIPMessage, peer: String, _ auth: PatchbayConfiguration.Credentials) -> Bool {
-        let realm = auth.realm ?? "patchbay"
-        let now = NIODeadline.now().uptimeNanoseconds / 1_000_000_000
-        guard case .request(let method, _, _) = request.startLine else { return false }
-        let outcome = verifier.verify(
-            request, method: method, username: auth.username, password: auth.password, realm: realm, now: now)
-        switch outcome {
-        case .accepted:
-            return true
-        case .missing, .stale:
-            var r = Relay.response(401, "Unauthorized", to: request, toTag: newTag(), contact: nil)
-            r.headers.append(
-                SIPHeader("WWW-Authenticate", verifier.challenge(realm: realm, now: now, stale: outcome == .stale)))
-            respond(r, to: request)
-        case .refused(let why):
-            logger.warning(
-                "inbound authentication failed",
-                metadata: ["peer": "\(peer)", "reason": "\(why)", "a": "\(request.callID ?? "")"])
-            respond(Relay.response(403, "Forbidden", to: request, toTag: newTag(), contact: nil), to: request)
-            metrics?.rejected("auth")
+    /// A rejection the chain decided counted where operators look for it: the metrics and the rejection's own
+    /// counters.
+    private func count(_ rejection: String?) {
+        guard let rejection else { return }
+        metrics?.rejected(rejection)
+        switch rejection {
+        case "unknown_source": unknownSourceCount += 1
+        case "overload": overloadRejections += 1
+        default: break
         }
-        return false
     }
 
-    private func startCall(_ invite: SIPMessage, from peer: String, source: SIPDestination) {
-        if let mf = invite.header("Max-Forwards").flatMap({ Int($0) }), mf <= 0 {
-            return respond(Relay.response(483, "Too Many Hops", to: invite, toTag: newTag(), contact: nil), to: invite)
-        }
-        let result: RequestProcessor.Result
-        do {
-            result = try RequestProcessor(site: site, explain: false).process(
-                invite, from: peer, seed: StableHash.fnv1a(invite.callID ?? ""))
-        } catch {
-            return respond(
-                Relay.response(500, "Server Internal Error", to: invite, toTag: newTag(), contact: nil), to: invite)
-        }
-        switch result.outcome {
-        case .rejected(let route, let status, let reason):
-            if let route { routeStats[route, default: RouteStats()].attempted += 1 }
-            callCounters?.callEnded(route: route, source: peer, outcome: "rejected")
-            logger.info(
-                "call rejected",
-                metadata: [
-                    "a": "\(invite.callID ?? "")", "from": "\(peer)", "route": "\(route ?? "-")", "result": "\(status)",
-                ])
-            respond(Relay.response(status, reason, to: invite, toTag: newTag(), contact: nil), to: invite)
-            // A call the routing table refused is still a call attempt an operator looks for (barred numbers,
-            // unknown DIDs): it gets a record, with no target tried.
-            var record = CallRecord(invite: invite, source: peer, route: route)
-            record.calledHouse = result.house?.requestURIUser.map(String.init)
-            record.callerHouse = result.house?.fromUser.map(String.init)
-            record.result = status
-            record.endTime = record.setupTime
-            record.endedBy = "route"
-            recordSink?.submit(record)
-        case .forwarded(let route):
-            routeStats[route, default: RouteStats()].attempted += 1
-            let call = Call(
-                shard: self, site: site, invite: invite, source: peer, from: source, route: route,
-                targets: result.targets)
-            call.ringTimeout = result.ringTimeout.map { .milliseconds(Int64($0 * 1000)) }
-            call.house = result.house
-            call.houseSDP = result.houseSDP
-            calls[OctetKey(call.a.callID)] = call
-            call.tryNextTarget()
-        }
+    /// A call the routing table refused is still a call attempt an operator looks for (barred numbers, unknown
+    /// DIDs): it is counted for its route and gets a record, with no target tried.
+    private func rejected(_ invite: SIPMessage, _ state: RequestState, _ answer: StepOutcome.Answer) {
+        let route = state.route?.name
+        let peer = state.peer ?? ""
+        if let route { routeStats[route, default: RouteStats()].attempted += 1 }
+        callCounters?.callEnded(route: route, source: peer, outcome: "rejected")
+        logger.info(
+            "call rejected",
+            metadata: [
+                "a": "\(invite.callID ?? "")", "from": "\(peer)", "route": "\(route ?? "-")",
+                "result": "\(answer.status)",
+            ])
+        var record = CallRecord(invite: invite, source: peer, route: route)
+        record.calledHouse = state.house?.requestURIUser.map(String.init)
+        record.callerHouse = state.house?.fromUser.map(String.init)
+        record.result = answer.status
+        record.endTime = record.setupTime
+        record.endedBy = "route"
+        recordSink?.submit(record)
+    }
+
+    private func startCall(_ state: RequestState, from source: SIPDestination) {
+        guard let route = state.route?.name, let peer = state.peer else { return }
+        routeStats[route, default: RouteStats()].attempted += 1
+        let call = Call(
+            shard: self, site: site, invite: state.message, source: peer, from: source, route: route,
+            targets: state.targets)
+        call.ringTimeout = state.ringTimeout.map { .milliseconds(Int64($0 * 1000)) }
+        call.house = state.house
+        call.houseSDP = state.houseSDP
+        calls[OctetKey(call.a.callID)] = call
+        call.tryNextTarget()
     }
 }

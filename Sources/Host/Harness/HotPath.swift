@@ -41,14 +41,18 @@ public struct HotPath: Sendable {
             localURI: local, remoteURI: NameAddress(uri: uri), remoteTarget: uri, localCSeq: 1)
     }
 
-    /// An initial request from `source`, as `Shard.startCall` handles it; the first target's request, serialised.
+    /// An initial request from `source`, through the request chain as `Shard.handleRequest` runs it (the source
+    /// named rather than looked up by address); the first target's request, as `Call.tryNextTarget` makes it,
+    /// serialised.
     public func initialRequest(_ bytes: [UInt8], from source: String) throws -> [UInt8] {
         var message = try parser.parse(bytes)
         Shard.stampVia(&message, source: caller)
-        let processor = RequestProcessor(site: site, explain: false)
-        let result = try processor.process(message, from: source, seed: StableHash.fnv1a(message.callID ?? ""))
-        guard let house = result.house, let first = result.targets.first else { return [] }
-        return processor.leg(for: first, house: house, parsed: result.houseSDP)?.message.serialized() ?? []
+        var state = RequestState(site: site, message: message)
+        guard RequestChain.standard.run(&state, in: OfflineEnvironment(source: source)) == .toTargets,
+            let house = state.house, let first = state.targets.first
+        else { return [] }
+        return RequestProcessor(site: site).leg(for: first, house: house, parsed: state.houseSDP)?.message
+            .serialized() ?? []
     }
 
     /// A response from `target` to the request `request` received from `source`, as `Call.bResponse` relays a

@@ -77,7 +77,7 @@ import Testing
 
     @Test func aTrunkGetsNoInternalHostAndNoUnlistedHeader() throws {
         let site = try Self.site()
-        let (result, sent) = try OfflineMessage.request(try Self.pbxInvite(), from: "pbx", site: site, explain: true)
+        let (result, sent) = try OfflineMessage.request(try Self.pbxInvite(), from: "pbx", site: site)
         let invite = try #require(sent)
         #expect(!invite.text.contains("10.1.1.10"), "\(invite.text)")
         #expect(!invite.hasHeader("Cisco-Guid"))
@@ -170,7 +170,7 @@ import Testing
     @Test func anOfferTheTargetsCodecPolicyEmptiesIsNotSent() throws {
         let site = try Self.site()
         let invite = try Self.pbxInvite(codecs: "9 101", rtpmaps: "a=rtpmap:9 G722/8000\r\n")
-        let (result, sent) = try OfflineMessage.request(invite, from: "pbx", site: site, explain: true)
+        let (result, sent) = try OfflineMessage.request(invite, from: "pbx", site: site)
         #expect(sent == nil)
         #expect(result.outcome == .rejected(route: "out", status: 488, reason: "Not Acceptable Here"))
         let leg = try #require(result.legs.first)

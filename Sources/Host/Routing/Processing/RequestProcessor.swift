@@ -1,20 +1,14 @@
 import PluginAPI
 
-/// The path an initial request takes, as small steps named after the question each answers (the way reSIProcate's
-/// repro chains its request processors): which peer sent it, what it means in the house format, which route takes
-/// it, and what each target receives. The offline commands (`route`, `process`, `check`) and the engine share it,
-/// so what an operator dry-runs is what runs.
+/// The offline face of the request chain (`RequestChain`): `patchbay route`, `process`, `check`'s route tests
+/// and the tests run a request through the same steps as the engine, with `OfflineEnvironment`, every target's
+/// request built and every step recorded for `--explain`. The engine runs the chain itself, and uses `leg(for:)`
+/// to build a target's request when it tries that target.
 public struct RequestProcessor: Sendable {
     public let site: Site
 
-    /// The CLI's `--explain` and the route tests want every step with its diff and every target's translated
-    /// request; the engine wants neither: it builds a target's request only when it tries that target (most calls
-    /// never fail over) and describes nothing.
-    public let explain: Bool
-
-    public init(site: Site, explain: Bool = true) {
+    public init(site: Site) {
         self.site = site
-        self.explain = explain
     }
 
     public struct Step: Sendable {
@@ -34,13 +28,6 @@ public struct RequestProcessor: Sendable {
         public var headersDropped: [String] = []
         /// Set when the target's codec policy left no audio codec: the engine does not send this request.
         public var mediaRefusal: MediaRefusal?
-
-        public init(peer: String, message: SIPMessage, calledNumber: String? = nil, callerNumber: String? = nil) {
-            self.peer = peer
-            self.message = message
-            self.calledNumber = calledNumber
-            self.callerNumber = callerNumber
-        }
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -56,7 +43,7 @@ public struct RequestProcessor: Sendable {
         public var houseSDP: ParsedSDP?
         /// The matched route's ring timeout, for the engine.
         public var ringTimeout: Double?
-        /// One per target in the order they would be tried (with `explain`; otherwise empty, see `targets`).
+        /// One per target in the order they would be tried (`process`; `route` leaves it empty, see `targets`).
         public var legs: [Leg] = []
         /// The targets' peer names in the order they would be tried; `leg(for:house:)` makes each one's request.
         public var targets: [String] = []
@@ -71,103 +58,50 @@ public struct RequestProcessor: Sendable {
         }
     }
 
-    /// Runs an initial request received from `source` through the inbound adapter, the route table and every
-    /// target's outbound adapter. `seed` orders weighted targets (the engine uses the Call-ID's hash).
+    /// Runs an initial request received from `source` through the whole chain: admission as the engine would
+    /// see it from that peer (no call in progress, no drain, no load), the inbound adapter, the route table and
+    /// every target's outbound adapter, each step recorded. `seed` orders weighted targets (the engine uses the
+    /// Call-ID's hash).
     public func process(_ message: SIPMessage, from source: String, seed: UInt64 = 0) throws -> Result {
-        guard let peer = site.peer(source), let inbound = site.adapters[source] else {
+        guard site.peer(source) != nil, site.adapters[source] != nil else {
             throw ProcessingError.unknownPeer(source)
         }
-        var result = Result()
-        if explain {
-            result.steps.append(
-                Step(
-                    title: "classify source",
-                    notes: [
-                        "peer '\(peer.name)' (\(peer.kind.rawValue), plugin \(peer.plugin), profile \(peer.profile))"
-                    ],
-                    diff: nil))
-        }
-
-        var house = message
-        let numberChanges = AdapterPipeline.fromPeer(&house, adapter: inbound, parsed: &result.houseSDP)
-        house.removeHeaders(peer.internalHeaderList)
-        if explain {
-            result.steps.append(
-                Step(
-                    title: "inbound adapter \(peer.plugin)/\(peer.profile): \(peer.name) dialect -> house format",
-                    notes: numberChanges.map { "number \($0)" }, diff: MessageDiff(from: message, to: house)))
-        }
-        result.house = house
-
-        route(house, from: source, seed: seed, into: &result)
-        return result
+        let state = RequestState(site: site, message: message, seed: seed, everyTargetsRequest: true)
+        return run(RequestChain.standard, state, from: source)
     }
 
-    /// The routing half of `process`, for a request already in the house format: also used when a target
-    /// redirects a call (3xx) and Patchbay follows it with the new number.
+    /// The routing steps alone, for a request already in the house format: also used when a target redirects a
+    /// call (3xx) and Patchbay follows it with the new number. No target's request is built.
     public func route(_ house: SIPMessage, from source: String, seed: UInt64 = 0) -> Result {
+        var state = RequestState(site: site, message: house, seed: seed)
+        state.peer = source
+        state.house = house
         var result = Result()
         result.house = house
-        route(house, from: source, seed: seed, into: &result)
+        result.outcome = Self.outcome(RequestChain.routing.run(&state, in: OfflineEnvironment(source: source)), state)
+        result.targets = state.targets
+        result.ringTimeout = state.ringTimeout
         return result
     }
 
-    private func route(_ house: SIPMessage, from source: String, seed: UInt64, into result: inout Result) {
-        let called = house.requestURIUser.flatMap(Self.number(inUser:)) ?? ""
-        let caller = house.fromUser.flatMap(Self.number(inUser:))
-        switch site.routes.decide(source: source, called: called, caller: caller, message: house) {
-        case .noMatch:
-            result.outcome = .rejected(route: nil, status: 404, reason: "Not Found")
-            if explain {
-                result.steps.append(
-                    Step(title: "route", notes: ["no route matches \(called) from \(source): 404 Not Found"], diff: nil)
-                )
-            }
-        case .route(let route):
-            switch route.action {
-            case .reject(let status, let reason):
-                result.outcome = .rejected(route: route.name, status: status, reason: reason)
-                if explain {
-                    result.steps.append(
-                        Step(
-                            title: "route",
-                            notes: ["route '\(route.name)' (line \(route.position.line)) rejects: \(status) \(reason)"],
-                            diff: nil))
-                }
-            case .forward:
-                let targets = route.orderedTargets(seed: seed)
-                result.outcome = .forwarded(route: route.name)
-                result.ringTimeout = route.ringTimeout
-                result.targets = targets.map(\.peer)
-                guard explain else { return }
-                result.steps.append(
-                    Step(
-                        title: "route",
-                        notes: [
-                            "route '\(route.name)' (line \(route.position.line)) matches \(called)"
-                                + (caller.map { " from \($0)" } ?? ""),
-                            "targets in order: " + targets.map(\.peer).joined(separator: ", "),
-                        ], diff: nil))
-                for target in targets {
-                    guard let targetPeer = site.peer(target.peer),
-                        let leg = leg(for: target.peer, house: house, parsed: result.houseSDP)
-                    else { continue }
-                    result.steps.append(
-                        Step(
-                            title:
-                                "outbound adapter \(targetPeer.plugin)/\(targetPeer.profile): house format -> \(target.peer) dialect",
-                            notes: leg.numberChanges.map { "number \($0)" } + [
-                                "header policy: \(targetPeer.headerPolicy.summary)"
-                                    + (leg.headersDropped.isEmpty
-                                        ? "" : "; dropped: " + leg.headersDropped.joined(separator: ", "))
-                            ]
-                                + (leg.mediaRefusal.map {
-                                    ["not sent: \($0); the next target is tried, or the caller gets 488"]
-                                } ?? []),
-                            diff: MessageDiff(from: house, to: leg.message)))
-                    result.legs.append(leg)
-                }
-            }
+    private func run(_ chain: RequestChain, _ start: RequestState, from source: String) -> Result {
+        var state = start
+        var result = Result()
+        let outcome = chain.run(&state, in: OfflineEnvironment(source: source)) { result.steps.append($0) }
+        result.outcome = Self.outcome(outcome, state)
+        result.house = state.house
+        result.houseSDP = state.houseSDP
+        result.ringTimeout = state.ringTimeout
+        result.targets = state.targets
+        result.legs = state.legs
+        return result
+    }
+
+    private static func outcome(_ outcome: StepOutcome, _ state: RequestState) -> Outcome {
+        switch outcome {
+        case .toTargets: return .forwarded(route: state.route?.name ?? "")
+        case .answer(let a): return .rejected(route: state.route?.name, status: a.status, reason: a.reason)
+        case .proceed, .drop, .toCall: return .rejected(route: nil, status: 500, reason: "Server Internal Error")
         }
     }
 

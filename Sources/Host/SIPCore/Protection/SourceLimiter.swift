@@ -8,10 +8,8 @@ package struct SourceLimiter: Sendable {
         package var rate: Double
         package var burst: Double
 
-        package init(rate: Double, burst: Double) {
-            self.rate = rate
-            self.burst = burst
-        }
+        /// `rate` messages a second, with bursts of twice that (at least one message).
+        package static func rate(_ rate: Double) -> Limit { Limit(rate: rate, burst: max(1, rate * 2)) }
     }
 
     package var peerLimit: Limit
