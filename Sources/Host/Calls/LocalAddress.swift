@@ -1,5 +1,6 @@
 import PluginAPI
 import Routing
+import SIPCore
 
 /// Where Patchbay is, as the headers it writes show it: the host and ports in Via, Contact and a B leg's From.
 /// The engine's shards and the offline commands write them through this one type, so `patchbay process` prints
@@ -34,23 +35,26 @@ public struct LocalAddress: Sendable, Equatable {
         return listener.advertise ?? (wildcard ? "127.0.0.1" : listener.host)
     }
 
-    /// The transport a request to a peer over `transport` goes by, and our port for it.
-    func transportAndPort(_ transport: PatchbayConfiguration.Transport?) -> (String, Int) {
-        if transport == .tcp, let tcpPort { return ("TCP", tcpPort) }
-        if transport == .tls, let tlsPort { return ("TLS", tlsPort) }
-        return ("UDP", udpPort)
+    /// Our port for `transport`; a transport Patchbay has no listener for falls back to UDP.
+    func transportAndPort(_ transport: TransportKind?) -> (TransportKind, Int) {
+        switch transport {
+        case .tcp?: if let tcpPort { return (.tcp, tcpPort) }
+        case .tls?: if let tlsPort { return (.tls, tlsPort) }
+        case .udp?, nil: break
+        }
+        return (.udp, udpPort)
     }
 
     /// Our Via for a request sent over `transport`.
-    public func via(for transport: PatchbayConfiguration.Transport?, branch: String) -> String {
-        let (name, port) = transportAndPort(transport)
-        return "SIP/2.0/\(name) \(host):\(port);branch=\(branch);rport"
+    public func via(for transport: TransportKind?, branch: String) -> String {
+        let (kind, port) = transportAndPort(transport)
+        return "SIP/2.0/\(kind.viaName) \(host):\(port);branch=\(branch);rport"
     }
 
     /// Our Contact towards a peer reached over `transport`, so its in-dialog requests come back over the same one.
-    public func contact(user: String?, for transport: PatchbayConfiguration.Transport?) -> String {
-        let (name, port) = transportAndPort(transport)
-        let param = name == "UDP" ? "" : ";transport=\(name.lowercased())"
+    public func contact(user: String?, for transport: TransportKind?) -> String {
+        let (kind, port) = transportAndPort(transport)
+        let param = kind.uriParameter.map { ";transport=\($0)" } ?? ""
         return "<sip:\(user.map { "\($0)@" } ?? "")\(host):\(port)\(param)>"
     }
 }

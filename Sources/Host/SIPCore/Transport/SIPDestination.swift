@@ -9,7 +9,7 @@ package struct SIPDestination: Sendable, Hashable, CustomStringConvertible {
     /// peer sees it come from the address it sent to. Requests Patchbay starts use the first.
     package var listener: Int = 0
 
-    package var isReliable: Bool { transport != .udp }
+    package var isReliable: Bool { transport.isReliable }
     package var description: String { "\(transport.rawValue):\(address)" }
 
     package init(transport: TransportKind, address: SocketAddress, listener: Int = 0) {
