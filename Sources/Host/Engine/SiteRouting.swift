@@ -22,7 +22,7 @@ package struct SiteRouting: Sendable {
                     continue
                 }
                 if i == 0 { addresses[peer.name] = SIPDestination(transport: peer.transport, address: address) }
-                let key = IPPortKey(ip: ip, port: a.port)
+                let key = ip.port(a.port)
                 byIPPort[key] = byIPPort[key] ?? peer.name
                 // Peers often send from another port than they listen on (TCP, or a separate UDP socket), so the
                 // address alone also classifies, unless two peers share it.
@@ -33,7 +33,7 @@ package struct SiteRouting: Sendable {
 
     func classify(_ source: SocketAddress) -> String? {
         guard let ip = IPKey(source) else { return nil }
-        if let port = source.port, let peer = byIPPort[IPPortKey(ip: ip, port: port)] { return peer }
+        if let port = source.port, let peer = byIPPort[ip.port(port)] { return peer }
         if let peer = byIP[ip], !peer.isEmpty { return peer }
         return nil
     }

@@ -8,34 +8,23 @@ import PluginAPI
 ///   has answered with a 1xx, how long to let it ring is the TU's decision (a CANCEL, or Timer C in a proxy).
 /// - A 2xx ends the transaction at once and is delivered; the ACK for it, and 2xx retransmissions (which then match
 ///   no transaction), belong to the TU and the dialog (section 13.2.2.4).
-public struct InviteClientTransaction: ClientTransactionMachine, Sendable {
+public struct InviteClientTransaction: ClientTransactionMachine, TransactionStateMachine, Sendable {
     public enum State: Hashable, Sendable { case calling, proceeding, completed, terminated }
 
-    public private(set) var state: State = .calling
-    public let request: SIPMessage
-    public let settings: TransactionSettings
+    public internal(set) var state: State = .calling
+    var core: TransactionCore
     /// The ACK sent for a 300-699, kept to answer retransmissions of that response.
     public private(set) var ack: SIPMessage?
-    private var timers = RunningTimers()
-    private var started = false
 
     public init(request: SIPMessage, settings: TransactionSettings = TransactionSettings()) {
-        precondition(request.isRequest && request.method == "INVITE", "an INVITE client transaction needs an INVITE")
-        self.request = request
-        self.settings = settings
+        core = TransactionCore(invite: true, request, settings)
     }
 
-    public var isTerminated: Bool { state == .terminated }
-    public var runningTimers: Set<TransactionTimer> { timers.names }
+    static var terminatedState: State { .terminated }
 
     /// Sends the INVITE and starts Timers A (unreliable transports only) and B.
     public mutating func start() -> [TransactionAction] {
-        guard !started else { return [] }
-        started = true
-        var actions: [TransactionAction] = [.send(request)]
-        if !settings.reliableTransport { timers.start(.A, settings.t1, into: &actions) }
-        timers.start(.B, settings.inviteTimeout, into: &actions)
-        return actions
+        core.sendRequest(retransmitting: .A, timingOut: .B, after: settings.inviteTimeout)
     }
 
     public mutating func receive(_ response: SIPMessage) -> [TransactionAction] {
@@ -43,14 +32,14 @@ public struct InviteClientTransaction: ClientTransactionMachine, Sendable {
         var actions: [TransactionAction] = []
         switch (state, status) {
         case (.calling, 100...199), (.proceeding, 100...199):
-            timers.cancel(.A, into: &actions)
-            timers.cancel(.B, into: &actions)
+            core.timers.cancel(.A, into: &actions)
+            core.timers.cancel(.B, into: &actions)
             state = .proceeding
             actions.append(.deliver(response))
         case (.calling, 200...299), (.proceeding, 200...299):
             terminate(reporting: [.deliver(response)], into: &actions)
         case (.calling, 300...699), (.proceeding, 300...699):
-            timers.cancelAll(into: &actions)
+            core.timers.cancelAll(into: &actions)
             let ack = Self.makeACK(for: request, response: response)
             self.ack = ack
             actions.append(.deliver(response))
@@ -67,13 +56,13 @@ public struct InviteClientTransaction: ClientTransactionMachine, Sendable {
     }
 
     public mutating func timerFired(_ timer: TransactionTimer) -> [TransactionAction] {
-        guard let interval = timers.fired(timer) else { return [] }
+        guard let interval = core.timers.fired(timer) else { return [] }
         var actions: [TransactionAction] = []
         switch (state, timer) {
         case (.calling, .A):
             // No T2 cap for INVITE: A doubles until B ends the transaction (seven sends in all with default T1).
             actions.append(.send(request))
-            timers.start(.A, 2 * interval, into: &actions)
+            core.timers.start(.A, 2 * interval, into: &actions)
         case (.calling, .B):
             terminate(reporting: [.timedOut], into: &actions)
         case (.completed, .D):
@@ -82,33 +71,6 @@ public struct InviteClientTransaction: ClientTransactionMachine, Sendable {
             break
         }
         return actions
-    }
-
-    public mutating func transportFailed() -> [TransactionAction] {
-        guard state != .terminated else { return [] }
-        var actions: [TransactionAction] = []
-        terminate(reporting: [.transportError], into: &actions)
-        return actions
-    }
-
-    private mutating func enterWaitState(
-        _ timer: TransactionTimer, _ interval: TimeAmount, into actions: inout [TransactionAction]
-    ) {
-        if interval > .zero {
-            timers.start(timer, interval, into: &actions)
-        } else {
-            terminate(into: &actions)
-        }
-    }
-
-    /// Timers are cancelled before anything is reported, and `.terminated` always comes last.
-    private mutating func terminate(
-        reporting report: [TransactionAction] = [], into actions: inout [TransactionAction]
-    ) {
-        timers.cancelAll(into: &actions)
-        actions += report
-        state = .terminated
-        actions.append(.terminated)
     }
 
     /// The ACK for a 300-699 (RFC 3261 section 17.1.1.3): it is part of the INVITE transaction, so it goes to the

@@ -10,32 +10,25 @@ import PluginAPI
 /// A 2xx from the TU ends the transaction (RFC 3261, not the Accepted state of RFC 6026): the TU retransmits the 2xx
 /// until the ACK, and both the ACK and any retransmitted INVITE then reach the TU as requests matching no
 /// transaction.
-public struct InviteServerTransaction: ServerTransactionMachine, Sendable {
+public struct InviteServerTransaction: ServerTransactionMachine, TransactionStateMachine, Sendable {
     public enum State: Hashable, Sendable { case proceeding, completed, confirmed, terminated }
 
-    public private(set) var state: State = .proceeding
-    public let request: SIPMessage
-    public let settings: TransactionSettings
+    public internal(set) var state: State = .proceeding
+    var core: TransactionCore
     /// The last provisional response sent, re-sent when the INVITE is retransmitted.
     public private(set) var lastProvisional: SIPMessage?
     /// The final response sent.
     public private(set) var finalResponse: SIPMessage?
-    private var timers = RunningTimers()
-    private var started = false
 
     public init(request: SIPMessage, settings: TransactionSettings = TransactionSettings()) {
-        precondition(request.isRequest && request.method == "INVITE", "an INVITE server transaction needs an INVITE")
-        self.request = request
-        self.settings = settings
+        core = TransactionCore(invite: true, request, settings)
     }
 
-    public var isTerminated: Bool { state == .terminated }
-    public var runningTimers: Set<TransactionTimer> { timers.names }
+    static var terminatedState: State { .terminated }
 
     /// Sends 100 Trying and passes the INVITE to the TU.
     public mutating func start() -> [TransactionAction] {
-        guard !started else { return [] }
-        started = true
+        guard core.begin() else { return [] }
         let trying = Self.makeTrying(for: request)
         lastProvisional = trying
         return [.send(trying), .deliver(request)]
@@ -50,13 +43,9 @@ public struct InviteServerTransaction: ServerTransactionMachine, Sendable {
         case (.completed, "INVITE"):
             if let finalResponse { actions.append(.send(finalResponse)) }
         case (.completed, "ACK"):
-            timers.cancelAll(into: &actions)
+            core.timers.cancelAll(into: &actions)
             state = .confirmed
-            if settings.timerI > .zero {
-                timers.start(.I, settings.timerI, into: &actions)
-            } else {
-                terminate(into: &actions)
-            }
+            enterWaitState(.I, settings.timerI, into: &actions)
         default:
             // Confirmed absorbs retransmitted ACKs (and INVITEs) until Timer I; an ACK in Proceeding is not ours.
             break
@@ -77,19 +66,19 @@ public struct InviteServerTransaction: ServerTransactionMachine, Sendable {
         default:
             finalResponse = response
             state = .completed
-            if !settings.reliableTransport { timers.start(.G, settings.t1, into: &actions) }
-            timers.start(.H, settings.transactionTimeout, into: &actions)
+            if !settings.reliableTransport { core.timers.start(.G, settings.t1, into: &actions) }
+            core.timers.start(.H, settings.transactionTimeout, into: &actions)
         }
         return actions
     }
 
     public mutating func timerFired(_ timer: TransactionTimer) -> [TransactionAction] {
-        guard let interval = timers.fired(timer) else { return [] }
+        guard let interval = core.timers.fired(timer) else { return [] }
         var actions: [TransactionAction] = []
         switch (state, timer) {
         case (.completed, .G):
             if let finalResponse { actions.append(.send(finalResponse)) }
-            timers.start(.G, min(2 * interval, settings.t2), into: &actions)
+            core.timers.start(.G, min(2 * interval, settings.t2), into: &actions)
         case (.completed, .H):
             terminate(reporting: [.timedOut], into: &actions)
         case (.confirmed, .I):
@@ -98,23 +87,6 @@ public struct InviteServerTransaction: ServerTransactionMachine, Sendable {
             break
         }
         return actions
-    }
-
-    public mutating func transportFailed() -> [TransactionAction] {
-        guard state != .terminated else { return [] }
-        var actions: [TransactionAction] = []
-        terminate(reporting: [.transportError], into: &actions)
-        return actions
-    }
-
-    /// Timers are cancelled before anything is reported, and `.terminated` always comes last.
-    private mutating func terminate(
-        reporting report: [TransactionAction] = [], into actions: inout [TransactionAction]
-    ) {
-        timers.cancelAll(into: &actions)
-        actions += report
-        state = .terminated
-        actions.append(.terminated)
     }
 
     /// 100 Trying for a request (RFC 3261 section 8.2.6.1): Via, From, To, Call-ID and CSeq copied as received, and

@@ -5,34 +5,21 @@ import PluginAPI
 ///
 /// Every provisional response received in Trying or Proceeding is delivered, as the RFC asks; the final response is
 /// delivered once, and its retransmissions in Completed are absorbed.
-public struct NonInviteClientTransaction: ClientTransactionMachine, Sendable {
+public struct NonInviteClientTransaction: ClientTransactionMachine, TransactionStateMachine, Sendable {
     public enum State: Hashable, Sendable { case trying, proceeding, completed, terminated }
 
-    public private(set) var state: State = .trying
-    public let request: SIPMessage
-    public let settings: TransactionSettings
-    private var timers = RunningTimers()
-    private var started = false
+    public internal(set) var state: State = .trying
+    var core: TransactionCore
 
     public init(request: SIPMessage, settings: TransactionSettings = TransactionSettings()) {
-        precondition(
-            request.isRequest && request.method != "INVITE" && request.method != "ACK",
-            "a non-INVITE client transaction needs a request other than INVITE and ACK")
-        self.request = request
-        self.settings = settings
+        core = TransactionCore(invite: false, request, settings)
     }
 
-    public var isTerminated: Bool { state == .terminated }
-    public var runningTimers: Set<TransactionTimer> { timers.names }
+    static var terminatedState: State { .terminated }
 
     /// Sends the request and starts Timers E (unreliable transports only) and F.
     public mutating func start() -> [TransactionAction] {
-        guard !started else { return [] }
-        started = true
-        var actions: [TransactionAction] = [.send(request)]
-        if !settings.reliableTransport { timers.start(.E, settings.t1, into: &actions) }
-        timers.start(.F, settings.transactionTimeout, into: &actions)
-        return actions
+        core.sendRequest(retransmitting: .E, timingOut: .F, after: settings.transactionTimeout)
     }
 
     public mutating func receive(_ response: SIPMessage) -> [TransactionAction] {
@@ -44,14 +31,10 @@ public struct NonInviteClientTransaction: ClientTransactionMachine, Sendable {
             state = .proceeding
             actions.append(.deliver(response))
         case (.trying, 200...699), (.proceeding, 200...699):
-            timers.cancelAll(into: &actions)
+            core.timers.cancelAll(into: &actions)
             actions.append(.deliver(response))
             state = .completed
-            if settings.timerK > .zero {
-                timers.start(.K, settings.timerK, into: &actions)
-            } else {
-                terminate(into: &actions)
-            }
+            enterWaitState(.K, settings.timerK, into: &actions)
         default:
             // Completed buffers retransmitted finals (and stray provisionals) without telling the TU again.
             break
@@ -60,15 +43,15 @@ public struct NonInviteClientTransaction: ClientTransactionMachine, Sendable {
     }
 
     public mutating func timerFired(_ timer: TransactionTimer) -> [TransactionAction] {
-        guard let interval = timers.fired(timer) else { return [] }
+        guard let interval = core.timers.fired(timer) else { return [] }
         var actions: [TransactionAction] = []
         switch (state, timer) {
         case (.trying, .E):
             actions.append(.send(request))
-            timers.start(.E, min(2 * interval, settings.t2), into: &actions)
+            core.timers.start(.E, min(2 * interval, settings.t2), into: &actions)
         case (.proceeding, .E):
             actions.append(.send(request))
-            timers.start(.E, settings.t2, into: &actions)
+            core.timers.start(.E, settings.t2, into: &actions)
         case (.trying, .F), (.proceeding, .F):
             terminate(reporting: [.timedOut], into: &actions)
         case (.completed, .K):
@@ -79,20 +62,4 @@ public struct NonInviteClientTransaction: ClientTransactionMachine, Sendable {
         return actions
     }
 
-    public mutating func transportFailed() -> [TransactionAction] {
-        guard state != .terminated else { return [] }
-        var actions: [TransactionAction] = []
-        terminate(reporting: [.transportError], into: &actions)
-        return actions
-    }
-
-    /// Timers are cancelled before anything is reported, and `.terminated` always comes last.
-    private mutating func terminate(
-        reporting report: [TransactionAction] = [], into actions: inout [TransactionAction]
-    ) {
-        timers.cancelAll(into: &actions)
-        actions += report
-        state = .terminated
-        actions.append(.terminated)
-    }
 }

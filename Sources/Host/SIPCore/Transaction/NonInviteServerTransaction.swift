@@ -2,32 +2,23 @@ import NIOCore
 import PluginAPI
 
 /// RFC 3261 section 17.2.2, figure 8: the server side of every request but INVITE and ACK (CANCEL included).
-public struct NonInviteServerTransaction: ServerTransactionMachine, Sendable {
+public struct NonInviteServerTransaction: ServerTransactionMachine, TransactionStateMachine, Sendable {
     public enum State: Hashable, Sendable { case trying, proceeding, completed, terminated }
 
-    public private(set) var state: State = .trying
-    public let request: SIPMessage
-    public let settings: TransactionSettings
+    public internal(set) var state: State = .trying
+    var core: TransactionCore
     public private(set) var lastProvisional: SIPMessage?
     public private(set) var finalResponse: SIPMessage?
-    private var timers = RunningTimers()
-    private var started = false
 
     public init(request: SIPMessage, settings: TransactionSettings = TransactionSettings()) {
-        precondition(
-            request.isRequest && request.method != "INVITE" && request.method != "ACK",
-            "a non-INVITE server transaction needs a request other than INVITE and ACK")
-        self.request = request
-        self.settings = settings
+        core = TransactionCore(invite: false, request, settings)
     }
 
-    public var isTerminated: Bool { state == .terminated }
-    public var runningTimers: Set<TransactionTimer> { timers.names }
+    static var terminatedState: State { .terminated }
 
     /// Passes the request to the TU.
     public mutating func start() -> [TransactionAction] {
-        guard !started else { return [] }
-        started = true
+        guard core.begin() else { return [] }
         return [.deliver(request)]
     }
 
@@ -55,35 +46,15 @@ public struct NonInviteServerTransaction: ServerTransactionMachine, Sendable {
         }
         finalResponse = response
         state = .completed
-        if settings.timerJ > .zero {
-            timers.start(.J, settings.timerJ, into: &actions)
-        } else {
-            terminate(into: &actions)
-        }
+        enterWaitState(.J, settings.timerJ, into: &actions)
         return actions
     }
 
     public mutating func timerFired(_ timer: TransactionTimer) -> [TransactionAction] {
-        guard timers.fired(timer) != nil, state == .completed, timer == .J else { return [] }
+        guard core.timers.fired(timer) != nil, state == .completed, timer == .J else { return [] }
         var actions: [TransactionAction] = []
         terminate(into: &actions)
         return actions
     }
 
-    public mutating func transportFailed() -> [TransactionAction] {
-        guard state != .terminated else { return [] }
-        var actions: [TransactionAction] = []
-        terminate(reporting: [.transportError], into: &actions)
-        return actions
-    }
-
-    /// Timers are cancelled before anything is reported, and `.terminated` always comes last.
-    private mutating func terminate(
-        reporting report: [TransactionAction] = [], into actions: inout [TransactionAction]
-    ) {
-        timers.cancelAll(into: &actions)
-        actions += report
-        state = .terminated
-        actions.append(.terminated)
-    }
 }

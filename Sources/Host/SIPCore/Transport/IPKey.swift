@@ -50,13 +50,12 @@ package struct IPKey: Hashable, Sendable {
     }
 }
 
-/// An IP and port, for peers told apart by the port they send from.
+/// An IP and port, for peers told apart by the port they send from (`IPKey.port(_:)` makes one).
 package struct IPPortKey: Hashable, Sendable {
-    package let ip: IPKey
-    package let port: Int
+    let ip: IPKey
+    let port: Int
+}
 
-    package init(ip: IPKey, port: Int) {
-        self.ip = ip
-        self.port = port
-    }
+extension IPKey {
+    package func port(_ port: Int) -> IPPortKey { IPPortKey(ip: self, port: port) }
 }
