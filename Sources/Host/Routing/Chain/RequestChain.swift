@@ -42,16 +42,3 @@ package struct RequestChain: Sendable {
         return .proceed
     }
 }
-
-extension StepOutcome {
-    /// How `--explain` says what a step decided.
-    var summary: String {
-        switch self {
-        case .proceed: return "continue"
-        case .answer(let a): return "answer \(a.status) \(a.reason)"
-        case .drop: return "drop, no answer"
-        case .toCall: return "forward to the call in progress"
-        case .toTargets: return "forward to the targets"
-        }
-    }
-}
