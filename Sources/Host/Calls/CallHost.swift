@@ -4,29 +4,12 @@ import PluginAPI
 import Records
 import SIPCore
 
-/// What a call needs from the shard that owns it: identifiers, addresses, the loop's timers and transactions, and
-/// where its record goes. The engine's `Shard` is the one host; the protocol is the seam that keeps calls below
+/// What a call needs from the shard that owns it beyond what its machine reads (`CallContext`): the loop's timers
+/// and transactions, and where its record goes. The engine's `Shard` is the one host; the protocol is the seam that keeps calls below
 /// the engine (a call never names `Shard`), and that a call's tests can stand in for.
-package protocol CallHost: AnyObject {
-    var logger: Logger { get }
-    var settings: TransactionSettings { get }
+package protocol CallHost: CallContext {
     /// The loop's timers, shared by the transactions and the calls.
     var timers: TimerQueue { get }
-    /// This host as Via and Contact show it.
-    var local: LocalAddress { get }
-    var localHost: String { get }
-    /// Peers the health monitor reported down, and peers an operator drained: no new attempt goes to them.
-    var downPeers: Set<String> { get }
-    var drainedPeers: Set<String> { get }
-
-    func newCallID() -> String
-    func newTag() -> String
-    func newBranch() -> String
-    /// Our Via for a request sent to `destination`, with a new branch.
-    func via(for destination: SIPDestination?) -> String
-    /// Our Contact towards `destination`.
-    func contact(user: String?, for destination: SIPDestination?) -> String
-    func address(of peer: String) -> SIPDestination?
 
     /// In-dialog requests and responses with this Call-ID reach `call` from now on.
     func track(_ call: Call, callID: String)

@@ -206,6 +206,8 @@ package final class Shard: CallHost, @unchecked Sendable {
 
     package func attemptEnded(peer: String, status: Int) { callCounters?.attempt(peer: peer, status: status) }
 
+    package var now: Date { Date() }
+
     /// A stream transport could not deliver `message` (refused, reset, no route): its transaction fails now
     /// instead of waiting for Timer B or F, so failover is immediate.
     package func transportFailed(sending message: SIPMessage) { layer.transportFailed(sending: message) }

@@ -1,0 +1,26 @@
+import Foundation
+import Logging
+import NIOCore
+import PluginAPI
+import SIPCore
+
+/// What a call's machine reads from where it runs, without changing anything there: new identifiers, our
+/// addresses, the peers' addresses and availability, the timers' settings, the clock for the record. The shard
+/// provides it live (through `CallHost`); a test provides a fixed one, so a ladder is reproducible.
+package protocol CallContext: AnyObject {
+    var logger: Logger { get }
+    var settings: TransactionSettings { get }
+    var local: LocalAddress { get }
+    var localHost: String { get }
+    var downPeers: Set<String> { get }
+    var drainedPeers: Set<String> { get }
+    /// The wall clock, for the call record's times.
+    var now: Date { get }
+
+    func newCallID() -> String
+    func newTag() -> String
+    func newBranch() -> String
+    func via(for destination: SIPDestination?) -> String
+    func contact(user: String?, for destination: SIPDestination?) -> String
+    func address(of peer: String) -> SIPDestination?
+}

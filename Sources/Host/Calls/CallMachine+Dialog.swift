@@ -1,0 +1,282 @@
+import Foundation
+import Logging
+import NIOCore
+import PluginAPI
+import Records
+import Routing
+import SIPCore
+
+/// The confirmed call: the 2xx's reliability, requests inside either dialog, and how the call ends.
+extension CallMachine {
+    // MARK: 2xx reliability on the A leg (RFC 3261 section 13.3.1.4: the UAS core retransmits 2xx until ACK)
+
+    mutating func start200Retransmission() {
+        retransmitInterval = context.settings.t1
+        retransmitElapsed = .zero
+        retransmit200Running = true
+        actions.append(.startTimer(.retransmit200, retransmitInterval))
+    }
+
+    mutating func retransmit200Fired() {
+        retransmit200Running = false
+        guard let ok = answer200, state == .confirmed else { return }
+        retransmitElapsed = retransmitElapsed + retransmitInterval
+        if retransmitElapsed >= context.settings.t1 * 64 {
+            answer200 = nil
+            if !ackSentB { sendAckB() }
+            logger.warning("no ACK from the caller", metadata: ["a": "\(a.callID)"])
+            hangUpBoth(reason: "no ACK")
+            return
+        }
+        actions.append(.sendStateless(ok, to: a.destination))
+        retransmitInterval = min(retransmitInterval * 2, context.settings.t2)
+        retransmit200Running = true
+        actions.append(.startTimer(.retransmit200, retransmitInterval))
+    }
+
+    mutating func stop200Retransmission() {
+        guard retransmit200Running else { return }
+        retransmit200Running = false
+        actions.append(.cancelTimer(.retransmit200))
+    }
+
+    /// `answer`: the caller's ACK, whose SDP (delayed offer) goes to the target through both adapters.
+    mutating func sendAckB(answer: SIPMessage? = nil) {
+        guard let bLeg = b, let cseq = inviteB?.cseq?.number else { return }
+        var ack = bLeg.makeACK(cseq: cseq, via: context.via(for: bLeg.destination))
+        // RFC 3261 section 22.1: the ACK for a 2xx carries the credentials the INVITE carried.
+        ack.headers += (inviteB?.headers ?? []).filter {
+            $0.hasName("authorization") || $0.hasName("proxy-authorization")
+        }
+        if let answer, !answer.body.isEmpty, let target = currentTarget {
+            let content = relay(answer, from: sourcePeer, to: target.peer)
+            ack.headers += content.headers.filter { $0.hasName("content-type") }
+            ack.body = content.body
+        }
+        ackB = ack
+        actions.append(.sendStateless(ack, to: bLeg.destination))
+    }
+
+    // MARK: Requests inside the dialogs
+
+    /// A request inside the A dialog or the B dialog (the shard found this call by Call-ID).
+    mutating func inDialogRequest(_ request: SIPMessage, fromA: Bool) {
+        switch request.method {
+        case "ACK":
+            if fromA {
+                answer200 = nil
+                stop200Retransmission()
+                if delayedOffer, !ackSentB { sendAckB(answer: request) }
+            }
+        case "BYE":
+            actions.append(.respond(Relay.response(200, "OK", to: request, toTag: nil, contact: nil), to: request))
+            guard state == .confirmed || state == .early else { return }
+            record.endedBy = fromA ? "caller" : "callee"
+            if fromA { hangUpB(reason: "caller hung up") } else { hangUpA() }
+        case "CANCEL":
+            cancelFromA(request)
+        case "REFER":
+            // Transfer through a B2BUA needs Patchbay to act on the REFER (replace a leg), not pass it on: a REFER
+            // relayed as is would point the far peer at the near peer's topology. Refused until it is built.
+            var r = Relay.response(405, "Method Not Allowed", to: request, toTag: nil, contact: nil)
+            r.headers.append(SIPHeader("Allow", Relay.allow))
+            actions.append(.respond(r, to: request))
+        default:
+            relay(request, fromA: fromA)
+        }
+    }
+
+    /// Patchbay is shutting down and the drain time is over.
+    mutating func shutdown() {
+        switch state {
+        case .routing, .early:
+            cancelled = true
+            if bProvisional { sendCancelB() }
+            finishFailed(503, "Service Unavailable")
+        case .confirmed:
+            hangUpBoth(reason: "shutdown")
+        case .ending, .ended:
+            break
+        }
+    }
+
+    /// The caller sent its INVITE again after the final answer: repeat the 2xx (the transaction is gone).
+    mutating func retransmittedInvite() {
+        if let ok = answer200 { actions.append(.sendStateless(ok, to: a.destination)) }
+    }
+
+    /// A target whose INVITE timed out (Timer B, a peer's `invite_timeout`) answered after all. The call has moved
+    /// on, but RFC 3261 section 13.2.2.4 has every 2xx ACKed; the dialog it created is then ended with a BYE, so
+    /// the target does not hold a call nobody is on.
+    mutating func hangUpAbandoned(_ response: SIPMessage, callID: String) {
+        guard let attempt = record.attempts.last(where: { $0.bCallID.map { OctetText.equal($0, callID) } ?? false }),
+            let destination = context.address(of: attempt.peer)
+        else { return }
+        if let ack = abandonedAcks[OctetKey(callID)] { return actions.append(.sendStateless(ack, to: destination)) }
+        guard let from = response.from, let to = response.to, let cseq = response.cseq else { return }
+        var leg = CallLeg(
+            peer: attempt.peer, destination: destination, callID: callID, localTag: from.tag ?? "",
+            remoteTag: to.tag, localURI: from, remoteURI: to,
+            remoteTarget: response.nameAddresses("Contact").first?.uri ?? to.uri, localCSeq: cseq.number)
+        leg.routeSet = response.values("Record-Route").reversed()
+        let ack = leg.makeACK(cseq: cseq.number, via: context.via(for: destination))
+        abandonedAcks[OctetKey(callID)] = ack
+        actions.append(.sendStateless(ack, to: destination))
+        let bye = leg.makeRequest(
+            "BYE", via: context.via(for: destination), contact: context.contact(user: nil, for: destination))
+        actions.append(.sendRequest(bye, to: destination, peer: attempt.peer, role: .oneShot))
+        logger.info(
+            "late answer from a target the call had given up on: hung up",
+            metadata: [
+                "a": "\(a.callID)", "b": "\(callID)", "peer": "\(attempt.peer)",
+                "status": "\(response.statusCode ?? 0)",
+            ])
+    }
+
+    mutating func cancelFromA(_ cancel: SIPMessage) {
+        actions.append(.respond(Relay.response(200, "OK", to: cancel, toTag: a.localTag, contact: nil), to: cancel))
+        guard state == .routing || state == .early else { return }
+        cancelled = true
+        record.endedBy = "caller (cancel)"
+        if bProvisional { sendCancelB() }
+        finishFailed(487, "Request Terminated")
+    }
+
+    mutating func sendCancelB() {
+        // Several provisional responses may arrive after the caller cancelled; one CANCEL is enough.
+        guard !cancelSent, let invite = inviteB, let bLeg = b else { return }
+        cancelSent = true
+        // RFC 3261 section 9.1: CANCEL copies the INVITE's Request-URI, top Via, Call-ID, From, To and CSeq number.
+        var headers = invite.headers.filter { ["via", "route", "from", "call-id"].contains($0.canonicalName) }
+        headers.append(SIPHeader("To", invite.header("To") ?? ""))
+        headers.append(SIPHeader("CSeq", "\(invite.cseq?.number ?? 1) CANCEL"))
+        headers.append(SIPHeader("Max-Forwards", "70"))
+        let cancel = SIPMessage(
+            startLine: .request(method: "CANCEL", uri: invite.requestURI?.description ?? "", version: "SIP/2.0"),
+            headers: headers)
+        actions.append(.sendRequest(cancel, to: bLeg.destination, peer: nil, role: .oneShot))
+    }
+
+    mutating func relay(_ request: SIPMessage, fromA: Bool) {
+        guard state == .confirmed, var other = fromA ? b : a, let target = currentTarget else {
+            actions.append(
+                .respond(
+                    Relay.response(481, "Call/Transaction Does Not Exist", to: request, toTag: nil, contact: nil),
+                    to: request))
+            return
+        }
+        let (fromPeer, toPeer) = fromA ? (sourcePeer, target.peer) : (target.peer, sourcePeer)
+        var out = other.makeRequest(
+            request.method, via: context.via(for: other.destination),
+            contact: context.contact(user: nil, for: other.destination))
+        let content = relay(request, from: fromPeer, to: toPeer)
+        out.headers += content.headers
+        out.body = content.body
+        if fromA { b = other } else { a = other }
+        actions.append(
+            .sendRequest(out, to: other.destination, peer: other.peer, role: .relay(original: request, fromA: fromA)))
+    }
+
+    /// What a relayed request got back from the far leg, answered to the peer that sent it.
+    mutating func relayOutcome(_ event: ClientEvent, original: SIPMessage, fromA: Bool) {
+        guard let target = currentTarget else { return }
+        let (fromPeer, toPeer) = fromA ? (sourcePeer, target.peer) : (target.peer, sourcePeer)
+        let near = (fromA ? a : b)?.destination
+        switch event {
+        case .response(let r):
+            guard let status = r.statusCode, status >= 200 else { return }
+            let content = relay(r, from: toPeer, to: fromPeer)
+            actions.append(
+                .respond(
+                    Relay.response(
+                        status, reasonOf(r), to: original, toTag: nil,
+                        contact: context.contact(user: nil, for: near), content: content),
+                    to: original))
+            if original.method == "INVITE", status < 300 {
+                // A re-INVITE's 2xx needs an ACK on the far leg; the near leg's ACK comes from its peer.
+                ackReInvite(r, on: fromA)
+            }
+        case .timeout:
+            actions.append(
+                .respond(Relay.response(408, "Request Timeout", to: original, toTag: nil, contact: nil), to: original))
+        case .transportError:
+            actions.append(
+                .respond(
+                    Relay.response(503, "Service Unavailable", to: original, toTag: nil, contact: nil), to: original))
+        }
+    }
+
+    /// What `message` from the peer `from` carries to the peer `to`: its relayable content through both adapters,
+    /// the receiving peer's header policy, and for an external peer no internal host in any identity or
+    /// redirection URI. Every message relayed between the legs goes through here.
+    func relay(_ message: SIPMessage, from: String, to: String) -> SIPMessage {
+        Relay.forward(message, from: from, to: to, site: site, localHost: context.localHost)
+    }
+
+    mutating func ackReInvite(_ response: SIPMessage, on fromA: Bool) {
+        guard let leg = fromA ? b : a, let cseq = response.cseq?.number else { return }
+        actions.append(
+            .sendStateless(leg.makeACK(cseq: cseq, via: context.via(for: leg.destination)), to: leg.destination))
+    }
+
+    // MARK: Teardown
+
+    mutating func hangUpB(reason: String) {
+        guard var bLeg = b else { return end(by: reason) }
+        state = .ending
+        let bye = bLeg.makeRequest(
+            "BYE", via: context.via(for: bLeg.destination), contact: context.contact(user: nil, for: bLeg.destination))
+        b = bLeg
+        actions.append(.sendRequest(bye, to: bLeg.destination, peer: bLeg.peer, role: .byeEnding(reason: reason)))
+    }
+
+    mutating func hangUpA() {
+        state = .ending
+        stop200Retransmission()
+        let bye = a.makeRequest(
+            "BYE", via: context.via(for: a.destination), contact: context.contact(user: nil, for: a.destination))
+        actions.append(.sendRequest(bye, to: a.destination, peer: a.peer, role: .byeEnding(reason: "callee hung up")))
+    }
+
+    mutating func hangUpBoth(reason: String) {
+        hangUpA()
+        if var leg = b {
+            let bye = leg.makeRequest(
+                "BYE", via: context.via(for: leg.destination), contact: context.contact(user: nil, for: leg.destination)
+            )
+            b = leg
+            actions.append(.sendRequest(bye, to: leg.destination, peer: leg.peer, role: .oneShot))
+        }
+        record.endedBy = reason
+    }
+
+    mutating func end(by reason: String) {
+        guard state != .ended else { return }
+        cancelRingTimer()
+        state = .ended
+        stop200Retransmission()
+        if record.endedBy == nil { record.endedBy = reason }
+        // A target still being tried when the call ends (the caller cancelled) has no answer of its own.
+        if attemptOpen { closeAttempt(cancelled ? 487 : 0) }
+        record.endTime = context.now
+        // The metadata is built inside the autoclosure, so at the usual `warning` level a call costs no formatting.
+        logger.info(
+            record.answered ? "call ended" : "call failed",
+            metadata: {
+                var meta = setupMetadata()
+                meta["duration_s"] = "\(String(format: "%.1f", record.durationSeconds ?? 0))"
+                meta["ended_by"] = "\(record.endedBy ?? reason)"
+                return meta
+            }())
+        actions.append(.ended(record))
+    }
+
+    func setupMetadata() -> Logger.Metadata {
+        [
+            "a": "\(record.aCallID)", "b": "\(record.bCallID ?? "-")", "from": "\(record.source)",
+            "route": "\(record.route ?? "-")", "target": "\(record.target ?? "-")", "result": "\(record.result ?? 0)",
+            "tried":
+                "\(record.attempts.map { "\($0.peer):\($0.status == 0 ? ($0.bCallID == nil ? "down" : "-") : String($0.status))" }.joined(separator: ","))",
+        ]
+    }
+}

@@ -1,0 +1,245 @@
+import Foundation
+import Logging
+import NIOCore
+import PluginAPI
+import Records
+import Routing
+import SIPCore
+
+/// Setup: trying the targets in order, their answers, failover, redirects and the ring timeout.
+extension CallMachine {
+    /// Sends the INVITE to the next target, or answers the caller with the last failure when none is left.
+    mutating func tryNextTarget() {
+        guard !cancelled else { return finishFailed(487, "Request Terminated") }
+        guard !pending.isEmpty else {
+            let (status, reason) = lastFailure ?? (404, "Not Found")
+            let warning = lastFailureWarning.map {
+                SIPMessage(startLine: inviteA.startLine, headers: [SIPHeader("Warning", $0)])
+            }
+            return finishFailed(status, reason, content: warning)
+        }
+        let name = pending.removeFirst()
+        let parsed = houseSDP
+        if pending.isEmpty { houseSDP = nil }
+        guard let house,
+            let leg = RequestProcessor(site: site).leg(for: name, house: house, parsed: parsed)
+        else {
+            lastFailure = (503, "Service Unavailable")
+            record.attempts.append(.init(peer: name, status: 503))
+            return tryNextTarget()
+        }
+        if context.downPeers.contains(leg.peer) || context.drainedPeers.contains(leg.peer) {
+            record.attempts.append(
+                .init(peer: leg.peer, status: 0, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
+            if lastFailure == nil { lastFailure = (503, "Service Unavailable") }
+            return tryNextTarget()
+        }
+        if let refusal = leg.mediaRefusal {
+            logger.info(
+                "target not tried", metadata: ["a": "\(a.callID)", "peer": "\(leg.peer)", "reason": "\(refusal)"])
+            record.attempts.append(
+                .init(
+                    peer: leg.peer, status: 488, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber,
+                    note: "\(refusal)"))
+            lastFailure = (488, "Not Acceptable Here")
+            lastFailureWarning = refusal.warning(host: context.localHost)
+            return tryNextTarget()
+        }
+        guard let destination = context.address(of: leg.peer) else {
+            lastFailure = (503, "Service Unavailable")
+            record.attempts.append(
+                .init(peer: leg.peer, status: 503, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
+            return tryNextTarget()
+        }
+        currentTarget = leg
+        bProvisional = false
+        cancelSent = false
+        ringExpired = false
+        let callID = context.newCallID()
+        let localTag = context.newTag()
+        let out = OutboundInvite(
+            leg: leg, callerInvite: inviteA, local: context.local, transport: destination.transport, callID: callID,
+            localTag: localTag, branch: context.newBranch(), external: site.egress[leg.peer]?.external == true)
+        b = CallLeg(
+            peer: leg.peer, destination: destination, callID: callID, localTag: localTag, remoteTag: nil,
+            localURI: out.from, remoteURI: out.to, remoteTarget: out.requestURI, localCSeq: 1)
+        inviteB = out.message
+        record.attempts.append(
+            .init(
+                peer: leg.peer, status: 0, bCallID: callID, calledNumber: leg.calledNumber,
+                callerNumber: leg.callerNumber))
+        attemptOpen = true
+        actions.append(.track(callID: callID))
+        actions.append(.sendRequest(out.message, to: destination, peer: leg.peer, role: .invite))
+    }
+
+    mutating func inviteEvent(_ event: ClientEvent) {
+        switch event {
+        case .response(let r): bResponse(r)
+        case .timeout, .transportError:
+            let timedOut = if case .timeout = event { true } else { false }
+            let (status, reason) = timedOut ? (408, "Request Timeout") : (503, "Service Unavailable")
+            closeAttempt(status)
+            lastFailure = (status, reason)
+            if state == .routing || state == .early {
+                // RFC 3261 Timer B: nothing came back, so the next target gets the call.
+                state = .routing
+                tryNextTarget()
+            }
+        }
+    }
+
+    mutating func bResponse(_ r: SIPMessage) {
+        guard let status = r.statusCode, var bLeg = b, let target = currentTarget else { return }
+        guard let targetAdapter = site.adapters[target.peer] else { return }
+        if status == 100 { return }
+        if status < 200 {
+            if !bProvisional, let ringTimeout {
+                ringTimerRunning = true
+                actions.append(.startTimer(.ring, ringTimeout))
+            }
+            bProvisional = true
+            if cancelled || ringExpired { return sendCancelB() }
+            if let tag = r.toTag {
+                bLeg.remoteTag = tag
+                b = bLeg
+            }
+            state = .early
+            let content = relay(r, from: target.peer, to: sourcePeer)
+            actions.append(
+                .respond(
+                    Relay.response(
+                        status, reasonOf(r), to: inviteA, toTag: a.localTag,
+                        contact: context.contact(user: nil, for: a.destination), content: content), to: inviteA))
+            return
+        }
+        cancelRingTimer()
+        if status < 300 {
+            bLeg.remoteTag = r.toTag
+            if let contact = r.nameAddresses("Contact").first?.uri { bLeg.remoteTarget = contact }
+            bLeg.routeSet = r.values("Record-Route").reversed()
+            b = bLeg
+            // With an offer in the INVITE, ACK the B leg at once: the answer is final for Patchbay, and waiting for
+            // the caller's ACK would only make the callee retransmit. With a delayed offer the caller's ACK
+            // carries the answer, so the B leg's ACK waits for it.
+            delayedOffer = inviteB?.body.isEmpty ?? false
+            if cancelled || !delayedOffer { sendAckB() }
+            if cancelled { return hangUpB(reason: "cancelled while answered") }
+            record.target = target.peer
+            closeAttempt(status)
+            record.result = status
+            record.answerTime = context.now
+            state = .confirmed
+            let content = relay(r, from: target.peer, to: sourcePeer)
+            let ok = Relay.response(
+                status, reasonOf(r), to: inviteA, toTag: a.localTag,
+                contact: context.contact(user: nil, for: a.destination), content: content)
+            answer200 = ok
+            actions.append(.respond(ok, to: inviteA))
+            start200Retransmission()
+            logger.info("call setup", metadata: setupMetadata())
+            return
+        }
+        if ringExpired, !cancelled {
+            // Our own CANCEL after the ring timeout: the target did not answer, the next one gets the call.
+            closeAttempt(480)
+            lastFailure = (480, "Temporarily Unavailable")
+            state = .routing
+            return tryNextTarget()
+        }
+        closeAttempt(status)
+        if site.failoverCodes.contains(status), !cancelled {
+            lastFailure = (status, reasonOf(r))
+            state = .routing
+            return tryNextTarget()
+        }
+        if (300..<400).contains(status), site.configuration.redirects == .follow, redirectsFollowed < 3,
+            !cancelled, follow(r, from: targetAdapter)
+        {
+            return
+        }
+        // A final answer from the target that is not a reason to try elsewhere (busy, rejected) goes back. A 3xx is
+        // passed back with its Contact (the redirect target), translated like any other number.
+        var content = relay(r, from: target.peer, to: sourcePeer)
+        if (300..<400).contains(status) {
+            var contacts = r.nameAddresses("Contact")
+            for i in contacts.indices {
+                guard let user = contacts[i].uri.user, NumberTranslation.looksLikeNumber(user) else { continue }
+                let house = targetAdapter.numberFromPeer(user, role: .called)
+                contacts[i].uri.user = sourceAdapter.numberToPeer(house, role: .called)
+            }
+            content.setNameAddresses("Contact", contacts)
+        }
+        finishFailed(status, reasonOf(r), content: content)
+    }
+
+    /// Routes the number in a 3xx's Contact as if the caller had dialled it. Returns false when there is nothing
+    /// to follow (no Contact with a number), so the 3xx goes back to the caller instead.
+    mutating func follow(_ redirect: SIPMessage, from targetAdapter: any PeerAdapter) -> Bool {
+        guard var house,
+            let user = redirect.nameAddresses("Contact").compactMap({ $0.uri.user }).first(
+                where: NumberTranslation.looksLikeNumber)
+        else { return false }
+        let number = targetAdapter.numberFromPeer(user, role: .called).digits
+        guard var ruri = house.requestURI else { return false }
+        ruri.user = number
+        house.requestURI = ruri
+        if var to = house.to {
+            to.uri.user = number
+            house.to = to
+        }
+        redirectsFollowed += 1
+        let result = RequestProcessor(site: site).route(house, from: sourcePeer, seed: StableHash.fnv1a(a.callID))
+        logger.info(
+            "following redirect", metadata: ["a": "\(a.callID)", "to": "\(number)", "outcome": "\(result.outcome)"])
+        switch result.outcome {
+        case .forwarded:
+            self.house = house
+            pending = result.targets
+            state = .routing
+            tryNextTarget()
+        case .rejected(_, let status, let reason):
+            finishFailed(status, reason)
+        }
+        return true
+    }
+
+    /// The target being tried gave its final answer (or none).
+    mutating func closeAttempt(_ status: Int) {
+        guard attemptOpen, !record.attempts.isEmpty else { return }
+        record.attempts[record.attempts.count - 1].status = status
+        attemptOpen = false
+        actions.append(.attemptEnded(peer: record.attempts[record.attempts.count - 1].peer, status: status))
+    }
+
+    mutating func ringTimerFired() {
+        ringTimerRunning = false
+        guard state == .early || state == .routing, !cancelled else { return }
+        ringExpired = true
+        sendCancelB()
+    }
+
+    mutating func cancelRingTimer() {
+        guard ringTimerRunning else { return }
+        ringTimerRunning = false
+        actions.append(.cancelTimer(.ring))
+    }
+
+    func reasonOf(_ r: SIPMessage) -> String { Relay.reasonPhrase(of: r) }
+
+    mutating func finishFailed(_ status: Int, _ reason: String, content: SIPMessage? = nil) {
+        guard state != .ended else { return }
+        // A target's challenge that Patchbay could not answer is not the caller's to answer (it never saw it, and
+        // the challenge headers stay on the B leg): the caller learns the call was refused.
+        let (status, reason) = status == 401 || status == 407 ? (403, "Forbidden") : (status, reason)
+        var content = content
+        content?.body = []
+        content?.removeHeader("Content-Type")
+        actions.append(
+            .respond(
+                Relay.response(status, reason, to: inviteA, toTag: a.localTag, contact: nil, content: content),
+                to: inviteA))
+        record.result = status
+        end(by: "setup")
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Logging
+import NIOCore
+import PluginAPI
+import Records
+import Routing
+import SIPCore
+
+/// A signalling B2BUA call as a state machine: the A leg (caller -> Patchbay) and the B leg (Patchbay -> the
+/// target that answered, or the one being tried). It takes `CallEvent`s and returns `CallAction`s; `Call` performs
+/// them on its shard's loop. What it reads from the shard (identifiers, addresses) comes through `CallContext`.
+///
+/// ```
+///  caller (A)            Patchbay                 target (B)
+///     | INVITE ----------> | 100 Trying             |
+///     |                    | INVITE (translated) -> |
+///     | <---- 180/183 ---- | <-------------- 180/183|
+///     | <------- 200 ----- | <------------------ 200|
+///     |                    | ACK ------------------>|
+///     | ACK -------------> |                        |
+///     | BYE -------------> | BYE ------------------>|
+///     | <------- 200 ----- | <------------------ 200|
+/// ```
+package struct CallMachine {
+    package enum State: Sendable { case routing, early, confirmed, ending, ended }
+
+    unowned let context: any CallContext
+    package let site: Site
+    package let inviteA: SIPMessage
+    package let sourcePeer: String
+    let sourceAdapter: any PeerAdapter
+    package internal(set) var state: State = .routing
+    package internal(set) var a: CallLeg
+    package internal(set) var b: CallLeg?
+    /// The targets still to try, in order; each one's request is made when it is tried.
+    var pending: [String]
+    package internal(set) var currentTarget: RequestProcessor.Leg?
+    var inviteB: SIPMessage?
+    var bProvisional = false
+    var cancelled = false
+    var cancelSent = false
+    package var ringTimeout: TimeAmount?
+    /// The INVITE in the house format, kept to route a redirect's new number.
+    package var house: SIPMessage? {
+        didSet {
+            record.calledHouse = house?.requestURIUser.map(String.init)
+            record.callerHouse = house?.fromUser.map(String.init)
+        }
+    }
+    /// `house`'s SDP as parsed on arrival, for the targets still to try; dropped with the last one, so an
+    /// established call does not hold it (a redirect after that parses the body again).
+    package var houseSDP: ParsedSDP?
+    var redirectsFollowed = 0
+    var ringTimerRunning = false
+    /// The target rang too long and was cancelled by Patchbay: its 487 means "try the next one".
+    var ringExpired = false
+    var lastFailure: (Int, String)? {
+        didSet { lastFailureWarning = nil }
+    }
+    /// A `Warning` for the caller when the last failure was Patchbay's own refusal (`MediaRefusal`).
+    var lastFailureWarning: String?
+    var answer200: SIPMessage?
+    /// Delayed offer (RFC 3261 section 13.2.1): the INVITE had no SDP, the 2xx carries the offer and the caller's
+    /// ACK the answer, so the B leg's ACK must wait for the caller's and carry its SDP.
+    var delayedOffer = false
+    var ackSentB: Bool { ackB != nil }
+    /// Kept to answer the callee's 2xx retransmissions with the same ACK (with the SDP answer, if any).
+    var ackB: SIPMessage?
+    /// The ACK sent for each late 2xx from a target the call had given up on (by B-leg Call-ID), so that the
+    /// target's retransmissions of it get the ACK again and not another BYE.
+    var abandonedAcks: [OctetKey: SIPMessage] = [:]
+    var retransmit200Running = false
+    var retransmitInterval: TimeAmount = .milliseconds(500)
+    /// How long the 2xx has been retransmitted: RFC 3261 gives up after 64*T1.
+    var retransmitElapsed: TimeAmount = .zero
+    package internal(set) var record: CallRecord
+    /// The last entry of `record.attempts` is the target being tried and has no answer yet.
+    var attemptOpen = false
+    /// What the event being handled asks for, returned by `handle`.
+    var actions: [CallAction] = []
+
+    package init(
+        context: any CallContext, site: Site, invite: SIPMessage, source: String, from address: SIPDestination,
+        route: String, targets: [String]
+    ) {
+        self.context = context
+        self.site = site
+        self.inviteA = invite
+        self.sourcePeer = source
+        self.sourceAdapter = site.adapters[source]!
+        self.pending = targets
+        let from = invite.from ?? NameAddress(uri: SIPURI(host: "invalid"))
+        let to = invite.to ?? NameAddress(uri: SIPURI(host: "invalid"))
+        let target = invite.nameAddresses("Contact").first?.uri ?? from.uri
+        a = CallLeg(
+            peer: source, destination: address, callID: invite.callID ?? "", localTag: context.newTag(),
+            remoteTag: from.tag, localURI: to, remoteURI: from, remoteTarget: target,
+            routeSet: invite.values("Record-Route"), localCSeq: 0, remoteCSeq: invite.cseq?.number ?? 0)
+        a.localURI.tag = nil
+        a.remoteURI.tag = nil
+        record = CallRecord(invite: invite, source: source, route: route)
+    }
+
+    var logger: Logger { context.logger }
+
+    /// Takes one event and returns what it asks for, in order.
+    package mutating func handle(_ event: CallEvent) -> [CallAction] {
+        switch event {
+        case .start: tryNextTarget()
+        case .request(let request, let fromA): inDialogRequest(request, fromA: fromA)
+        case .retransmittedInvite: retransmittedInvite()
+        case .outcome(let outcome, let role): self.outcome(outcome, role: role)
+        case .resent(let request, let role): resent(request, role: role)
+        case .timer(.ring): ringTimerFired()
+        case .timer(.retransmit200): retransmit200Fired()
+        case .shutdown: shutdown()
+        }
+        defer { actions = [] }
+        return actions
+    }
+
+    /// A 2xx after its INVITE transaction ended: from the answering target, a retransmission whose ACK was lost
+    /// (send it again); from a target the call gave up on, a late answer (ACK it and hang up). `nil` for any other
+    /// response, which nothing here can use.
+    package mutating func strayResponse(_ response: SIPMessage) -> [CallAction]? {
+        guard let status = response.statusCode, (200..<300).contains(status), response.method == "INVITE",
+            let callID = response.callID
+        else { return nil }
+        if b.map({ !OctetText.equal(callID, $0.callID) }) ?? true {
+            hangUpAbandoned(response, callID: callID)
+        } else if state == .confirmed, let ack = ackB, let bLeg = b {
+            // Before the caller's ACK (delayed offer) there is nothing to send yet: the callee keeps
+            // retransmitting and gets the ACK with the answer when it comes.
+            actions.append(.sendStateless(ack, to: bLeg.destination))
+        }
+        defer { actions = [] }
+        return actions
+    }
+
+    mutating func outcome(_ event: ClientEvent, role: CallRequestRole) {
+        switch role {
+        case .invite: inviteEvent(event)
+        case .relay(let original, let fromA): relayOutcome(event, original: original, fromA: fromA)
+        case .byeEnding(let reason): end(by: reason)
+        case .oneShot: break
+        }
+    }
+
+    mutating func resent(_ request: SIPMessage, role: CallRequestRole) {
+        switch role {
+        case .invite:
+            // Answering a challenge: the new INVITE is the one a CANCEL and the ACK must match.
+            inviteB = request
+            if let n = request.cseq?.number { b?.localCSeq = n }
+        case .relay(_, let fromA):
+            guard let n = request.cseq?.number else { return }
+            if fromA { b?.localCSeq = n } else { a.localCSeq = n }
+        case .byeEnding, .oneShot:
+            break
+        }
+    }
+}

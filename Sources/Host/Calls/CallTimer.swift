@@ -1,0 +1,7 @@
+/// The timers a call runs besides its transactions'.
+package enum CallTimer: Hashable, Sendable, CaseIterable {
+    /// The route's ring timeout for the target being tried.
+    case ring
+    /// The 2xx to the caller's INVITE, retransmitted until the ACK (RFC 3261 section 13.3.1.4).
+    case retransmit200
+}
