@@ -12,9 +12,10 @@ package final class Call {
     /// The shard that owns the call.
     unowned let shard: any CallHost
     package private(set) var machine: CallMachine
-    // Two optionals rather than a dictionary: an established call keeps no table for timers it no longer runs.
+    // Optionals rather than a dictionary: an established call keeps no table for timers it no longer runs.
     private var ringTimer: TimerQueue.Handle?
     private var retransmitTimer: TimerQueue.Handle?
+    private var reInviteTimer: TimerQueue.Handle?
 
     package init(
         shard: any CallHost, site: Site, invite: SIPMessage, source: String, from address: SIPDestination,
@@ -117,12 +118,14 @@ package final class Call {
             switch timer {
             case .ring: ringTimer
             case .retransmit200: retransmitTimer
+            case .reInvite200: reInviteTimer
             }
         }
         set {
             switch timer {
             case .ring: ringTimer = newValue
             case .retransmit200: retransmitTimer = newValue
+            case .reInvite200: reInviteTimer = newValue
             }
         }
     }

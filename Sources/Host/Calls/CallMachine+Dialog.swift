@@ -63,7 +63,9 @@ extension CallMachine {
     mutating func inDialogRequest(_ request: SIPMessage, fromA: Bool) {
         switch request.method {
         case "ACK":
-            if fromA {
+            if let pending = reInvite, pending.fromA == fromA, request.cseq?.number == pending.request.cseq?.number {
+                reInviteAcked(request)
+            } else if fromA {
                 answer200 = nil
                 stop200Retransmission()
                 if delayedOffer, !ackSentB { sendAckB(answer: request) }
@@ -158,12 +160,19 @@ extension CallMachine {
     }
 
     mutating func relay(_ request: SIPMessage, fromA: Bool) {
-        guard state == .confirmed, var other = fromA ? b : a, let target = currentTarget else {
+        // Inside the confirmed dialog anything is relayed; inside the early one (after a 1xx with a To tag) what
+        // RFC 3311 and 6086 allow there: UPDATE, INFO, PRACK. A re-INVITE needs the confirmed dialog (14.1).
+        let early =
+            state == .early && request.method != "INVITE" && (fromA ? b?.remoteTag != nil : true)
+        guard state == .confirmed || early, var other = fromA ? b : a, let target = currentTarget else {
             actions.append(
                 .respond(
                     Relay.response(481, "Call/Transaction Does Not Exist", to: request, toTag: nil, contact: nil),
                     to: request))
             return
+        }
+        if request.method == "INVITE", let refusal = reInviteRefusal(fromA: fromA) {
+            return actions.append(.respond(refusal(request), to: request))
         }
         let (fromPeer, toPeer) = fromA ? (sourcePeer, target.peer) : (target.peer, sourcePeer)
         var out = other.makeRequest(
@@ -173,6 +182,9 @@ extension CallMachine {
         out.headers += content.headers
         out.body = content.body
         if fromA { b = other } else { a = other }
+        if request.method == "INVITE" {
+            reInvite = MidCallInvite(fromA: fromA, request: request, hasOffer: !request.body.isEmpty)
+        }
         actions.append(
             .sendRequest(out, to: other.destination, peer: other.peer, role: .relay(original: request, fromA: fromA)))
     }
@@ -182,6 +194,13 @@ extension CallMachine {
         guard let target = currentTarget else { return }
         let (fromPeer, toPeer) = fromA ? (sourcePeer, target.peer) : (target.peer, sourcePeer)
         let near = (fromA ? a : b)?.destination
+        if original.method == "INVITE", case .response(let r) = event, let status = r.statusCode, status < 200 {
+            return
+        }
+        if original.method == "INVITE", case .response(let r) = event, let status = r.statusCode, status < 300 {
+            return reInviteAnswered(r, fromPeer: fromPeer, toPeer: toPeer, near: near)
+        }
+        if original.method == "INVITE" { reInvite = nil }
         switch event {
         case .response(let r):
             guard let status = r.statusCode, status >= 200 else { return }
@@ -192,10 +211,6 @@ extension CallMachine {
                         status, reasonOf(r), to: original, toTag: nil,
                         contact: context.contact(user: nil, for: near), content: content),
                     to: original))
-            if original.method == "INVITE", status < 300 {
-                // A re-INVITE's 2xx needs an ACK on the far leg; the near leg's ACK comes from its peer.
-                ackReInvite(r, on: fromA)
-            }
         case .timeout:
             actions.append(
                 .respond(Relay.response(408, "Request Timeout", to: original, toTag: nil, contact: nil), to: original))
@@ -211,12 +226,6 @@ extension CallMachine {
     /// redirection URI. Every message relayed between the legs goes through here.
     func relay(_ message: SIPMessage, from: String, to: String) -> SIPMessage {
         Relay.forward(message, from: from, to: to, site: site, localHost: context.localHost)
-    }
-
-    mutating func ackReInvite(_ response: SIPMessage, on fromA: Bool) {
-        guard let leg = fromA ? b : a, let cseq = response.cseq?.number else { return }
-        actions.append(
-            .sendStateless(leg.makeACK(cseq: cseq, via: context.via(for: leg.destination)), to: leg.destination))
     }
 
     // MARK: Teardown

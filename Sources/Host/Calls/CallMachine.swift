@@ -73,6 +73,11 @@ package struct CallMachine {
     var retransmitInterval: TimeAmount = .milliseconds(500)
     /// How long the 2xx has been retransmitted: RFC 3261 gives up after 64*T1.
     var retransmitElapsed: TimeAmount = .zero
+    /// A re-INVITE relayed and not yet acknowledged, if any.
+    var reInvite: MidCallInvite?
+    /// The last ACK Patchbay sent on each leg for a re-INVITE's 2xx, sent again when that 2xx is retransmitted.
+    var reInviteAckA: SIPMessage?
+    var reInviteAckB: SIPMessage?
     package internal(set) var record: CallRecord
     /// The last entry of `record.attempts` is the target being tried and has no answer yet.
     var attemptOpen = false
@@ -113,6 +118,7 @@ package struct CallMachine {
         case .resent(let request, let role): resent(request, role: role)
         case .timer(.ring): ringTimerFired()
         case .timer(.retransmit200): retransmit200Fired()
+        case .timer(.reInvite200): reInvite200Fired()
         case .shutdown: shutdown()
         }
         defer { actions = [] }
@@ -126,7 +132,16 @@ package struct CallMachine {
         guard let status = response.statusCode, (200..<300).contains(status), response.method == "INVITE",
             let callID = response.callID
         else { return nil }
-        if b.map({ !OctetText.equal(callID, $0.callID) }) ?? true {
+        let onA = OctetText.equal(callID, a.callID)
+        let onB = b.map { OctetText.equal(callID, $0.callID) } ?? false
+        let cseq = response.cseq?.number
+        if onA || (onB && cseq != inviteB?.cseq?.number) {
+            // A re-INVITE's 2xx again: its ACK was lost.
+            let leg = onA ? a : b
+            if let ack = onA ? reInviteAckA : reInviteAckB, ack.cseq?.number == cseq, let leg {
+                actions.append(.sendStateless(ack, to: leg.destination))
+            }
+        } else if !onB {
             hangUpAbandoned(response, callID: callID)
         } else if state == .confirmed, let ack = ackB, let bLeg = b {
             // Before the caller's ACK (delayed offer) there is nothing to send yet: the callee keeps

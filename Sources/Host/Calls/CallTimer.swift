@@ -4,4 +4,6 @@ package enum CallTimer: Hashable, Sendable, CaseIterable {
     case ring
     /// The 2xx to the caller's INVITE, retransmitted until the ACK (RFC 3261 section 13.3.1.4).
     case retransmit200
+    /// The 2xx to a re-INVITE Patchbay relayed, retransmitted until the near peer's ACK.
+    case reInvite200
 }

@@ -185,27 +185,38 @@ import Testing
         return (call, invite)
     }
 
-    /// The caller's in-dialog request on the A leg.
-    static func fromCaller(_ method: String, _ call: Call, body: String? = nil) -> SIPMessage {
-        var a = call.a
-        // The caller's side of the dialog: its tag is the remote one for Patchbay.
-        var from = a.remoteURI
-        from.tag = a.remoteTag
-        var to = a.localURI
-        to.tag = a.localTag
-        let m = CallLeg.request(
-            method, uri: SIPURI(host: "192.0.2.1"), from: from, to: to, callID: a.callID,
-            cseq: 102, via: "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-caller-\(method)",
-            contact: "<sip:2345@127.0.0.1:5070>",
-            maxForwards: 70)
-        a.remoteCSeq = 102
-        var message = m
+    /// The caller's in-dialog request on the A leg, or with `fromCallee` the callee's on the B leg.
+    static func fromCaller(
+        _ method: String, _ call: Call, body: String? = nil, cseq: UInt32 = 102, fromCallee: Bool = false
+    ) -> SIPMessage {
+        let leg = fromCallee ? call.b! : call.a
+        // The peer's side of the dialog: its tag is the remote one for Patchbay.
+        var from = leg.remoteURI
+        from.tag = leg.remoteTag
+        var to = leg.localURI
+        to.tag = leg.localTag
+        let peer = fromCallee ? "127.0.0.1:5080" : "127.0.0.1:5070"
+        var message = CallLeg.request(
+            method, uri: SIPURI(host: "192.0.2.1"), from: from, to: to, callID: leg.callID,
+            cseq: cseq, via: "SIP/2.0/UDP \(peer);branch=z9hG4bK-peer-\(method)-\(cseq)",
+            contact: "<sip:peer@\(peer)>", maxForwards: 70)
         if let body {
             message.headers.append(SIPHeader("Content-Type", "application/sdp"))
             message.body = Array(body.utf8)
         }
         return message
     }
+
+    /// A confirmed call, its 200 ACKed.
+    static func confirmedCall(_ host: Host) throws -> Call {
+        let (call, _) = try Self.call(host)
+        host.answer("gw", "INVITE", 200, body: Self.sdp)
+        call.inDialogRequest(Self.fromCaller("ACK", call, cseq: 101), fromA: true)
+        host.wire = []
+        return call
+    }
+
+    static let hold = sdp.replacingOccurrences(of: "RTP/AVP 8\r\n", with: "RTP/AVP 8\r\na=sendonly\r\n")
 
     @Test func aCallIsSetUpAndTheCallerHangsUp() throws {
         //  caller (A)         Patchbay            gw (B)
@@ -336,19 +347,115 @@ import Testing
         #expect(host.records.first?.endedBy == "shutdown")
     }
 
-    @Test func aReInviteFromTheCallerIsRelayedAndItsAnswerAcknowledgedOnTheFarLeg() throws {
+    @Test func holdByReInviteIsRelayedAndThe200RetransmittedUntilTheCallersAck() throws {
+        //  caller (A)              Patchbay                 gw (B)
+        //     | re-INVITE (sendonly) -> | re-INVITE (sendonly) -> |
+        //     | <------------- 200 ---- | <-------------- 200 --- |
+        //     |                         | ACK -----------------> |
+        //     | <------------- 200 ---- | (0.5 s: no ACK yet)     |
+        //     | ACK ------------------> |                         |
         let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
-        let (call, _) = try Self.call(host)
-        host.answer("gw", "INVITE", 200, body: Self.sdp)
-        call.inDialogRequest(Self.fromCaller("ACK", call), fromA: true)
-        let hold = Self.sdp.replacingOccurrences(of: "RTP/AVP 8\r\n", with: "RTP/AVP 8\r\na=sendonly\r\n")
-        call.inDialogRequest(Self.fromCaller("INVITE", call, body: hold), fromA: true)
-        #expect(host.ladder.last == "gw INVITE")
+        let call = try Self.confirmedCall(host)
+        call.inDialogRequest(Self.fromCaller("INVITE", call, body: Self.hold), fromA: true)
+        #expect(host.ladder == ["gw INVITE"])
         let reInvite = try #require(host.wire.last?.message)
         #expect(String(decoding: reInvite.body, as: UTF8.self).contains("a=sendonly"))
         #expect(reInvite.cseq?.number == 2, "the B leg's own CSeq, one past its INVITE")
         host.answer("gw", "INVITE", 200, body: Self.sdp)
-        #expect(host.ladder.suffix(2) == ["A 200", "gw ACK"])
+        #expect(host.ladder == ["gw INVITE", "A 200", "gw ACK"])
+        host.advance(seconds: 0.6)
+        #expect(host.ladder.last == "pbx 200", "the 2xx again: Patchbay is the caller's UAS")
+        call.inDialogRequest(Self.fromCaller("ACK", call), fromA: true)
+        host.advance(seconds: 10)
+        #expect(host.ladder == ["gw INVITE", "A 200", "gw ACK", "pbx 200"])
+        // The callee's 2xx again (Patchbay's ACK was lost): the same ACK again.
+        let again = Relay.response(200, "OK", to: reInvite, toTag: "gw-tag", contact: "<sip:gw@127.0.0.1>")
+        #expect(call.strayResponse(again))
+        #expect(host.ladder.last == "gw ACK")
+        #expect(host.wire.last?.message.cseq?.number == 2)
+    }
+
+    @Test func aReInviteWithoutSDPTakesTheOfferFromThe200AndTheAnswerFromTheCallersAck() throws {
+        //  caller (A)              Patchbay                 gw (B)
+        //     | re-INVITE (no SDP) -> | re-INVITE (no SDP) ---> |
+        //     | <------- 200 (offer) | <--------- 200 (offer) - |
+        //     | ACK (answer) -------> | ACK (answer) ---------> |
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let call = try Self.confirmedCall(host)
+        call.inDialogRequest(Self.fromCaller("INVITE", call), fromA: true)
+        #expect(host.wire.last?.message.body.isEmpty == true)
+        host.answer("gw", "INVITE", 200, body: Self.sdp)
+        #expect(host.ladder == ["gw INVITE", "A 200"], "no ACK to gw until the caller answers")
+        #expect(host.wire.last?.message.body.isEmpty == false, "the offer reaches the caller")
+        call.inDialogRequest(Self.fromCaller("ACK", call, body: Self.hold), fromA: true)
+        #expect(host.ladder == ["gw INVITE", "A 200", "gw ACK"])
+        let ack = try #require(host.wire.last?.message)
+        #expect(String(decoding: ack.body, as: UTF8.self).contains("a=sendonly"), "the caller's answer")
+        #expect(ack.cseq?.number == 2)
+    }
+
+    @Test func aReInviteFromTheCalleeReachesTheCaller() throws {
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let call = try Self.confirmedCall(host)
+        call.inDialogRequest(Self.fromCaller("INVITE", call, body: Self.hold, cseq: 7, fromCallee: true), fromA: false)
+        #expect(host.ladder == ["pbx INVITE"])
+        #expect(host.wire.last?.message.cseq?.number == 1, "the A leg's first request of Patchbay's own")
+        host.answer("pbx", "INVITE", 200, body: Self.sdp)
+        #expect(host.ladder == ["pbx INVITE", "A 200", "pbx ACK"])
+        call.inDialogRequest(Self.fromCaller("ACK", call, cseq: 7, fromCallee: true), fromA: false)
+        host.advance(seconds: 5)
+        #expect(host.ladder == ["pbx INVITE", "A 200", "pbx ACK"], "no retransmission after the callee's ACK")
+    }
+
+    @Test func crossingReInvitesGet491AndASecondOneFromTheSameSide500() throws {
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let call = try Self.confirmedCall(host)
+        call.inDialogRequest(Self.fromCaller("INVITE", call, body: Self.hold), fromA: true)
+        // The callee's own re-INVITE crosses the caller's: glare (RFC 3261 section 14.2).
+        call.inDialogRequest(Self.fromCaller("INVITE", call, body: Self.sdp, cseq: 7, fromCallee: true), fromA: false)
+        #expect(host.ladder == ["gw INVITE", "A 491"])
+        // The caller again before its first got an answer.
+        call.inDialogRequest(Self.fromCaller("INVITE", call, body: Self.sdp, cseq: 103), fromA: true)
+        #expect(host.ladder.last == "A 500")
+        #expect(host.wire.last?.message.header("Retry-After") != nil)
+        // The far side refuses: its 488 goes back, and the next re-INVITE may go.
+        host.answer("gw", "INVITE", 488)
+        #expect(host.ladder.last == "A 488")
+        call.inDialogRequest(Self.fromCaller("INVITE", call, body: Self.sdp, cseq: 104), fromA: true)
+        #expect(host.ladder.last == "gw INVITE")
+        #expect(call.state == .confirmed)
+    }
+
+    @Test func withoutAnAckForARelayedReInvitesTwoHundredTheCallEnds() throws {
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let call = try Self.confirmedCall(host)
+        call.inDialogRequest(Self.fromCaller("INVITE", call, body: Self.hold), fromA: true)
+        host.answer("gw", "INVITE", 200, body: Self.sdp)
+        host.advance(seconds: 36)
+        #expect(host.ladder.suffix(2) == ["pbx BYE", "gw BYE"])
+        host.answer("pbx", "BYE", 200)
+        #expect(call.state == .ended)
+        #expect(host.records.first?.endedBy == "no ACK")
+    }
+
+    @Test func updateAndInfoAreRelayedInTheEarlyDialog() throws {
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let (call, _) = try Self.call(host)
+        host.answer("gw", "INVITE", 183, body: Self.sdp)
+        call.inDialogRequest(Self.fromCaller("UPDATE", call, body: Self.hold), fromA: true)
+        #expect(host.ladder == ["gw INVITE", "A 183", "gw UPDATE"])
+        #expect(String(decoding: host.wire.last!.message.body, as: UTF8.self).contains("a=sendonly"))
+        host.answer("gw", "UPDATE", 200, body: Self.sdp)
+        #expect(host.ladder.last == "A 200")
+        var info = Self.fromCaller("INFO", call, cseq: 3, fromCallee: true)
+        info.headers.append(SIPHeader("Content-Type", "application/dtmf-relay"))
+        info.body = Array("Signal=5\r\nDuration=160\r\n".utf8)
+        call.inDialogRequest(info, fromA: false)
+        #expect(host.ladder.last == "pbx INFO")
+        #expect(String(decoding: host.wire.last!.message.body, as: UTF8.self).contains("Signal=5"))
+        host.answer("pbx", "INFO", 200)
+        #expect(host.ladder.last == "A 200")
+        #expect(call.state == .early)
     }
 
     @Test func aRequestInsideTheDialogBeforeTheAnswerGets481() throws {
