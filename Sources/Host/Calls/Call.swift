@@ -16,6 +16,7 @@ package final class Call {
     private var ringTimer: TimerQueue.Handle?
     private var retransmitTimer: TimerQueue.Handle?
     private var reInviteTimer: TimerQueue.Handle?
+    private var reliableTimer: TimerQueue.Handle?
 
     package init(
         shard: any CallHost, site: Site, invite: SIPMessage, source: String, from address: SIPDestination,
@@ -119,6 +120,7 @@ package final class Call {
             case .ring: ringTimer
             case .retransmit200: retransmitTimer
             case .reInvite200: reInviteTimer
+            case .reliableProvisional: reliableTimer
             }
         }
         set {
@@ -126,6 +128,7 @@ package final class Call {
             case .ring: ringTimer = newValue
             case .retransmit200: retransmitTimer = newValue
             case .reInvite200: reInviteTimer = newValue
+            case .reliableProvisional: reliableTimer = newValue
             }
         }
     }

@@ -77,6 +77,8 @@ extension CallMachine {
             if fromA { hangUpB(reason: "caller hung up") } else { hangUpA() }
         case "CANCEL":
             cancelFromA(request)
+        case "PRACK" where fromA:
+            prackFromA(request)
         case "REFER":
             // Transfer through a B2BUA needs Patchbay to act on the REFER (replace a leg), not pass it on: a REFER
             // relayed as is would point the far peer at the near peer's topology. Refused until it is built.
@@ -262,6 +264,7 @@ extension CallMachine {
     mutating func end(by reason: String) {
         guard state != .ended else { return }
         cancelRingTimer()
+        stopReliableProvisionals()
         state = .ended
         stop200Retransmission()
         if record.endedBy == nil { record.endedBy = reason }

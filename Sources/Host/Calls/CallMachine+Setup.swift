@@ -59,7 +59,8 @@ extension CallMachine {
         let localTag = context.newTag()
         let out = OutboundInvite(
             leg: leg, callerInvite: inviteA, local: context.local, transport: destination.transport, callID: callID,
-            localTag: localTag, branch: context.newBranch(), external: site.egress[leg.peer]?.external == true)
+            localTag: localTag, branch: context.newBranch(), external: site.egress[leg.peer]?.external == true,
+            prack: site.peer(leg.peer)?.prack ?? .supported)
         b = CallLeg(
             peer: leg.peer, destination: destination, callID: callID, localTag: localTag, remoteTag: nil,
             localURI: out.from, remoteURI: out.to, remoteTarget: out.requestURI, localCSeq: 1)
@@ -102,18 +103,33 @@ extension CallMachine {
             if cancelled || ringExpired { return sendCancelB() }
             if let tag = r.toTag {
                 bLeg.remoteTag = tag
+                // The early dialog's remote target and route set: a PRACK, UPDATE or INFO goes there.
+                if let contact = r.nameAddresses("Contact").first?.uri { bLeg.remoteTarget = contact }
+                bLeg.routeSet = r.values("Record-Route").reversed()
                 b = bLeg
+            }
+            let calleeRSeq = Self.reliableRSeq(r)
+            if let calleeRSeq {
+                // A retransmission of a reliable 18x already relayed (its PRACK is under way).
+                guard calleeRSeq > lastRSeqB else { return }
+                lastRSeqB = calleeRSeq
             }
             state = .early
             let content = relay(r, from: target.peer, to: sourcePeer)
-            actions.append(
-                .respond(
-                    Relay.response(
-                        status, reasonOf(r), to: inviteA, toTag: a.localTag,
-                        contact: context.contact(user: nil, for: a.destination), content: content), to: inviteA))
+            let response = Relay.response(
+                status, reasonOf(r), to: inviteA, toTag: a.localTag,
+                contact: context.contact(user: nil, for: a.destination), content: content)
+            if callerRequires100rel || (callerSupports100rel && calleeRSeq != nil) {
+                sendReliableA(response, calleeRSeq: callerSupports100rel ? calleeRSeq : nil)
+            } else {
+                actions.append(.respond(response, to: inviteA))
+            }
+            // The caller does not do 100rel: Patchbay acknowledges the callee's reliable 18x itself.
+            if let calleeRSeq, !callerSupports100rel { prackB(calleeRSeq) }
             return
         }
         cancelRingTimer()
+        stopReliableProvisionals()
         if status < 300 {
             bLeg.remoteTag = r.toTag
             if let contact = r.nameAddresses("Contact").first?.uri { bLeg.remoteTarget = contact }

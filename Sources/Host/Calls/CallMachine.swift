@@ -78,6 +78,16 @@ package struct CallMachine {
     /// The last ACK Patchbay sent on each leg for a re-INVITE's 2xx, sent again when that 2xx is retransmitted.
     var reInviteAckA: SIPMessage?
     var reInviteAckB: SIPMessage?
+    /// The caller's 100rel (RFC 3262), as far as its peer's `prack` lets Patchbay take it up.
+    let callerRequires100rel: Bool
+    let callerSupports100rel: Bool
+    /// Patchbay's reliable 18x to the caller not yet PRACKed, and those waiting behind it: one at a time (3262
+    /// section 3).
+    var reliableA: ReliableProvisional?
+    var queuedReliableA: [ReliableProvisional] = []
+    var nextRSeqA: UInt32 = 1
+    /// The callee's last reliable 18x: its retransmissions are not relayed again.
+    var lastRSeqB: UInt32 = 0
     package internal(set) var record: CallRecord
     /// The last entry of `record.attempts` is the target being tried and has no answer yet.
     var attemptOpen = false
@@ -103,6 +113,11 @@ package struct CallMachine {
             routeSet: invite.values("Record-Route"), localCSeq: 0, remoteCSeq: invite.cseq?.number ?? 0)
         a.localURI.tag = nil
         a.remoteURI.tag = nil
+        let allows100rel = site.peer(source)?.prack != .off
+        let requires = invite.values("Require").contains { $0.lowercased() == "100rel" }
+        callerRequires100rel = allows100rel && requires
+        callerSupports100rel =
+            allows100rel && (requires || invite.values("Supported").contains { $0.lowercased() == "100rel" })
         record = CallRecord(invite: invite, source: source, route: route)
     }
 
@@ -119,6 +134,7 @@ package struct CallMachine {
         case .timer(.ring): ringTimerFired()
         case .timer(.retransmit200): retransmit200Fired()
         case .timer(.reInvite200): reInvite200Fired()
+        case .timer(.reliableProvisional): reliableProvisionalFired()
         case .shutdown: shutdown()
         }
         defer { actions = [] }

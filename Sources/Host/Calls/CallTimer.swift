@@ -6,4 +6,6 @@ package enum CallTimer: Hashable, Sendable, CaseIterable {
     case retransmit200
     /// The 2xx to a re-INVITE Patchbay relayed, retransmitted until the near peer's ACK.
     case reInvite200
+    /// A reliable 18x to the caller, retransmitted until its PRACK (RFC 3262 section 3).
+    case reliableProvisional
 }

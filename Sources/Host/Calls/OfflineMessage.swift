@@ -42,8 +42,9 @@ public enum OfflineMessage {
         let peer = site.peer(target)
         let out = OutboundInvite(
             leg: leg, callerInvite: invite, local: LocalAddress(configuration: site.configuration),
-            transport: peer?.transport, callID: callID, localTag: tag, branch: branch, external: peer?.kind == .external
-        )
+            transport: peer?.transport, callID: callID, localTag: tag, branch: branch,
+            external: peer?.kind == .external,
+            prack: peer?.prack ?? .supported)
         return (result, out.message)
     }
 

@@ -14,10 +14,12 @@ public struct OutboundInvite: Sendable {
     /// - Parameters:
     ///   - callID, localTag, branch: the B leg's identifiers (the engine's carry the shard).
     ///   - transport: how the target is reached, for Via and Contact.
+    ///   - prack: the target's `prack`: 100rel offered (Supported) or required (Require) in the INVITE.
     public init(
         leg: RequestProcessor.Leg, callerInvite: SIPMessage, local: LocalAddress,
         transport: PatchbayConfiguration.Transport?,
-        callID: String, localTag: String, branch: String, external: Bool
+        callID: String, localTag: String, branch: String, external: Bool,
+        prack: PatchbayConfiguration.PrackPolicy = .supported
     ) {
         var from = leg.message.from ?? NameAddress(uri: SIPURI(host: local.host))
         from.uri.host = local.host
@@ -41,6 +43,11 @@ public struct OutboundInvite: Sendable {
         Relay.hideTopology(&content, localHost: local.host, external: external)
         invite.headers += content.headers
         invite.headers.append(SIPHeader("Allow", Relay.allow))
+        switch prack {
+        case .off: break
+        case .supported: invite.headers.append(SIPHeader("Supported", "100rel"))
+        case .required: invite.headers += [SIPHeader("Supported", "100rel"), SIPHeader("Require", "100rel")]
+        }
         invite.body = leg.message.body
         self.from = from
         self.to = to

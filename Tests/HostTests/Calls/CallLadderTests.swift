@@ -98,7 +98,9 @@ import Testing
         }
 
         /// Answers the oldest open `method` request to `peer` with `status` (with `body` as SDP, if any).
-        func answer(_ peer: String, _ method: String, _ status: Int, body: String? = nil) {
+        func answer(
+            _ peer: String, _ method: String, _ status: Int, body: String? = nil, headers: [SIPHeader] = []
+        ) {
             guard let i = open.firstIndex(where: { $0.to == peer && $0.request.method == method }) else {
                 Issue.record("no open \(method) to \(peer) in \(ladder)")
                 return
@@ -112,9 +114,10 @@ import Testing
                     startLine: request.startLine, headers: [SIPHeader("Content-Type", "application/sdp")],
                     body: Array(body.utf8))
             }
-            let response = Relay.response(
+            var response = Relay.response(
                 status, Relay.reasonPhrase(status), to: request, toTag: "\(peer)-tag",
                 contact: "<sip:\(peer)@127.0.0.1>", content: content)
+            response.headers += headers
             handler(.response(response))
         }
 
@@ -164,14 +167,17 @@ import Testing
 
     /// The caller's INVITE through the request chain and into a call, as the shard starts one.
     static func call(
-        _ host: Host, offer: Bool = true, ringTimeout: TimeAmount? = nil
+        _ host: Host, offer: Bool = true, ringTimeout: TimeAmount? = nil, callerHeaders: [SIPHeader] = [],
+        site: Site? = nil
     ) throws -> (Call, SIPMessage) {
         var invite = try SIPParser().parse(try TestSupport.fixture("pbx-invite-national.sip"))
+        invite.removeHeaders { $0.hasName("supported") }
+        invite.headers += callerHeaders
         if !offer {
             invite.body = []
             invite.removeHeaders { $0.hasName("content-type") }
         }
-        let site = try Self.site()
+        let site = try site ?? Self.site()
         var state = RequestState(site: site, message: invite)
         #expect(RequestChain.standard.run(&state, in: OfflineEnvironment(source: "pbx")) == .toTargets)
         let call = Call(
@@ -464,5 +470,103 @@ import Testing
         call.inDialogRequest(Self.fromCaller("INFO", call), fromA: true)
         #expect(host.ladder.last == "A 481", "nothing is relayed before the call is answered")
         #expect(call.state == .routing)
+    }
+
+    // MARK: Reliable provisional responses (RFC 3262)
+
+    static let reliable = [SIPHeader("Require", "100rel"), SIPHeader("RSeq", "1")]
+
+    /// The caller's PRACK for Patchbay's reliable 18x with `rseq`.
+    static func prack(_ call: Call, rseq: Int, cseq: UInt32 = 102) -> SIPMessage {
+        var m = Self.fromCaller("PRACK", call, cseq: cseq)
+        m.headers.append(SIPHeader("RAck", "\(rseq) 101 INVITE"))
+        return m
+    }
+
+    @Test func bothSidesDo100relSoThePrackIsRelayedEndToEnd() throws {
+        //  caller (A)                 Patchbay                   gw (B)
+        //     | INVITE (Supported: 100rel) | INVITE (Supported) --> |
+        //     | <- 180 (RSeq 1) ---------- | <-- 180 (RSeq 1) ----- |
+        //     | <- 180 again at T1 ------- |                        |
+        //     | PRACK (RAck 1 101) ------> | PRACK (RAck 1 1) ----> |
+        //     | <------------------- 200 - | <-------------- 200 -- |
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let (call, _) = try Self.call(host, callerHeaders: [SIPHeader("Supported", "100rel")])
+        #expect(host.wire.last?.message.values("Supported").contains("100rel") == true)
+        host.answer("gw", "INVITE", 180, headers: Self.reliable)
+        #expect(host.ladder == ["gw INVITE", "A 180"])
+        let ringing = try #require(host.wire.last?.message)
+        #expect(ringing.header("RSeq") == "1")
+        #expect(ringing.values("Require").contains("100rel"))
+        host.advance(seconds: 0.6)
+        #expect(host.ladder == ["gw INVITE", "A 180", "pbx 180"], "retransmitted until PRACKed")
+        // The callee's own retransmission of its 180 is not relayed again.
+        host.answer("gw", "INVITE", 180, headers: Self.reliable)
+        #expect(host.ladder.count == 3)
+        call.inDialogRequest(Self.prack(call, rseq: 1), fromA: true)
+        #expect(host.ladder.last == "gw PRACK")
+        #expect(host.wire.last?.message.header("RAck") == "1 1 INVITE")
+        host.answer("gw", "PRACK", 200)
+        #expect(host.ladder.last == "A 200")
+        host.advance(seconds: 5)
+        #expect(host.ladder == ["gw INVITE", "A 180", "pbx 180", "gw PRACK", "A 200"])
+    }
+
+    @Test func aCalleesReliable183ReachesACallerWithout100relAsAnOrdinary183() throws {
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let (call, _) = try Self.call(host)
+        host.answer("gw", "INVITE", 183, body: Self.sdp, headers: Self.reliable)
+        #expect(host.ladder == ["gw INVITE", "A 183", "gw PRACK"], "Patchbay PRACKs the callee itself")
+        let progress = try #require(host.wire[1].message)
+        #expect(progress.header("RSeq") == nil)
+        #expect(!progress.body.isEmpty, "the early media's SDP reaches the caller")
+        #expect(host.wire.last?.message.header("RAck") == "1 1 INVITE")
+        host.answer("gw", "PRACK", 200)
+        host.answer("gw", "INVITE", 200, body: Self.sdp)
+        #expect(host.ladder.suffix(2) == ["gw ACK", "A 200"])
+        #expect(call.state == .confirmed)
+    }
+
+    @Test func aCallerThatRequires100relGetsReliable18xFromPatchbayOneAtATime() throws {
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let (call, _) = try Self.call(host, callerHeaders: [SIPHeader("Require", "100rel")])
+        host.answer("gw", "INVITE", 180)
+        host.answer("gw", "INVITE", 183, body: Self.sdp)
+        #expect(host.ladder == ["gw INVITE", "A 180"], "the 183 waits for the 180's PRACK")
+        // A PRACK for something else is refused.
+        call.inDialogRequest(Self.prack(call, rseq: 7), fromA: true)
+        #expect(host.ladder.last == "A 481")
+        call.inDialogRequest(Self.prack(call, rseq: 1), fromA: true)
+        #expect(host.ladder.suffix(2) == ["A 200", "A 183"], "answered by Patchbay, then the next one")
+        #expect(host.wire.last?.message.header("RSeq") == "2")
+        call.inDialogRequest(Self.prack(call, rseq: 2, cseq: 103), fromA: true)
+        #expect(host.ladder.last == "A 200")
+        #expect(!host.ladder.contains("gw PRACK"), "the callee sent nothing reliable")
+    }
+
+    @Test func aReliable18xNeverPrackedEndsTheCallWith500() throws {
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let (call, _) = try Self.call(host, callerHeaders: [SIPHeader("Require", "100rel")])
+        host.answer("gw", "INVITE", 180)
+        host.advance(seconds: 40)
+        #expect(host.ladder.contains("gw CANCEL"))
+        #expect(host.ladder.last == "A 500")
+        #expect(call.state == .ended)
+        #expect(host.records.first?.endedBy == "no PRACK")
+    }
+
+    @Test func aTargetWithPrackRequiredGetsRequire100rel() throws {
+        let config = try Self.site()
+        var site = config
+        site.configuration.peers = site.configuration.peers.map { peer in
+            var p = peer
+            if p.name == "gw" { p.prack = .required }
+            return p
+        }
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        _ = try Self.call(host, site: site)
+        let invite = try #require(host.wire.first?.message)
+        #expect(invite.values("Require") == ["100rel"])
+        #expect(invite.values("Supported") == ["100rel"])
     }
 }

@@ -127,9 +127,15 @@ import Testing
     }
 
     @Test func aRequiredExtensionGets420NamingIt() throws {
-        let message = try Self.invite { $0.headers.append(SIPHeader("Require", "100rel")) }
+        let message = try Self.invite { $0.headers.append(SIPHeader("Require", "100rel, x-foo")) }
         let (outcome, _, _) = try Self.run(message, Environment())
-        #expect(outcome == .answer(.init(420, "Bad Extension", headers: [SIPHeader("Unsupported", "100rel")])))
+        #expect(outcome == .answer(.init(420, "Bad Extension", headers: [SIPHeader("Unsupported", "x-foo")])))
+        // 100rel alone is supported by default (prack: supported), and refused where the peer has prack: off.
+        let reliable = try Self.invite { $0.headers.append(SIPHeader("Require", "100rel")) }
+        let (accepted, _, _) = try Self.run(reliable, Environment())
+        #expect(accepted == .toTargets)
+        let (refused, _, _) = try Self.run(reliable, Environment(), site: try Self.site(pbxExtra: "    prack: off"))
+        #expect(refused == .answer(.init(420, "Bad Extension", headers: [SIPHeader("Unsupported", "100rel")])))
     }
 
     @Test func eachMethodOutsideACallGetsItsAnswer() throws {

@@ -216,6 +216,7 @@ extension PatchbayConfiguration {
         }
         let inboundAuth = m.map("inbound_auth", what: "inbound_auth").flatMap { readCredentials($0, file: file) }
         let inviteTimeout = m.seconds("invite_timeout", range: 0.1...300)
+        let prack = m.choice("prack", PrackPolicy.self)
         let hasAuth = m.has("auth")
         let credentials = m.map("auth", what: "auth").flatMap { readCredentials($0, file: file) }
         var registration: Registration?
@@ -251,7 +252,7 @@ extension PatchbayConfiguration {
             }
         }
         guard let name, let plugin, let kind, !addresses.isEmpty else { return nil }
-        return Peer(
+        var peer = Peer(
             name: name, plugin: plugin, profile: profile, kind: kind, transport: transport, addresses: addresses,
             numbering: numbering, options: options,
             internalHeaderList: HeaderNameList(
@@ -261,6 +262,8 @@ extension PatchbayConfiguration {
             inboundAuth: inboundAuth, inviteTimeout: inviteTimeout,
             position: m.position, pluginPosition: m.keyPosition("plugin"),
             profilePosition: m.keyPosition("profile"), optionPositions: optionPositions)
+        peer.prack = prack ?? .supported
+        return peer
     }
 
     /// `auth: {username, password | password_file, realm}`. A password file keeps the secret out of a

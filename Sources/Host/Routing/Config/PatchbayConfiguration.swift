@@ -36,6 +36,16 @@ public struct PatchbayConfiguration: Sendable {
         public var position: SourcePosition
     }
 
+    /// Reliable provisional responses (RFC 3262, `100rel`) with a peer.
+    public enum PrackPolicy: String, Sendable, CaseIterable {
+        /// Never: a caller's `Require: 100rel` gets 420, and the peer's INVITEs do not offer it.
+        case off
+        /// Offered in the INVITE to the peer and accepted from it.
+        case supported
+        /// Required in the INVITE to the peer (`Require: 100rel`).
+        case required
+    }
+
     /// How Patchbay checks a TLS peer's server certificate.
     public enum ServerVerification: String, Sendable, CaseIterable {
         /// Chain to `ca` (or the system store) and the name (`server_name`, else the address) in the certificate.
@@ -171,6 +181,8 @@ public struct PatchbayConfiguration: Sendable {
         /// on to its next target: RFC 3261 Timer B for this peer, 64*T1 (32 s) when not set. A peer that is down
         /// or unreachable otherwise holds every call for Timer B before failover.
         public var inviteTimeout: Double?
+        /// `prack:` (RFC 3262); `supported` when not set.
+        public var prack: PrackPolicy = .supported
         public var position: SourcePosition
         public var pluginPosition: SourcePosition
         public var profilePosition: SourcePosition

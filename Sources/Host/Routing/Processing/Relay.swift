@@ -13,8 +13,8 @@ package enum Relay {
         "session-expires", "min-se", "server", "user-agent", "organization",
     ]
 
-    /// Patchbay's own capabilities, the same on every leg. No 100rel or timer: those are not built yet.
-    package static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
+    /// Patchbay's own methods, the same on every leg.
+    package static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK"
 
     /// The relayable content of `message` (headers that are not leg headers, and the body with its type).
     package static func content(of message: SIPMessage) -> SIPMessage {

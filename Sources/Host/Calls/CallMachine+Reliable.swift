@@ -1,0 +1,112 @@
+import NIOCore
+import PluginAPI
+import Routing
+import SIPCore
+
+/// Reliable provisional responses (RFC 3262) on each leg. Towards the caller Patchbay is the UAS: its 18x are
+/// reliable when the caller requires 100rel, or supports it and the callee's 18x was reliable; it retransmits them
+/// until the caller's PRACK. From the callee it takes reliable 18x: the caller's PRACK is relayed when the caller
+/// does 100rel too (RAck translated), and Patchbay sends the PRACK itself when the caller does not.
+extension CallMachine {
+    /// The RSeq of a reliable provisional response (`Require: 100rel` and an RSeq), or nil.
+    static func reliableRSeq(_ response: SIPMessage) -> UInt32? {
+        guard response.values("Require").contains(where: { $0.lowercased() == "100rel" }),
+            let value = response.header("RSeq")
+        else { return nil }
+        return UInt32(value.trimmingCharacters(in: .whitespaces))
+    }
+
+    /// Sends `response` to the caller reliably, or queues it behind the one not yet PRACKed.
+    mutating func sendReliableA(_ response: SIPMessage, calleeRSeq: UInt32?) {
+        var reliable = response
+        reliable.headers.append(SIPHeader("Require", "100rel"))
+        reliable.headers.append(SIPHeader("RSeq", String(nextRSeqA)))
+        let pending = ReliableProvisional(
+            response: reliable, rseq: nextRSeqA, calleeRSeq: calleeRSeq, interval: context.settings.t1)
+        nextRSeqA += 1
+        if reliableA == nil {
+            send(pending)
+        } else {
+            queuedReliableA.append(pending)
+        }
+    }
+
+    private mutating func send(_ pending: ReliableProvisional) {
+        reliableA = pending
+        actions.append(.respond(pending.response, to: inviteA))
+        actions.append(.startTimer(.reliableProvisional, pending.interval))
+    }
+
+    mutating func reliableProvisionalFired() {
+        guard var pending = reliableA else { return }
+        pending.elapsed = pending.elapsed + pending.interval
+        if pending.elapsed >= context.settings.t1 * 64 {
+            // Section 3: a reliable 18x unacknowledged for 64*T1 ends the INVITE with a 5xx.
+            reliableA = nil
+            queuedReliableA = []
+            logger.warning("no PRACK from the caller", metadata: ["a": "\(a.callID)"])
+            record.endedBy = "no PRACK"
+            cancelled = true
+            if bProvisional { sendCancelB() }
+            finishFailed(500, "Server Internal Error")
+            return
+        }
+        actions.append(.sendStateless(pending.response, to: a.destination))
+        pending.interval = min(pending.interval * 2, context.settings.t2)
+        reliableA = pending
+        actions.append(.startTimer(.reliableProvisional, pending.interval))
+    }
+
+    /// A final response ends the provisional ones: nothing more is retransmitted or queued.
+    mutating func stopReliableProvisionals() {
+        guard reliableA != nil || !queuedReliableA.isEmpty else { return }
+        if reliableA != nil { actions.append(.cancelTimer(.reliableProvisional)) }
+        reliableA = nil
+        queuedReliableA = []
+    }
+
+    /// The caller's PRACK: it must acknowledge the reliable 18x outstanding (its RAck), else 481 (section 3).
+    mutating func prackFromA(_ prack: SIPMessage) {
+        let rack = (prack.header("RAck") ?? "").split(separator: " ", omittingEmptySubsequences: true)
+        guard let pending = reliableA, rack.count == 3, UInt32(rack[0]) == pending.rseq,
+            UInt32(rack[1]) == inviteA.cseq?.number, rack[2].uppercased() == "INVITE"
+        else {
+            return actions.append(
+                .respond(
+                    Relay.response(481, "Call/Transaction Does Not Exist", to: prack, toTag: nil, contact: nil),
+                    to: prack))
+        }
+        reliableA = nil
+        actions.append(.cancelTimer(.reliableProvisional))
+        if let calleeRSeq = pending.calleeRSeq, var bLeg = b, let cseq = inviteB?.cseq?.number,
+            let target = currentTarget, state == .early
+        {
+            // Both sides do 100rel: the PRACK goes on to the callee (with the caller's offer or answer, if any),
+            // and the callee's answer to it comes back as this PRACK's.
+            var out = bLeg.makeRequest(
+                "PRACK", via: context.via(for: bLeg.destination),
+                contact: context.contact(user: nil, for: bLeg.destination))
+            b = bLeg
+            out.headers.append(SIPHeader("RAck", "\(calleeRSeq) \(cseq) INVITE"))
+            let content = relay(prack, from: sourcePeer, to: target.peer)
+            out.headers += content.headers
+            out.body = content.body
+            actions.append(
+                .sendRequest(out, to: bLeg.destination, peer: bLeg.peer, role: .relay(original: prack, fromA: true)))
+        } else {
+            actions.append(.respond(Relay.response(200, "OK", to: prack, toTag: nil, contact: nil), to: prack))
+        }
+        if !queuedReliableA.isEmpty { send(queuedReliableA.removeFirst()) }
+    }
+
+    /// Patchbay's own PRACK for the callee's reliable 18x with `rseq`.
+    mutating func prackB(_ rseq: UInt32) {
+        guard var bLeg = b, let cseq = inviteB?.cseq?.number else { return }
+        var prack = bLeg.makeRequest(
+            "PRACK", via: context.via(for: bLeg.destination), contact: context.contact(user: nil, for: bLeg.destination)
+        )
+        b = bLeg
+        prack.headers.append(SIPHeader("RAck", "\(rseq) \(cseq) INVITE"))
+        actions.append(.sendRequest(prack, to: bLeg.destination, peer: bLeg.peer, role: .oneShot))
+    }
+}
