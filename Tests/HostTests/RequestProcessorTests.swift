@@ -70,20 +70,21 @@ import Testing
                 "do we serve this method?",
                 "are we overloaded?",
                 "must it authenticate?",
+                "is the session interval long enough?",
                 "has it hops left?",
                 "what is it in the house format?",
                 "which route?",
                 "what does gateway receive?",
                 "what does itsp receive?",
             ])
-        #expect(result.steps[8].notes.first == "inbound adapter IPPBX/asterisk: pbx dialect -> house format")
+        #expect(result.steps[9].notes.first == "inbound adapter IPPBX/asterisk: pbx dialect -> house format")
         #expect(
-            result.steps[10].notes.first == "outbound adapter PSTNGateway/audiocodes: house format -> gateway dialect")
-        #expect(result.steps[11].notes.first == "outbound adapter ITSPTrunk/generic: house format -> itsp dialect")
-        let inbound = try #require(result.steps[8].diff)
+            result.steps[11].notes.first == "outbound adapter PSTNGateway/audiocodes: house format -> gateway dialect")
+        #expect(result.steps[12].notes.first == "outbound adapter ITSPTrunk/generic: house format -> itsp dialect")
+        let inbound = try #require(result.steps[9].diff)
         #expect(inbound.removed.map(\.name) == ["Remote-Party-ID"])
         #expect(inbound.added.map(\.name) == ["P-Asserted-Identity"])
-        let toITSP = try #require(result.steps[11].diff)
+        let toITSP = try #require(result.steps[12].diff)
         #expect(toITSP.removed.map(\.name).contains("X-PBX-Tenant"))
         #expect(toITSP.bodyRemoved.contains("a=rtpmap:18 G729/8000"))
         #expect(result.house?.requestURI?.user == "+4930987654")

@@ -17,6 +17,9 @@ package final class Call {
     private var retransmitTimer: TimerQueue.Handle?
     private var reInviteTimer: TimerQueue.Handle?
     private var reliableTimer: TimerQueue.Handle?
+    private var sessionTimerA: TimerQueue.Handle?
+    private var sessionTimerB: TimerQueue.Handle?
+    private var durationTimer: TimerQueue.Handle?
 
     package init(
         shard: any CallHost, site: Site, invite: SIPMessage, source: String, from address: SIPDestination,
@@ -37,6 +40,11 @@ package final class Call {
     package var ringTimeout: TimeAmount? {
         get { machine.ringTimeout }
         set { machine.ringTimeout = newValue }
+    }
+    /// The route's and the caller's peer's maximum call duration, the shorter (the target's is applied on answer).
+    package var maxDuration: TimeAmount? {
+        get { machine.maxDuration }
+        set { machine.maxDuration = newValue }
     }
     package var house: SIPMessage? {
         get { machine.house }
@@ -121,6 +129,9 @@ package final class Call {
             case .retransmit200: retransmitTimer
             case .reInvite200: reInviteTimer
             case .reliableProvisional: reliableTimer
+            case .sessionA: sessionTimerA
+            case .sessionB: sessionTimerB
+            case .maxDuration: durationTimer
             }
         }
         set {
@@ -129,6 +140,9 @@ package final class Call {
             case .retransmit200: retransmitTimer = newValue
             case .reInvite200: reInviteTimer = newValue
             case .reliableProvisional: reliableTimer = newValue
+            case .sessionA: sessionTimerA = newValue
+            case .sessionB: sessionTimerB = newValue
+            case .maxDuration: durationTimer = newValue
             }
         }
     }

@@ -30,6 +30,8 @@ package enum CallRequestRole: Sendable {
     case relay(original: SIPMessage, fromA: Bool)
     /// A BYE whose end (any answer, or none) ends the call with `reason`.
     case byeEnding(reason: String)
+    /// A session refresh (RFC 4028) Patchbay sent on the A leg or the B leg.
+    case refresh(legA: Bool)
     /// A request whose outcome changes nothing (a CANCEL, a BYE to one leg of a call that is ending anyway).
     case oneShot
 }

@@ -52,6 +52,7 @@ extension CallMachine {
             let content = relay(answer, from: sourcePeer, to: target.peer)
             ack.headers += content.headers.filter { $0.hasName("content-type") }
             ack.body = content.body
+            if !ack.body.isEmpty { lastSDPB = ack.body }
         }
         ackB = ack
         actions.append(.sendStateless(ack, to: bLeg.destination))
@@ -183,6 +184,12 @@ extension CallMachine {
         let content = relay(request, from: fromPeer, to: toPeer)
         out.headers += content.headers
         out.body = content.body
+        if request.method == "INVITE" || request.method == "UPDATE" {
+            out.headers += sessionHeaders(legA: !fromA, asUAC: true)
+            if !out.body.isEmpty {
+                if fromA { lastSDPB = out.body } else { lastSDPA = out.body }
+            }
+        }
         if fromA { b = other } else { a = other }
         if request.method == "INVITE" {
             reInvite = MidCallInvite(fromA: fromA, request: request, hasOffer: !request.body.isEmpty)
@@ -207,12 +214,18 @@ extension CallMachine {
         case .response(let r):
             guard let status = r.statusCode, status >= 200 else { return }
             let content = relay(r, from: toPeer, to: fromPeer)
-            actions.append(
-                .respond(
-                    Relay.response(
-                        status, reasonOf(r), to: original, toTag: nil,
-                        contact: context.contact(user: nil, for: near), content: content),
-                    to: original))
+            var response = Relay.response(
+                status, reasonOf(r), to: original, toTag: nil, contact: context.contact(user: nil, for: near),
+                content: content)
+            if original.method == "UPDATE", status < 300 {
+                // An UPDATE's 2xx refreshes both legs' sessions (RFC 4028 section 10).
+                response.headers += sessionHeaders(legA: fromA, asUAC: false)
+                if !response.body.isEmpty {
+                    if fromA { lastSDPA = response.body } else { lastSDPB = response.body }
+                }
+                if state == .confirmed { sessionsRefreshed() }
+            }
+            actions.append(.respond(response, to: original))
         case .timeout:
             actions.append(
                 .respond(Relay.response(408, "Request Timeout", to: original, toTag: nil, contact: nil), to: original))

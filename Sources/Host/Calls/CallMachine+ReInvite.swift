@@ -30,9 +30,14 @@ extension CallMachine {
     ) {
         guard var pending = reInvite, let status = response.statusCode else { return }
         let content = relay(response, from: toPeer, to: fromPeer)
-        let ok = Relay.response(
+        var ok = Relay.response(
             status, reasonOf(response), to: pending.request, toTag: nil,
             contact: context.contact(user: nil, for: near), content: content)
+        ok.headers += sessionHeaders(legA: pending.fromA, asUAC: false)
+        if !ok.body.isEmpty {
+            if pending.fromA { lastSDPA = ok.body } else { lastSDPB = ok.body }
+        }
+        sessionsRefreshed()
         actions.append(.respond(ok, to: pending.request))
         pending.farAnswer = response
         pending.answer = ok
@@ -78,6 +83,9 @@ extension CallMachine {
             let content = relay(nearAck, from: fromPeer, to: toPeer)
             ack.headers += content.headers.filter { $0.hasName("content-type") }
             ack.body = content.body
+            if !ack.body.isEmpty {
+                if fromA { lastSDPB = ack.body } else { lastSDPA = ack.body }
+            }
         }
         if fromA { reInviteAckB = ack } else { reInviteAckA = ack }
         actions.append(.sendStateless(ack, to: far.destination))

@@ -52,6 +52,7 @@ extension CallMachine {
             return tryNextTarget()
         }
         currentTarget = leg
+        retried422 = false
         bProvisional = false
         cancelSent = false
         ringExpired = false
@@ -60,11 +61,12 @@ extension CallMachine {
         let out = OutboundInvite(
             leg: leg, callerInvite: inviteA, local: context.local, transport: destination.transport, callID: callID,
             localTag: localTag, branch: context.newBranch(), external: site.egress[leg.peer]?.external == true,
-            prack: site.peer(leg.peer)?.prack ?? .supported)
+            prack: site.peer(leg.peer)?.prack ?? .supported, sessionTimer: site.peer(leg.peer)?.sessionTimer)
         b = CallLeg(
             peer: leg.peer, destination: destination, callID: callID, localTag: localTag, remoteTag: nil,
             localURI: out.from, remoteURI: out.to, remoteTarget: out.requestURI, localCSeq: 1)
         inviteB = out.message
+        lastSDPB = out.message.body.isEmpty ? nil : out.message.body
         record.attempts.append(
             .init(
                 peer: leg.peer, status: 0, bCallID: callID, calledNumber: leg.calledNumber,
@@ -147,9 +149,12 @@ extension CallMachine {
             record.answerTime = context.now
             state = .confirmed
             let content = relay(r, from: target.peer, to: sourcePeer)
-            let ok = Relay.response(
+            var ok = Relay.response(
                 status, reasonOf(r), to: inviteA, toTag: a.localTag,
                 contact: context.contact(user: nil, for: a.destination), content: content)
+            ok.headers += negotiateSessionTimers(answer: r, target: target.peer)
+            if !ok.body.isEmpty { lastSDPA = ok.body }
+            startMaxDuration(target: target.peer)
             answer200 = ok
             actions.append(.respond(ok, to: inviteA))
             start200Retransmission()
@@ -163,6 +168,7 @@ extension CallMachine {
             state = .routing
             return tryNextTarget()
         }
+        if status == 422, !cancelled, retryWithLongerInterval(r) { return }
         closeAttempt(status)
         if site.failoverCodes.contains(status), !cancelled {
             lastFailure = (status, reasonOf(r))

@@ -88,6 +88,16 @@ package struct CallMachine {
     var nextRSeqA: UInt32 = 1
     /// The callee's last reliable 18x: its retransmissions are not relayed again.
     var lastRSeqB: UInt32 = 0
+    /// Each leg's session timer once negotiated (RFC 4028), and a refresh of Patchbay's under way.
+    var sessionA: LegSessionTimer?
+    var sessionB: LegSessionTimer?
+    var refreshing = false
+    /// A 422 from the target was answered with a longer interval once for this attempt.
+    var retried422 = false
+    /// The last SDP Patchbay sent on each leg: a refresh by re-INVITE offers it again unchanged.
+    var lastSDPA: [UInt8]?
+    var lastSDPB: [UInt8]?
+    package var maxDuration: TimeAmount?
     package internal(set) var record: CallRecord
     /// The last entry of `record.attempts` is the target being tried and has no answer yet.
     var attemptOpen = false
@@ -135,6 +145,9 @@ package struct CallMachine {
         case .timer(.retransmit200): retransmit200Fired()
         case .timer(.reInvite200): reInvite200Fired()
         case .timer(.reliableProvisional): reliableProvisionalFired()
+        case .timer(.sessionA): sessionTimerFired(legA: true)
+        case .timer(.sessionB): sessionTimerFired(legA: false)
+        case .timer(.maxDuration): maxDurationReached()
         case .shutdown: shutdown()
         }
         defer { actions = [] }
@@ -173,6 +186,7 @@ package struct CallMachine {
         case .invite: inviteEvent(event)
         case .relay(let original, let fromA): relayOutcome(event, original: original, fromA: fromA)
         case .byeEnding(let reason): end(by: reason)
+        case .refresh(let legA): refreshOutcome(event, legA: legA)
         case .oneShot: break
         }
     }
@@ -186,6 +200,9 @@ package struct CallMachine {
         case .relay(_, let fromA):
             guard let n = request.cseq?.number else { return }
             if fromA { b?.localCSeq = n } else { a.localCSeq = n }
+        case .refresh(let legA):
+            guard let n = request.cseq?.number else { return }
+            if legA { a.localCSeq = n } else { b?.localCSeq = n }
         case .byeEnding, .oneShot:
             break
         }

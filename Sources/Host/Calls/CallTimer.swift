@@ -8,4 +8,8 @@ package enum CallTimer: Hashable, Sendable, CaseIterable {
     case reInvite200
     /// A reliable 18x to the caller, retransmitted until its PRACK (RFC 3262 section 3).
     case reliableProvisional
+    /// A leg's session timer (RFC 4028): Patchbay's refresh, or the peer's refresh that did not come.
+    case sessionA, sessionB
+    /// The call's maximum duration (route `max_duration`, peers' `max_call_duration`).
+    case maxDuration
 }

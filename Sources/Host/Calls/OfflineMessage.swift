@@ -44,7 +44,7 @@ public enum OfflineMessage {
             leg: leg, callerInvite: invite, local: LocalAddress(configuration: site.configuration),
             transport: peer?.transport, callID: callID, localTag: tag, branch: branch,
             external: peer?.kind == .external,
-            prack: peer?.prack ?? .supported)
+            prack: peer?.prack ?? .supported, sessionTimer: peer?.sessionTimer)
         return (result, out.message)
     }
 

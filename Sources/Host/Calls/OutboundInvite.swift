@@ -15,11 +15,12 @@ public struct OutboundInvite: Sendable {
     ///   - callID, localTag, branch: the B leg's identifiers (the engine's carry the shard).
     ///   - transport: how the target is reached, for Via and Contact.
     ///   - prack: the target's `prack`: 100rel offered (Supported) or required (Require) in the INVITE.
+    ///   - sessionTimer: the target's `session_timer`, asked for in the INVITE (RFC 4028).
     public init(
         leg: RequestProcessor.Leg, callerInvite: SIPMessage, local: LocalAddress,
         transport: PatchbayConfiguration.Transport?,
         callID: String, localTag: String, branch: String, external: Bool,
-        prack: PatchbayConfiguration.PrackPolicy = .supported
+        prack: PatchbayConfiguration.PrackPolicy = .supported, sessionTimer: PatchbayConfiguration.SessionTimer? = nil
     ) {
         var from = leg.message.from ?? NameAddress(uri: SIPURI(host: local.host))
         from.uri.host = local.host
@@ -43,11 +44,23 @@ public struct OutboundInvite: Sendable {
         Relay.hideTopology(&content, localHost: local.host, external: external)
         invite.headers += content.headers
         invite.headers.append(SIPHeader("Allow", Relay.allow))
-        switch prack {
-        case .off: break
-        case .supported: invite.headers.append(SIPHeader("Supported", "100rel"))
-        case .required: invite.headers += [SIPHeader("Supported", "100rel"), SIPHeader("Require", "100rel")]
+        // One Supported and one Require line with every option tag, as most stacks write them.
+        var supported: [String] = []
+        var required: [String] = []
+        if prack != .off { supported.append("100rel") }
+        if prack == .required { required.append("100rel") }
+        if let sessionTimer {
+            // RFC 4028 section 7.1: the interval asked for, who Patchbay would like to refresh, and the least it
+            // accepts.
+            supported.append("timer")
+            let refresher = sessionTimer.refresher == .patchbay ? "uac" : "uas"
+            invite.headers += [
+                SIPHeader("Session-Expires", "\(sessionTimer.expires);refresher=\(refresher)"),
+                SIPHeader("Min-SE", String(sessionTimer.minSE)),
+            ]
         }
+        if !supported.isEmpty { invite.headers.append(SIPHeader("Supported", supported.joined(separator: ", "))) }
+        if !required.isEmpty { invite.headers.append(SIPHeader("Require", required.joined(separator: ", "))) }
         invite.body = leg.message.body
         self.from = from
         self.to = to

@@ -399,6 +399,8 @@ package final class Shard: CallHost, @unchecked Sendable {
             shard: self, site: site, invite: state.message, source: peer, from: source, route: route,
             targets: state.targets)
         call.ringTimeout = state.ringTimeout.map { .milliseconds(Int64($0 * 1000)) }
+        let limits = [state.route?.maxDuration, state.peerEntry?.maxCallDuration].compactMap { $0 }
+        call.maxDuration = limits.min().map { .milliseconds(Int64($0 * 1000)) }
         call.house = state.house
         call.houseSDP = state.houseSDP
         calls[OctetKey(call.a.callID)] = call

@@ -138,7 +138,7 @@ import Testing
     static let sdp =
         "v=0\r\no=gw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 30000 RTP/AVP 8\r\n"
 
-    static func site() throws -> Site {
+    static func site(pbxExtra: String = "", gwExtra: String = "") throws -> Site {
         let config = """
             routes: routes.yaml
             redirects: follow
@@ -147,10 +147,12 @@ import Testing
                 plugin: IPPBX
                 kind: internal
                 address: 127.0.0.1:5070
+            \(pbxExtra)
               - name: gw
                 plugin: IPPBX
                 kind: internal
                 address: 127.0.0.1:5080
+            \(gwExtra)
               - name: gw2
                 plugin: IPPBX
                 kind: internal
@@ -568,5 +570,100 @@ import Testing
         let invite = try #require(host.wire.first?.message)
         #expect(invite.values("Require") == ["100rel"])
         #expect(invite.values("Supported") == ["100rel"])
+    }
+
+    // MARK: Session timers (RFC 4028) and the maximum duration
+
+    @Test func eachLegGetsItsOwnSessionTimerAndAnExpiredOneEndsTheCall() throws {
+        //  caller (A): refresher, 120 s        Patchbay        gw (B): Patchbay refreshes, 120 s
+        //     | INVITE (SE 120;refresher=uac) -> | INVITE (SE 120;refresher=uac, Min-SE 90) -> |
+        //     | <- 200 (SE 120;refresher=uac) -- | <------------ 200 (SE 120;refresher=uac) -- |
+        //     |                                   | UPDATE (60 s) ----------------------------> |
+        //     |   (no refresh from the caller)    |                                             |
+        //     | <-------------- BYE (88 s) ------ | BYE ----------------------------------------> |
+        let site = try Self.site(
+            pbxExtra: "    session_timer: {expires: 1800, min_se: 90, refresher: patchbay}",
+            gwExtra: "    session_timer: {expires: 120, min_se: 90, refresher: patchbay}")
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let (call, _) = try Self.call(
+            host, callerHeaders: [SIPHeader("Supported", "timer"), SIPHeader("Session-Expires", "120;refresher=uac")],
+            site: site)
+        let invite = try #require(host.wire.first?.message)
+        #expect(invite.header("Session-Expires") == "120;refresher=uac")
+        #expect(invite.header("Min-SE") == "90")
+        #expect(invite.values("Supported").contains("timer"))
+        host.answer(
+            "gw", "INVITE", 200, body: Self.sdp,
+            headers: [
+                SIPHeader("Session-Expires", "120;refresher=uac"), SIPHeader("Require", "timer"),
+                SIPHeader("Allow", "INVITE, ACK, BYE, CANCEL, UPDATE"),
+            ])
+        let ok = try #require(host.wire.last?.message)
+        #expect(ok.header("Session-Expires") == "120;refresher=uac", "the caller refreshes its leg, as it asked")
+        #expect(ok.values("Require").contains("timer"))
+        call.inDialogRequest(Self.fromCaller("ACK", call, cseq: 101), fromA: true)
+        host.advance(seconds: 59)
+        #expect(host.ladder.suffix(2) == ["gw ACK", "A 200"], "nothing yet")
+        host.advance(seconds: 2)
+        #expect(host.ladder.last == "gw UPDATE", "Patchbay refreshes the B leg at half its interval")
+        #expect(host.wire.last?.message.header("Session-Expires") == "120;refresher=uac")
+        host.answer("gw", "UPDATE", 200, headers: [SIPHeader("Session-Expires", "120;refresher=uac")])
+        host.advance(seconds: 26)
+        #expect(host.ladder.last == "gw UPDATE")
+        host.advance(seconds: 2)
+        #expect(host.ladder.suffix(2) == ["pbx BYE", "gw BYE"], "88 s without the caller's refresh")
+        host.answer("pbx", "BYE", 200)
+        #expect(host.records.first?.endedBy == "session expired")
+    }
+
+    @Test func aCallerWithoutTimerSupportIsRefreshedByReInviteWithTheSameSDP() throws {
+        let site = try Self.site(pbxExtra: "    session_timer: {expires: 100, min_se: 90, refresher: peer}")
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let (call, _) = try Self.call(host, site: site)
+        host.answer("gw", "INVITE", 200, body: Self.sdp)
+        let ok = try #require(host.wire.last?.message)
+        #expect(ok.header("Session-Expires") == "100;refresher=uas", "a caller without timer cannot refresh")
+        #expect(!ok.values("Require").contains("timer"))
+        call.inDialogRequest(Self.fromCaller("ACK", call, cseq: 101), fromA: true)
+        host.advance(seconds: 51)
+        #expect(host.ladder.last == "pbx INVITE")
+        let refresh = try #require(host.wire.last?.message)
+        #expect(refresh.body == ok.body, "the last SDP Patchbay sent the caller, offered again")
+        host.answer("pbx", "INVITE", 200, body: Self.sdp)
+        #expect(host.ladder.last == "pbx ACK")
+        host.advance(seconds: 51)
+        #expect(host.ladder.last == "pbx INVITE", "and again after the next half interval")
+        host.answer("pbx", "INVITE", 481)
+        #expect(host.ladder.suffix(2) == ["pbx BYE", "gw BYE"])
+        #expect(call.state == .ending)
+    }
+
+    @Test func a422FromTheTargetIsRetriedWithItsMinSE() throws {
+        let site = try Self.site(gwExtra: "    session_timer: {expires: 120, min_se: 90, refresher: patchbay}")
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let (call, _) = try Self.call(host, site: site)
+        host.answer("gw", "INVITE", 422, headers: [SIPHeader("Min-SE", "300")])
+        #expect(host.ladder == ["gw INVITE", "gw INVITE"], "the same target again, not the next one")
+        let again = try #require(host.wire.last?.message)
+        #expect(again.header("Session-Expires") == "300;refresher=uac")
+        #expect(again.cseq?.number == 2)
+        host.answer("gw", "INVITE", 200, body: Self.sdp)
+        #expect(call.state == .confirmed)
+        #expect(host.wire.last(where: { $0.message.method == "ACK" })?.message.cseq?.number == 2)
+    }
+
+    @Test func theMaximumDurationEndsTheCallWithByeBothWays() throws {
+        let site = try Self.site(gwExtra: "    max_call_duration: 20")
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let (call, _) = try Self.call(host, site: site)
+        call.maxDuration = .seconds(30)
+        host.answer("gw", "INVITE", 200, body: Self.sdp)
+        call.inDialogRequest(Self.fromCaller("ACK", call, cseq: 101), fromA: true)
+        host.advance(seconds: 19)
+        #expect(call.state == .confirmed)
+        host.advance(seconds: 2)
+        #expect(host.ladder.suffix(2) == ["pbx BYE", "gw BYE"], "the target's 20 s, shorter than the route's 30")
+        host.answer("pbx", "BYE", 200)
+        #expect(host.records.first?.endedBy == "maximum duration")
     }
 }

@@ -192,4 +192,21 @@ import Testing
         #expect(state.targets == ["trunk"])
         #expect(state.legs.isEmpty, "only the offline commands build every target's request")
     }
+
+    @Test func aSessionIntervalBelowThePeersMinSEGets422() throws {
+        let site = try Self.site(pbxExtra: "    session_timer: {expires: 1800, min_se: 120}")
+        let short = try Self.invite { $0.headers.append(SIPHeader("Session-Expires", "60;refresher=uac")) }
+        let (outcome, questions, _) = try Self.run(short, Environment(), site: site)
+        #expect(outcome == .answer(.init(422, "Session Interval Too Small", headers: [SIPHeader("Min-SE", "120")])))
+        #expect(questions.last == "is the session interval long enough?")
+        let long = try Self.invite { $0.headers.append(SIPHeader("Session-Expires", "1800")) }
+        #expect(try Self.run(long, Environment(), site: site).0 == .toTargets)
+        // Without a session_timer the peer's Session-Expires is not Patchbay's to judge, and timer is unsupported.
+        #expect(try Self.run(short, Environment()).0 == .toTargets)
+        let requiresTimer = try Self.invite { $0.headers.append(SIPHeader("Require", "timer")) }
+        #expect(
+            try Self.run(requiresTimer, Environment()).0
+                == .answer(.init(420, "Bad Extension", headers: [SIPHeader("Unsupported", "timer")])))
+        #expect(try Self.run(requiresTimer, Environment(), site: site).0 == .toTargets)
+    }
 }

@@ -1,7 +1,8 @@
 import PluginAPI
 
 /// RFC 3261 section 8.2.2.3: a request may require only extensions Patchbay supports with its sender, 100rel
-/// (RFC 3262) where the peer's `prack` is not `off`; anything else gets 420 naming what is unsupported rather than
+/// (RFC 3262) where the peer's `prack` is not `off` and timer (RFC 4028) where it has a `session_timer`; anything
+/// else gets 420 naming what is unsupported rather than
 /// being ignored (RFC 4475 bext01).
 package struct DoesItRequireAnExtensionWeLack: RequestStep {
     package var question: String { "does it require an extension we lack?" }
@@ -24,9 +25,13 @@ package struct DoesItRequireAnExtensionWeLack: RequestStep {
 
     /// The option tags of `required` Patchbay does not support with the request's sender.
     static func unsupported(_ required: [String], _ request: RequestState) -> [String] {
-        let prack = request.peer.flatMap { request.site.peer($0)?.prack } ?? .off
+        let peer = request.peer.flatMap { request.site.peer($0) }
         return required.filter { tag in
-            !(tag.lowercased() == "100rel" && prack != .off)
+            switch tag.lowercased() {
+            case "100rel": return (peer?.prack ?? .off) == .off
+            case "timer": return peer?.sessionTimer == nil
+            default: return true
+            }
         }
     }
 }

@@ -17,7 +17,8 @@ package struct RequestChain: Sendable {
     /// Every request outside a transaction Patchbay already has.
     package static let standard = RequestChain(steps: [
         WhichPeerSentIt(), IsItForACallInProgress(), DoesItRequireAnExtensionWeLack(), AreWeDraining(),
-        DoWeServeThisMethod(), AreWeOverloaded(), MustItAuthenticate(), HasItHopsLeft(), WhatIsItInHouseFormat(),
+        DoWeServeThisMethod(), AreWeOverloaded(), MustItAuthenticate(), IsTheSessionIntervalLongEnough(),
+        HasItHopsLeft(), WhatIsItInHouseFormat(),
         WhichRoute(), WhatDoesEachTargetReceive(),
     ])
 

@@ -217,6 +217,31 @@ extension PatchbayConfiguration {
         let inboundAuth = m.map("inbound_auth", what: "inbound_auth").flatMap { readCredentials($0, file: file) }
         let inviteTimeout = m.seconds("invite_timeout", range: 0.1...300)
         let prack = m.choice("prack", PrackPolicy.self)
+        let maxCallDuration = m.seconds("max_call_duration", range: 1...604_800)
+        var sessionTimer: SessionTimer?
+        if let n = m.node("session_timer") {
+            if case .scalar(let s) = n, s.string == "off" {
+                sessionTimer = nil
+            } else if var t = m.map("session_timer", what: "session_timer") {
+                var settings = SessionTimer()
+                settings.expires = t.int("expires", range: 1...86_400) ?? settings.expires
+                settings.minSE = t.int("min_se", range: 1...86_400) ?? settings.minSE
+                settings.refresher = t.choice("refresher", SessionTimer.Refresher.self) ?? settings.refresher
+                if settings.expires < settings.minSE {
+                    diagnostics.error(
+                        t.keyPosition("expires"),
+                        "'expires' (\(settings.expires)) is less than 'min_se' (\(settings.minSE))")
+                }
+                if settings.minSE < 90 {
+                    // RFC 4028 section 4 puts the floor at 90 s; tests use less to see a refresh in seconds.
+                    diagnostics.warning(
+                        t.keyPosition("min_se"),
+                        "'min_se' \(settings.minSE) is below RFC 4028's 90 s floor: peers may refuse it")
+                }
+                t.rejectUnknownKeys()
+                sessionTimer = settings
+            }
+        }
         let hasAuth = m.has("auth")
         let credentials = m.map("auth", what: "auth").flatMap { readCredentials($0, file: file) }
         var registration: Registration?
@@ -263,6 +288,8 @@ extension PatchbayConfiguration {
             position: m.position, pluginPosition: m.keyPosition("plugin"),
             profilePosition: m.keyPosition("profile"), optionPositions: optionPositions)
         peer.prack = prack ?? .supported
+        peer.sessionTimer = sessionTimer
+        peer.maxCallDuration = maxCallDuration
         return peer
     }
 

@@ -36,6 +36,23 @@ public struct PatchbayConfiguration: Sendable {
         public var position: SourcePosition
     }
 
+    /// Session timers (RFC 4028) with a peer: the interval Patchbay asks for, the least it accepts, and who
+    /// refreshes.
+    public struct SessionTimer: Sendable, Equatable {
+        public enum Refresher: String, Sendable, CaseIterable {
+            /// Patchbay refreshes the peer's leg (re-INVITE, or UPDATE where the peer allows it).
+            case patchbay
+            /// The peer refreshes; Patchbay ends the call when no refresh comes in time.
+            case peer
+        }
+
+        /// Session-Expires asked for, seconds.
+        public var expires = 1800
+        /// Min-SE: a shorter interval from the peer gets 422.
+        public var minSE = 90
+        public var refresher = Refresher.patchbay
+    }
+
     /// Reliable provisional responses (RFC 3262, `100rel`) with a peer.
     public enum PrackPolicy: String, Sendable, CaseIterable {
         /// Never: a caller's `Require: 100rel` gets 420, and the peer's INVITEs do not offer it.
@@ -183,6 +200,10 @@ public struct PatchbayConfiguration: Sendable {
         public var inviteTimeout: Double?
         /// `prack:` (RFC 3262); `supported` when not set.
         public var prack: PrackPolicy = .supported
+        /// `session_timer:`; nil: off (Session-Expires is not used with this peer).
+        public var sessionTimer: SessionTimer?
+        /// `max_call_duration:` seconds, for calls from or to this peer.
+        public var maxCallDuration: Double?
         public var position: SourcePosition
         public var pluginPosition: SourcePosition
         public var profilePosition: SourcePosition

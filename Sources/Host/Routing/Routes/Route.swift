@@ -31,6 +31,8 @@ public struct Route: Sendable {
     /// How long a target may ring (after its first provisional response) before it is cancelled and the next
     /// target is tried; nil lets it ring until the caller gives up.
     public var ringTimeout: Double?
+    /// The longest an answered call on this route may last before Patchbay ends it with BYE both ways (seconds).
+    public var maxDuration: Double?
     public var position: SourcePosition
 
     public func matches(source: String, called calledNumber: String, caller callerNumber: String?, message: SIPMessage)

@@ -125,10 +125,13 @@ extension RouteTable {
                 d.error(m.pos(n), "'ring_timeout' must be seconds between 0.1 and 3600, found \(YAMLMap.kind(of: n))")
             }
         }
+        let maxDuration = m.seconds("max_duration", range: 1...604_800)
         guard let name, let action else { return nil }
-        return Route(
+        var route = Route(
             name: name, sources: sources, called: called, caller: caller, headers: headers, action: action,
             ringTimeout: ringTimeout, position: m.position)
+        route.maxDuration = maxDuration
+        return route
     }
 
     /// `to: "+4930"` (prefix), a list of those, or `{prefix: ...}`, `{exact: ...}`, `{regex: ...}` entries.
