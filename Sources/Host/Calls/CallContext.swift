@@ -17,6 +17,9 @@ package protocol CallContext: AnyObject {
     /// The wall clock, for the call record's times.
     var now: Date { get }
 
+    /// A delay drawn from `range` (milliseconds), for waits RFC 3261 wants random (section 14.1's glare retry).
+    func randomDelay(in range: ClosedRange<Int64>) -> TimeAmount
+
     func newCallID() -> String
     func newTag() -> String
     func newBranch() -> String

@@ -141,7 +141,10 @@ extension CallMachine {
             set(timer, legA: legA)
             refresh(legA: legA)
         case 491:
-            actions.append(.startTimer(legA ? .sessionA : .sessionB, .seconds(2)))
+            // RFC 3261 section 14.1: the Call-ID's owner (Patchbay, on the B leg) waits 2.1 to 4 s, the other side
+            // (the A leg's Call-ID is the caller's) up to 2 s, so the two retries do not cross again.
+            let delay = legA ? context.randomDelay(in: 0...2000) : context.randomDelay(in: 2100...4000)
+            actions.append(.startTimer(legA ? .sessionA : .sessionB, delay))
         case 408, 481:
             refreshFailed(legA: legA)
         default:

@@ -208,6 +208,8 @@ package final class Shard: CallHost, @unchecked Sendable {
 
     package var now: Date { Date() }
 
+    package func randomDelay(in range: ClosedRange<Int64>) -> TimeAmount { .milliseconds(Int64.random(in: range)) }
+
     /// A stream transport could not deliver `message` (refused, reset, no route): its transaction fails now
     /// instead of waiting for Timer B or F, so failover is immediate.
     package func transportFailed(sending message: SIPMessage) { layer.transportFailed(sending: message) }

@@ -54,6 +54,8 @@ import Testing
             return counter
         }
 
+        /// The shortest wait allowed, so a ladder's times are known.
+        func randomDelay(in range: ClosedRange<Int64>) -> TimeAmount { .milliseconds(range.lowerBound) }
         func newCallID() -> String { "b\(next())@192.0.2.1" }
         func newTag() -> String { "pb\(next())" }
         func newBranch() -> String { "z9hG4bK-pb\(next())" }
@@ -665,5 +667,30 @@ import Testing
         #expect(host.ladder.suffix(2) == ["pbx BYE", "gw BYE"], "the target's 20 s, shorter than the route's 30")
         host.answer("pbx", "BYE", 200)
         #expect(host.records.first?.endedBy == "maximum duration")
+    }
+
+    @Test func aRefreshThatMeets491IsRetriedAfterTheWaitOfTheCallIDsOwner() throws {
+        let site = try Self.site(gwExtra: "    session_timer: {expires: 120, min_se: 90, refresher: patchbay}")
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let (call, _) = try Self.call(host, site: site)
+        host.answer("gw", "INVITE", 200, body: Self.sdp, headers: [SIPHeader("Session-Expires", "120;refresher=uac")])
+        call.inDialogRequest(Self.fromCaller("ACK", call, cseq: 101), fromA: true)
+        host.advance(seconds: 60)
+        #expect(host.ladder.last == "gw UPDATE", "the gateway's 200 allowed UPDATE")
+        host.answer("gw", "UPDATE", 491)
+        host.advance(seconds: 2)
+        #expect(host.ladder.filter { $0 == "gw UPDATE" }.count == 1)
+        host.advance(seconds: 0.2)
+        #expect(host.ladder.filter { $0 == "gw UPDATE" }.count == 2, "2.1 s later: Patchbay owns the B leg's Call-ID")
+    }
+
+    @Test func aRedirectIsFollowedThroughTheRoutingTable() throws {
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let (call, _) = try Self.call(host)
+        host.answer("gw", "INVITE", 302, headers: [SIPHeader("Contact", "<sip:030111222@127.0.0.1:5080>")])
+        #expect(host.ladder == ["gw INVITE", "gw INVITE"], "the new number, routed again from the first target")
+        #expect(host.wire.last?.message.requestURI?.user?.hasSuffix("30111222") == true)
+        #expect(call.state == .routing)
+        #expect(host.attempts.map(\.status) == [302])
     }
 }
