@@ -507,11 +507,17 @@ import Testing
         // The callee's own retransmission of its 180 is not relayed again.
         host.answer("gw", "INVITE", 180, headers: Self.reliable)
         #expect(host.ladder.count == 3)
-        call.inDialogRequest(Self.prack(call, rseq: 1), fromA: true)
+        // An offer in the PRACK (RFC 3262 section 5) goes along, through both adapters, and the answer comes back.
+        var prack = Self.prack(call, rseq: 1)
+        prack.headers.append(SIPHeader("Content-Type", "application/sdp"))
+        prack.body = Array(Self.hold.utf8)
+        call.inDialogRequest(prack, fromA: true)
         #expect(host.ladder.last == "gw PRACK")
         #expect(host.wire.last?.message.header("RAck") == "1 1 INVITE")
-        host.answer("gw", "PRACK", 200)
+        #expect(String(decoding: host.wire.last!.message.body, as: UTF8.self).contains("a=sendonly"))
+        host.answer("gw", "PRACK", 200, body: Self.sdp)
         #expect(host.ladder.last == "A 200")
+        #expect(host.wire.last?.message.body.isEmpty == false, "the answer reaches the caller")
         host.advance(seconds: 5)
         #expect(host.ladder == ["gw INVITE", "A 180", "pbx 180", "gw PRACK", "A 200"])
     }
@@ -692,5 +698,25 @@ import Testing
         #expect(host.wire.last?.message.requestURI?.user?.hasSuffix("30111222") == true)
         #expect(call.state == .routing)
         #expect(host.attempts.map(\.status) == [302])
+    }
+
+    @Test func infoIsRelayedBothWaysInTheConfirmedDialog() throws {
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        let call = try Self.confirmedCall(host)
+        var info = Self.fromCaller("INFO", call)
+        info.headers.append(SIPHeader("Content-Type", "application/dtmf"))
+        info.body = Array("5".utf8)
+        call.inDialogRequest(info, fromA: true)
+        #expect(host.ladder == ["gw INFO"])
+        #expect(host.wire.last?.message.header("Content-Type") == "application/dtmf")
+        host.answer("gw", "INFO", 200)
+        var back = Self.fromCaller("INFO", call, cseq: 9, fromCallee: true)
+        back.headers.append(SIPHeader("Content-Type", "application/dtmf-relay"))
+        back.body = Array("Signal=#\r\nDuration=100\r\n".utf8)
+        call.inDialogRequest(back, fromA: false)
+        #expect(host.ladder == ["gw INFO", "A 200", "pbx INFO"])
+        host.answer("pbx", "INFO", 415)
+        #expect(host.ladder.last == "A 415", "the caller's refusal goes back to the callee")
+        #expect(call.state == .confirmed)
     }
 }
