@@ -4,16 +4,17 @@
 # it is the yardstick for a change worth 1 %. Each path runs with N and with 2N iterations and the difference is
 # divided by N, so start-up (site and plugin loading) drops out. libosip2's parse + serialise of the same message
 # is counted alongside, as in bench-micro, and the ratio printed. The path `transactions` counts the transaction
-# layer's share of one whole call (per call, not per message; no libosip2 reference). With --top, DIR/PATH.top
+# layer's share of one whole call, and `call` the call's own state machine for one basic call (both per call, not
+# per message; no libosip2 reference). With --top, DIR/PATH.top
 # lists the functions with the most instructions (inclusive) for each Patchbay path.
 #
-# Usage: scripts/bench-callgrind.sh [--iterations N] [--paths "invite 200ok bye transactions"] [--top] [--no-build]
+# Usage: scripts/bench-callgrind.sh [--iterations N] [--paths "invite 200ok bye transactions call"] [--top] [--no-build]
 #                                   [--out DIR]
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 N=400
-PATHS="invite 200ok bye transactions"
+PATHS="invite 200ok bye transactions call"
 TOP=0
 BUILD=1
 OUT=""
@@ -71,8 +72,8 @@ printf '%-8s %14s %14s %8s\n' path patchbay_ir osip_ir ratio | tee "$OUT/summary
 for p in $PATHS; do
 	echo "[$(date +%H:%M:%S)] bench-callgrind: $p" >&2
 	pb=$(per_message "$p") || exit 1
-	if [ "$p" = transactions ]; then
-		# A whole call's transactions: libosip2 has nothing to set beside it.
+	if [ "$p" = transactions ] || [ "$p" = call ]; then
+		# A whole call's transactions, or its Call and machine: libosip2 has nothing to set beside them.
 		printf '%-8s %14d %14s %8s\n' "$p" "$pb" - - | tee -a "$OUT/summary.txt"
 	else
 		os=$(per_message "osip-$p") || exit 1

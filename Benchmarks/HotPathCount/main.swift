@@ -6,7 +6,10 @@
 // `transactions` is the transaction layer's share of one call, which the message paths leave out
 // (`CallTransactions`): the call's four transactions, their responses, and their timers run out on a virtual clock.
 //
-// Usage: HotPathCount invite|200ok|bye|transactions|osip-invite|osip-200ok|osip-bye [ITERATIONS]
+// `call` is one basic call through `Call` and its machine (`CallFlow`): its state and decisions, with the shard
+// replaced by a host that answers at once (no transactions, no parsing: the other paths count those).
+//
+// Usage: HotPathCount invite|200ok|bye|transactions|call|osip-invite|osip-200ok|osip-bye [ITERATIONS]
 import BenchFixtures
 import Harness
 import NIOCore
@@ -24,6 +27,8 @@ let bye = benchMessage("bye.sip")
 let inviteA = try SIPParser().parse(invite)
 let clock = EmbeddedEventLoop()
 let transactions = try CallTransactions(invite: inviteA, bye: try SIPParser().parse(bye), loop: clock)
+let answerSDP = try SIPParser().parse(ok).body
+let callFlow = CallFlow(site: site, invite: inviteA, from: "uac", to: "uas", answer: answerSDP)
 
 // One warm-up pass (first-use costs: lazy globals, osip's init), then the loop; the output's byte count is summed and
 // printed so the loop cannot be optimised away and an early exit shows as 0.
@@ -32,6 +37,7 @@ let paths: [String: () throws -> Int] = [
     "200ok": { try path.response(ok, from: "uas", to: "uac", answering: inviteA).count },
     "bye": { try path.inDialogRequest(bye, from: "uac").count },
     "transactions": { try transactions.run { clock.advanceTime(by: .seconds(40)) } },
+    "call": { try callFlow.run() },
     "osip-invite": { HotPath.osipParseAndSerialise(invite) },
     "osip-200ok": { HotPath.osipParseAndSerialise(ok) },
     "osip-bye": { HotPath.osipParseAndSerialise(bye) },

@@ -52,7 +52,7 @@ extension CallMachine {
             let content = relay(answer, from: sourcePeer, to: target.peer)
             ack.headers += content.headers.filter { $0.hasName("content-type") }
             ack.body = content.body
-            if !ack.body.isEmpty { lastSDPB = ack.body }
+            sentSDP(ack.body, onA: false)
         }
         ackB = ack
         actions.append(.sendStateless(ack, to: bLeg.destination))
@@ -186,9 +186,7 @@ extension CallMachine {
         out.body = content.body
         if request.method == "INVITE" || request.method == "UPDATE" {
             out.headers += sessionHeaders(legA: !fromA, asUAC: true)
-            if !out.body.isEmpty {
-                if fromA { lastSDPB = out.body } else { lastSDPA = out.body }
-            }
+            sentSDP(out.body, onA: !fromA)
         }
         if fromA { b = other } else { a = other }
         if request.method == "INVITE" {
@@ -220,9 +218,7 @@ extension CallMachine {
             if original.method == "UPDATE", status < 300 {
                 // An UPDATE's 2xx refreshes both legs' sessions (RFC 4028 section 10).
                 response.headers += sessionHeaders(legA: fromA, asUAC: false)
-                if !response.body.isEmpty {
-                    if fromA { lastSDPA = response.body } else { lastSDPB = response.body }
-                }
+                sentSDP(response.body, onA: fromA)
                 if state == .confirmed { sessionsRefreshed() }
             }
             actions.append(.respond(response, to: original))

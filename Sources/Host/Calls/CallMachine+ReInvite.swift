@@ -34,9 +34,7 @@ extension CallMachine {
             status, reasonOf(response), to: pending.request, toTag: nil,
             contact: context.contact(user: nil, for: near), content: content)
         ok.headers += sessionHeaders(legA: pending.fromA, asUAC: false)
-        if !ok.body.isEmpty {
-            if pending.fromA { lastSDPA = ok.body } else { lastSDPB = ok.body }
-        }
+        sentSDP(ok.body, onA: pending.fromA)
         sessionsRefreshed()
         actions.append(.respond(ok, to: pending.request))
         pending.farAnswer = response
@@ -83,9 +81,7 @@ extension CallMachine {
             let content = relay(nearAck, from: fromPeer, to: toPeer)
             ack.headers += content.headers.filter { $0.hasName("content-type") }
             ack.body = content.body
-            if !ack.body.isEmpty {
-                if fromA { lastSDPB = ack.body } else { lastSDPA = ack.body }
-            }
+            sentSDP(ack.body, onA: !fromA)
         }
         if fromA { reInviteAckB = ack } else { reInviteAckA = ack }
         actions.append(.sendStateless(ack, to: far.destination))

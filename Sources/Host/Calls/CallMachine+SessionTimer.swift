@@ -9,6 +9,17 @@ import SIPCore
 /// is refresher for (UPDATE where the peer allows it, else a re-INVITE offering the last SDP again), and ends the
 /// call with BYE both ways when a leg's peer does not refresh in time. Also the call's maximum duration.
 extension CallMachine {
+    /// Keeps the SDP Patchbay sent on a leg, for a leg whose peer has a session timer (a refresh by re-INVITE
+    /// offers it again); other calls keep no copy.
+    mutating func sentSDP(_ body: [UInt8], onA: Bool) {
+        guard !body.isEmpty else { return }
+        if onA {
+            if sessionTimerA { lastSDPA = body }
+        } else if sessionTimerB {
+            lastSDPB = body
+        }
+    }
+
     static func supportsTimer(_ m: SIPMessage) -> Bool {
         (m.values("Supported") + m.values("Require")).contains { $0.lowercased() == "timer" }
     }

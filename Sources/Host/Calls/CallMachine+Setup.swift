@@ -66,7 +66,9 @@ extension CallMachine {
             peer: leg.peer, destination: destination, callID: callID, localTag: localTag, remoteTag: nil,
             localURI: out.from, remoteURI: out.to, remoteTarget: out.requestURI, localCSeq: 1)
         inviteB = out.message
-        lastSDPB = out.message.body.isEmpty ? nil : out.message.body
+        sessionTimerB = site.peer(leg.peer)?.sessionTimer != nil
+        lastSDPB = nil
+        sentSDP(out.message.body, onA: false)
         record.attempts.append(
             .init(
                 peer: leg.peer, status: 0, bCallID: callID, calledNumber: leg.calledNumber,
@@ -153,7 +155,7 @@ extension CallMachine {
                 status, reasonOf(r), to: inviteA, toTag: a.localTag,
                 contact: context.contact(user: nil, for: a.destination), content: content)
             ok.headers += negotiateSessionTimers(answer: r, target: target.peer)
-            if !ok.body.isEmpty { lastSDPA = ok.body }
+            sentSDP(ok.body, onA: true)
             startMaxDuration(target: target.peer)
             answer200 = ok
             actions.append(.respond(ok, to: inviteA))

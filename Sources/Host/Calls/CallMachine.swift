@@ -74,16 +74,16 @@ package struct CallMachine {
     /// How long the 2xx has been retransmitted: RFC 3261 gives up after 64*T1.
     var retransmitElapsed: TimeAmount = .zero
     /// A re-INVITE relayed and not yet acknowledged, if any.
-    var reInvite: MidCallInvite?
+    @OutOfLine var reInvite: MidCallInvite?
     /// The last ACK Patchbay sent on each leg for a re-INVITE's 2xx, sent again when that 2xx is retransmitted.
-    var reInviteAckA: SIPMessage?
-    var reInviteAckB: SIPMessage?
+    @OutOfLine var reInviteAckA: SIPMessage?
+    @OutOfLine var reInviteAckB: SIPMessage?
     /// The caller's 100rel (RFC 3262), as far as its peer's `prack` lets Patchbay take it up.
     let callerRequires100rel: Bool
     let callerSupports100rel: Bool
     /// Patchbay's reliable 18x to the caller not yet PRACKed, and those waiting behind it: one at a time (3262
     /// section 3).
-    var reliableA: ReliableProvisional?
+    @OutOfLine var reliableA: ReliableProvisional?
     var queuedReliableA: [ReliableProvisional] = []
     var nextRSeqA: UInt32 = 1
     /// The callee's last reliable 18x: its retransmissions are not relayed again.
@@ -94,9 +94,12 @@ package struct CallMachine {
     var refreshing = false
     /// A 422 from the target was answered with a longer interval once for this attempt.
     var retried422 = false
-    /// The last SDP Patchbay sent on each leg: a refresh by re-INVITE offers it again unchanged.
+    /// The last SDP Patchbay sent on each leg: a refresh by re-INVITE offers it again unchanged. Kept only for a
+    /// leg whose peer has a `session_timer` (`sentSDP`).
     var lastSDPA: [UInt8]?
     var lastSDPB: [UInt8]?
+    let sessionTimerA: Bool
+    var sessionTimerB = false
     package var maxDuration: TimeAmount?
     package internal(set) var record: CallRecord
     /// The last entry of `record.attempts` is the target being tried and has no answer yet.
@@ -125,6 +128,7 @@ package struct CallMachine {
         a.remoteURI.tag = nil
         let allows100rel = site.peer(source)?.prack != .off
         let requires = invite.values("Require").contains { $0.lowercased() == "100rel" }
+        sessionTimerA = site.peer(source)?.sessionTimer != nil
         callerRequires100rel = allows100rel && requires
         callerSupports100rel =
             allows100rel && (requires || invite.values("Supported").contains { $0.lowercased() == "100rel" })
