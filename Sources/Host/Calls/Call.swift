@@ -37,23 +37,10 @@ package final class Call {
     package var currentTarget: RequestProcessor.Leg? { machine.currentTarget }
     package var record: CallRecord { machine.record }
     package var state: CallMachine.State { machine.state }
-    package var ringTimeout: TimeAmount? {
-        get { machine.ringTimeout }
-        set { machine.ringTimeout = newValue }
-    }
-    /// The route's and the caller's peer's maximum call duration, the shorter (the target's is applied on answer).
-    package var maxDuration: TimeAmount? {
-        get { machine.maxDuration }
-        set { machine.maxDuration = newValue }
-    }
-    package var house: SIPMessage? {
-        get { machine.house }
-        set { machine.house = newValue }
-    }
-    package var houseSDP: ParsedSDP? {
-        get { machine.houseSDP }
-        set { machine.houseSDP = newValue }
-    }
+
+    /// What the shard sets before the call starts: the house-format INVITE and its SDP, the ring timeout, the
+    /// maximum duration (`CallMachine`'s settable properties).
+    package func setUp(_ body: (inout CallMachine) -> Void) { body(&machine) }
 
     // MARK: Events from the shard
 

@@ -400,11 +400,13 @@ package final class Shard: CallHost, @unchecked Sendable {
         let call = Call(
             shard: self, site: site, invite: state.message, source: peer, from: source, route: route,
             targets: state.targets)
-        call.ringTimeout = state.ringTimeout.map { .milliseconds(Int64($0 * 1000)) }
         let limits = [state.route?.maxDuration, state.peerEntry?.maxCallDuration].compactMap { $0 }
-        call.maxDuration = limits.min().map { .milliseconds(Int64($0 * 1000)) }
-        call.house = state.house
-        call.houseSDP = state.houseSDP
+        call.setUp { machine in
+            machine.ringTimeout = state.ringTimeout.map { .milliseconds(Int64($0 * 1000)) }
+            machine.maxDuration = limits.min().map { .milliseconds(Int64($0 * 1000)) }
+            machine.house = state.house
+            machine.houseSDP = state.houseSDP
+        }
         calls[OctetKey(call.a.callID)] = call
         call.tryNextTarget()
     }

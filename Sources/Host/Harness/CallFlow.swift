@@ -111,8 +111,10 @@ public final class CallFlow {
             shard: host, site: site, invite: invite, source: caller,
             from: SIPDestination(transport: .udp, address: try SocketAddress(ipAddress: "127.0.0.1", port: 5070)),
             route: state.route?.name ?? "", targets: [callee])
-        call.house = state.house
-        call.houseSDP = state.houseSDP
+        call.setUp { machine in
+            machine.house = state.house
+            machine.houseSDP = state.houseSDP
+        }
         call.tryNextTarget()
         host.answer(180)
         host.answer(200, body: answerSDP)

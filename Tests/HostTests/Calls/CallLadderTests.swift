@@ -188,9 +188,11 @@ import Testing
             shard: host, site: site, invite: invite, source: "pbx",
             from: SIPDestination(transport: .udp, address: try SocketAddress(ipAddress: "127.0.0.1", port: 5070)),
             route: "out", targets: state.targets)
-        call.house = state.house
-        call.houseSDP = state.houseSDP
-        call.ringTimeout = ringTimeout
+        call.setUp { machine in
+            machine.house = state.house
+            machine.houseSDP = state.houseSDP
+            machine.ringTimeout = ringTimeout
+        }
         call.tryNextTarget()
         return (call, invite)
     }
@@ -664,7 +666,7 @@ import Testing
         let site = try Self.site(gwExtra: "    max_call_duration: 20")
         let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
         let (call, _) = try Self.call(host, site: site)
-        call.maxDuration = .seconds(30)
+        call.setUp { $0.maxDuration = .seconds(30) }
         host.answer("gw", "INVITE", 200, body: Self.sdp)
         call.inDialogRequest(Self.fromCaller("ACK", call, cseq: 101), fromA: true)
         host.advance(seconds: 19)
