@@ -33,6 +33,9 @@ package final class Call {
     // The shard's and the status page's view of the call.
     package var a: CallLeg { machine.a }
     package var b: CallLeg? { machine.b }
+    /// The legs' Call-IDs, without copying the legs (the shard's call table is keyed by them).
+    package var aCallID: String { machine.a.callID }
+    package var bCallID: String? { machine.b?.callID }
     package var sourcePeer: String { machine.sourcePeer }
     package var currentTarget: RequestProcessor.Leg? { machine.currentTarget }
     package var record: CallRecord { machine.record }
@@ -101,10 +104,10 @@ package final class Call {
                 shard.track(self, callID: callID)
             case .attemptEnded(let peer, let status):
                 shard.attemptEnded(peer: peer, status: status)
-            case .ended(let record):
+            case .ended:
                 for timer in CallTimer.allCases { cancel(timer) }
                 shard.remove(self)
-                shard.submit(record)
+                shard.submit(machine.record)
             }
         }
     }

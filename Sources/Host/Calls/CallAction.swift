@@ -18,8 +18,8 @@ package enum CallAction {
     case track(callID: String)
     /// A target gave its final answer (or none: status 0).
     case attemptEnded(peer: String, status: Int)
-    /// The call is over: it leaves the shard, and its record goes to the store.
-    case ended(CallRecord)
+    /// The call is over: it leaves the shard, and its record (`CallMachine.record`) goes to the store.
+    case ended
 }
 
 /// Why a call sent a request, so that what comes back finds its way.

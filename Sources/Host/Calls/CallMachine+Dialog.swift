@@ -49,7 +49,8 @@ extension CallMachine {
             $0.hasName("authorization") || $0.hasName("proxy-authorization")
         }
         if let answer, !answer.body.isEmpty, let target = currentTarget {
-            let content = relay(answer, from: sourcePeer, to: target.peer)
+            let content = Relay.forward(
+                answer, from: sourcePeer, to: target.peer, site: site, localHost: context.localHost)
             ack.headers += content.headers.filter { $0.hasName("content-type") }
             ack.body = content.body
             sentSDP(ack.body, onA: false)
@@ -167,6 +168,7 @@ extension CallMachine {
         // RFC 3311 and 6086 allow there: UPDATE, INFO, PRACK. A re-INVITE needs the confirmed dialog (14.1).
         let early =
             state == .early && request.method != "INVITE" && (fromA ? b?.remoteTag != nil : true)
+        if early, fromA { enterEarlyDialogB() }
         guard state == .confirmed || early, var other = fromA ? b : a, let target = currentTarget else {
             actions.append(
                 .respond(
@@ -181,7 +183,7 @@ extension CallMachine {
         var out = other.makeRequest(
             request.method, via: context.via(for: other.destination),
             contact: context.contact(user: nil, for: other.destination))
-        let content = relay(request, from: fromPeer, to: toPeer)
+        let content = Relay.forward(request, from: fromPeer, to: toPeer, site: site, localHost: context.localHost)
         out.headers += content.headers
         out.body = content.body
         if request.method == "INVITE" || request.method == "UPDATE" {
@@ -211,9 +213,10 @@ extension CallMachine {
         switch event {
         case .response(let r):
             guard let status = r.statusCode, status >= 200 else { return }
-            let content = relay(r, from: toPeer, to: fromPeer)
+            let content = Relay.forward(r, from: toPeer, to: fromPeer, site: site, localHost: context.localHost)
             var response = Relay.response(
-                status, reasonOf(r), to: original, toTag: nil, contact: context.contact(user: nil, for: near),
+                status, Relay.reasonPhrase(of: r), to: original, toTag: nil,
+                contact: context.contact(user: nil, for: near),
                 content: content)
             if original.method == "UPDATE", status < 300 {
                 // An UPDATE's 2xx refreshes both legs' sessions (RFC 4028 section 10).
@@ -230,13 +233,6 @@ extension CallMachine {
                 .respond(
                     Relay.response(503, "Service Unavailable", to: original, toTag: nil, contact: nil), to: original))
         }
-    }
-
-    /// What `message` from the peer `from` carries to the peer `to`: its relayable content through both adapters,
-    /// the receiving peer's header policy, and for an external peer no internal host in any identity or
-    /// redirection URI. Every message relayed between the legs goes through here.
-    func relay(_ message: SIPMessage, from: String, to: String) -> SIPMessage {
-        Relay.forward(message, from: from, to: to, site: site, localHost: context.localHost)
     }
 
     // MARK: Teardown
@@ -280,16 +276,15 @@ extension CallMachine {
         // A target still being tried when the call ends (the caller cancelled) has no answer of its own.
         if attemptOpen { closeAttempt(cancelled ? 487 : 0) }
         record.endTime = context.now
-        // The metadata is built inside the autoclosure, so at the usual `warning` level a call costs no formatting.
-        logger.info(
-            record.answered ? "call ended" : "call failed",
-            metadata: {
-                var meta = setupMetadata()
-                meta["duration_s"] = "\(String(format: "%.1f", record.durationSeconds ?? 0))"
-                meta["ended_by"] = "\(record.endedBy ?? reason)"
-                return meta
-            }())
-        actions.append(.ended(record))
+        // Built only at `info`, so at the usual `warning` level a call costs no formatting; and outside any closure,
+        // which would capture (copy) the whole machine.
+        if logger.logLevel <= .info {
+            var meta = setupMetadata()
+            meta["duration_s"] = "\(String(format: "%.1f", record.durationSeconds ?? 0))"
+            meta["ended_by"] = "\(record.endedBy ?? reason)"
+            logger.info(record.answered ? "call ended" : "call failed", metadata: meta)
+        }
+        actions.append(.ended)
     }
 
     func setupMetadata() -> Logger.Metadata {

@@ -29,9 +29,9 @@ extension CallMachine {
         _ response: SIPMessage, fromPeer: String, toPeer: String, near: SIPDestination?
     ) {
         guard var pending = reInvite, let status = response.statusCode else { return }
-        let content = relay(response, from: toPeer, to: fromPeer)
+        let content = Relay.forward(response, from: toPeer, to: fromPeer, site: site, localHost: context.localHost)
         var ok = Relay.response(
-            status, reasonOf(response), to: pending.request, toTag: nil,
+            status, Relay.reasonPhrase(of: response), to: pending.request, toTag: nil,
             contact: context.contact(user: nil, for: near), content: content)
         ok.headers += sessionHeaders(legA: pending.fromA, asUAC: false)
         sentSDP(ok.body, onA: pending.fromA)
@@ -78,7 +78,7 @@ extension CallMachine {
         var ack = far.makeACK(cseq: cseq, via: context.via(for: far.destination))
         if let nearAck, !nearAck.body.isEmpty {
             let (fromPeer, toPeer) = fromA ? (sourcePeer, target.peer) : (target.peer, sourcePeer)
-            let content = relay(nearAck, from: fromPeer, to: toPeer)
+            let content = Relay.forward(nearAck, from: fromPeer, to: toPeer, site: site, localHost: context.localHost)
             ack.headers += content.headers.filter { $0.hasName("content-type") }
             ack.body = content.body
             sentSDP(ack.body, onA: !fromA)

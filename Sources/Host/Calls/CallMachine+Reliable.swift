@@ -10,9 +10,9 @@ import SIPCore
 extension CallMachine {
     /// The RSeq of a reliable provisional response (`Require: 100rel` and an RSeq), or nil.
     static func reliableRSeq(_ response: SIPMessage) -> UInt32? {
-        guard response.values("Require").contains(where: { $0.lowercased() == "100rel" }),
-            let value = response.header("RSeq")
-        else { return nil }
+        guard let value = response.header("RSeq"), OptionTags.contains(response, "Require", "100rel") else {
+            return nil
+        }
         return UInt32(value.trimmingCharacters(in: .whitespaces))
     }
 
@@ -78,6 +78,7 @@ extension CallMachine {
         }
         reliableA = nil
         actions.append(.cancelTimer(.reliableProvisional))
+        enterEarlyDialogB()
         if let calleeRSeq = pending.calleeRSeq, var bLeg = b, let cseq = inviteB?.cseq?.number,
             let target = currentTarget, state == .early
         {
@@ -88,7 +89,8 @@ extension CallMachine {
                 contact: context.contact(user: nil, for: bLeg.destination))
             b = bLeg
             out.headers.append(SIPHeader("RAck", "\(calleeRSeq) \(cseq) INVITE"))
-            let content = relay(prack, from: sourcePeer, to: target.peer)
+            let content = Relay.forward(
+                prack, from: sourcePeer, to: target.peer, site: site, localHost: context.localHost)
             out.headers += content.headers
             out.body = content.body
             actions.append(
@@ -99,8 +101,19 @@ extension CallMachine {
         if !queuedReliableA.isEmpty { send(queuedReliableA.removeFirst()) }
     }
 
+    /// The early dialog with the callee takes its remote target and route set from the 1xx that made it (RFC
+    /// 3261 section 12.1.2), before a request goes into it.
+    mutating func enterEarlyDialogB() {
+        guard let response = earlyResponseB, var bLeg = b else { return }
+        earlyResponseB = nil
+        if let contact = response.nameAddresses("Contact").first?.uri { bLeg.remoteTarget = contact }
+        bLeg.routeSet = response.values("Record-Route").reversed()
+        b = bLeg
+    }
+
     /// Patchbay's own PRACK for the callee's reliable 18x with `rseq`.
     mutating func prackB(_ rseq: UInt32) {
+        enterEarlyDialogB()
         guard var bLeg = b, let cseq = inviteB?.cseq?.number else { return }
         var prack = bLeg.makeRequest(
             "PRACK", via: context.via(for: bLeg.destination), contact: context.contact(user: nil, for: bLeg.destination)

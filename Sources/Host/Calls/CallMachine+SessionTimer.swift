@@ -21,11 +21,11 @@ extension CallMachine {
     }
 
     static func supportsTimer(_ m: SIPMessage) -> Bool {
-        (m.values("Supported") + m.values("Require")).contains { $0.lowercased() == "timer" }
+        OptionTags.contains(m, "Supported", "timer") || OptionTags.contains(m, "Require", "timer")
     }
 
     static func allowsUpdate(_ m: SIPMessage) -> Bool {
-        m.values("Allow").contains { $0.uppercased() == "UPDATE" }
+        OptionTags.contains(m, "Allow", "UPDATE")
     }
 
     /// The `refresher` parameter of a message's Session-Expires, lower-cased.
@@ -41,7 +41,7 @@ extension CallMachine {
     /// Both legs' timers from the caller's INVITE, the callee's 2xx and the peers' `session_timer`; returns what
     /// the caller's 2xx must carry for the A leg's timer.
     mutating func negotiateSessionTimers(answer response: SIPMessage, target: String) -> [SIPHeader] {
-        if site.peer(target)?.sessionTimer != nil, let interval = IsTheSessionIntervalLongEnough.interval(response) {
+        if targetSettings?.sessionTimer != nil, let interval = IsTheSessionIntervalLongEnough.interval(response) {
             // Patchbay is the B leg's UAC: refresher=uac is Patchbay.
             sessionB = LegSessionTimer(
                 interval: interval, patchbayRefreshes: Self.refresher(response) != "uas",
@@ -49,7 +49,7 @@ extension CallMachine {
             startSessionTimer(legA: false)
         }
         var headers: [SIPHeader] = []
-        if let settings = site.peer(sourcePeer)?.sessionTimer {
+        if let settings = callerSessionTimer {
             let supports = Self.supportsTimer(inviteA)
             let asked = IsTheSessionIntervalLongEnough.interval(inviteA)
             let callerMinSE = inviteA.header("Min-SE").flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
@@ -199,8 +199,13 @@ extension CallMachine {
     /// The answered call's limit: the shorter of the route's and the caller's peer's (`maxDuration`) and the
     /// target's `max_call_duration`.
     mutating func startMaxDuration(target: String) {
-        let targetLimit = site.peer(target)?.maxCallDuration.map { TimeAmount.milliseconds(Int64($0 * 1000)) }
-        guard let limit = [maxDuration, targetLimit].compactMap({ $0 }).min() else { return }
+        let targetLimit = targetSettings?.maxCallDuration.map { TimeAmount.milliseconds(Int64($0 * 1000)) }
+        let limit: TimeAmount
+        switch (maxDuration, targetLimit) {
+        case (let a?, let b?): limit = min(a, b)
+        case (let a?, nil), (nil, let a?): limit = a
+        case (nil, nil): return
+        }
         actions.append(.startTimer(.maxDuration, limit))
     }
 

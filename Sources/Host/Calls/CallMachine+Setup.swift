@@ -52,6 +52,7 @@ extension CallMachine {
             return tryNextTarget()
         }
         currentTarget = leg
+        targetSettings = site.callSettings[leg.peer]
         retried422 = false
         bProvisional = false
         cancelSent = false
@@ -61,12 +62,11 @@ extension CallMachine {
         let out = OutboundInvite(
             leg: leg, callerInvite: inviteA, local: context.local, transport: destination.transport, callID: callID,
             localTag: localTag, branch: context.newBranch(), external: site.egress[leg.peer]?.external == true,
-            prack: site.peer(leg.peer)?.prack ?? .supported, sessionTimer: site.peer(leg.peer)?.sessionTimer)
+            prack: targetSettings?.prack ?? .supported, sessionTimer: targetSettings?.sessionTimer)
         b = CallLeg(
             peer: leg.peer, destination: destination, callID: callID, localTag: localTag, remoteTag: nil,
             localURI: out.from, remoteURI: out.to, remoteTarget: out.requestURI, localCSeq: 1)
         inviteB = out.message
-        sessionTimerB = site.peer(leg.peer)?.sessionTimer != nil
         lastSDPB = nil
         sentSDP(out.message.body, onA: false)
         record.attempts.append(
@@ -107,10 +107,10 @@ extension CallMachine {
             if cancelled || ringExpired { return sendCancelB() }
             if let tag = r.toTag {
                 bLeg.remoteTag = tag
-                // The early dialog's remote target and route set: a PRACK, UPDATE or INFO goes there.
-                if let contact = r.nameAddresses("Contact").first?.uri { bLeg.remoteTarget = contact }
-                bLeg.routeSet = r.values("Record-Route").reversed()
                 b = bLeg
+                // Its Contact and Record-Route make the early dialog's remote target and route set: parsed only
+                // when a PRACK, UPDATE or INFO goes into it (`enterEarlyDialogB`), which most calls never send.
+                earlyResponseB = r
             }
             let calleeRSeq = Self.reliableRSeq(r)
             if let calleeRSeq {
@@ -119,9 +119,9 @@ extension CallMachine {
                 lastRSeqB = calleeRSeq
             }
             state = .early
-            let content = relay(r, from: target.peer, to: sourcePeer)
+            let content = Relay.forward(r, from: target.peer, to: sourcePeer, site: site, localHost: context.localHost)
             let response = Relay.response(
-                status, reasonOf(r), to: inviteA, toTag: a.localTag,
+                status, Relay.reasonPhrase(of: r), to: inviteA, toTag: a.localTag,
                 contact: context.contact(user: nil, for: a.destination), content: content)
             if callerRequires100rel || (callerSupports100rel && calleeRSeq != nil) {
                 sendReliableA(response, calleeRSeq: callerSupports100rel ? calleeRSeq : nil)
@@ -134,6 +134,7 @@ extension CallMachine {
         }
         cancelRingTimer()
         stopReliableProvisionals()
+        earlyResponseB = nil
         if status < 300 {
             bLeg.remoteTag = r.toTag
             if let contact = r.nameAddresses("Contact").first?.uri { bLeg.remoteTarget = contact }
@@ -150,9 +151,9 @@ extension CallMachine {
             record.result = status
             record.answerTime = context.now
             state = .confirmed
-            let content = relay(r, from: target.peer, to: sourcePeer)
+            let content = Relay.forward(r, from: target.peer, to: sourcePeer, site: site, localHost: context.localHost)
             var ok = Relay.response(
-                status, reasonOf(r), to: inviteA, toTag: a.localTag,
+                status, Relay.reasonPhrase(of: r), to: inviteA, toTag: a.localTag,
                 contact: context.contact(user: nil, for: a.destination), content: content)
             ok.headers += negotiateSessionTimers(answer: r, target: target.peer)
             sentSDP(ok.body, onA: true)
@@ -160,7 +161,10 @@ extension CallMachine {
             answer200 = ok
             actions.append(.respond(ok, to: inviteA))
             start200Retransmission()
-            logger.info("call setup", metadata: setupMetadata())
+            if logger.logLevel <= .info {
+                let meta = setupMetadata()
+                logger.info("call setup", metadata: meta)
+            }
             return
         }
         if ringExpired, !cancelled {
@@ -173,7 +177,7 @@ extension CallMachine {
         if status == 422, !cancelled, retryWithLongerInterval(r) { return }
         closeAttempt(status)
         if site.failoverCodes.contains(status), !cancelled {
-            lastFailure = (status, reasonOf(r))
+            lastFailure = (status, Relay.reasonPhrase(of: r))
             state = .routing
             return tryNextTarget()
         }
@@ -184,7 +188,7 @@ extension CallMachine {
         }
         // A final answer from the target that is not a reason to try elsewhere (busy, rejected) goes back. A 3xx is
         // passed back with its Contact (the redirect target), translated like any other number.
-        var content = relay(r, from: target.peer, to: sourcePeer)
+        var content = Relay.forward(r, from: target.peer, to: sourcePeer, site: site, localHost: context.localHost)
         if (300..<400).contains(status) {
             var contacts = r.nameAddresses("Contact")
             for i in contacts.indices {
@@ -194,7 +198,7 @@ extension CallMachine {
             }
             content.setNameAddresses("Contact", contacts)
         }
-        finishFailed(status, reasonOf(r), content: content)
+        finishFailed(status, Relay.reasonPhrase(of: r), content: content)
     }
 
     /// Routes the number in a 3xx's Contact as if the caller had dialled it. Returns false when there is nothing
@@ -248,8 +252,6 @@ extension CallMachine {
         ringTimerRunning = false
         actions.append(.cancelTimer(.ring))
     }
-
-    func reasonOf(_ r: SIPMessage) -> String { Relay.reasonPhrase(of: r) }
 
     mutating func finishFailed(_ status: Int, _ reason: String, content: SIPMessage? = nil) {
         guard state != .ended else { return }

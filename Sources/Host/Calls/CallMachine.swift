@@ -86,6 +86,8 @@ package struct CallMachine {
     @OutOfLine var reliableA: ReliableProvisional?
     var queuedReliableA: [ReliableProvisional] = []
     var nextRSeqA: UInt32 = 1
+    /// The callee's last 1xx with a To tag, until a request goes into the early dialog it made.
+    @OutOfLine var earlyResponseB: SIPMessage?
     /// The callee's last reliable 18x: its retransmissions are not relayed again.
     var lastRSeqB: UInt32 = 0
     /// Each leg's session timer once negotiated (RFC 4028), and a refresh of Patchbay's under way.
@@ -98,8 +100,12 @@ package struct CallMachine {
     /// leg whose peer has a `session_timer` (`sentSDP`).
     var lastSDPA: [UInt8]?
     var lastSDPB: [UInt8]?
-    let sessionTimerA: Bool
-    var sessionTimerB = false
+    /// The caller's peer's `session_timer`, looked up once.
+    let callerSessionTimer: PatchbayConfiguration.SessionTimer?
+    var sessionTimerA: Bool { callerSessionTimer != nil }
+    var sessionTimerB: Bool { targetSettings?.sessionTimer != nil }
+    /// The target being tried's `prack`, `session_timer` and `max_call_duration`, looked up once per attempt.
+    var targetSettings: Site.CallSettings?
     package var maxDuration: TimeAmount?
     package internal(set) var record: CallRecord
     /// The last entry of `record.attempts` is the target being tried and has no answer yet.
@@ -126,12 +132,13 @@ package struct CallMachine {
             routeSet: invite.values("Record-Route"), localCSeq: 0, remoteCSeq: invite.cseq?.number ?? 0)
         a.localURI.tag = nil
         a.remoteURI.tag = nil
-        let allows100rel = site.peer(source)?.prack != .off
-        let requires = invite.values("Require").contains { $0.lowercased() == "100rel" }
-        sessionTimerA = site.peer(source)?.sessionTimer != nil
+        let settings = site.callSettings[source]
+        let allows100rel = settings?.prack != .off
+        let (requires, supports) = OptionTags.requiresAndSupports(invite, "100rel")
+        callerSessionTimer = settings?.sessionTimer
         callerRequires100rel = allows100rel && requires
         callerSupports100rel =
-            allows100rel && (requires || invite.values("Supported").contains { $0.lowercased() == "100rel" })
+            allows100rel && (requires || supports)
         record = CallRecord(invite: invite, source: source, route: route)
     }
 
@@ -139,6 +146,8 @@ package struct CallMachine {
 
     /// Takes one event and returns what it asks for, in order.
     package mutating func handle(_ event: CallEvent) -> [CallAction] {
+        // Most events ask for one to four actions: one allocation instead of the growth steps.
+        actions.reserveCapacity(4)
         switch event {
         case .start: tryNextTarget()
         case .request(let request, let fromA): inDialogRequest(request, fromA: fromA)

@@ -248,8 +248,8 @@ package final class Shard: CallHost, @unchecked Sendable {
     var transactionCount: Int { layer.count }
 
     package func remove(_ call: Call) {
-        calls.removeValue(forKey: OctetKey(call.a.callID))
-        if let b = call.b?.callID { calls.removeValue(forKey: OctetKey(b)) }
+        calls.removeValue(forKey: OctetKey(call.aCallID))
+        if let b = call.bCallID { calls.removeValue(forKey: OctetKey(b)) }
     }
 
     // MARK: Receiving
@@ -351,7 +351,7 @@ package final class Shard: CallHost, @unchecked Sendable {
         case .toCall:
             guard let call = calls[state.callKey] else { return }
             if request.toTag != nil || request.method == "CANCEL" || request.method == "ACK" {
-                call.inDialogRequest(request, fromA: OctetText.equal(call.a.callID, request.callID ?? ""))
+                call.inDialogRequest(request, fromA: OctetText.equal(call.aCallID, request.callID ?? ""))
             } else {
                 call.retransmittedInvite()
             }
@@ -407,7 +407,7 @@ package final class Shard: CallHost, @unchecked Sendable {
             machine.house = state.house
             machine.houseSDP = state.houseSDP
         }
-        calls[OctetKey(call.a.callID)] = call
+        calls[OctetKey(call.aCallID)] = call
         call.tryNextTarget()
     }
 }

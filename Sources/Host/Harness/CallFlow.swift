@@ -15,7 +15,11 @@ public final class CallFlow {
     final class Host: CallHost {
         let loop = EmbeddedEventLoop()
         lazy var timers = TimerQueue(eventLoop: loop)
-        let logger = Logger(label: "patchbay.bench")
+        let logger: Logger = {
+            var logger = Logger(label: "patchbay.bench")
+            logger.logLevel = .warning  // as `patchbay run` logs by default
+            return logger
+        }()
         let settings = TransactionSettings()
         let local = LocalAddress(host: "127.0.0.1", udpPort: 5060)
         var localHost: String { local.host }

@@ -568,13 +568,7 @@ import Testing
     }
 
     @Test func aTargetWithPrackRequiredGetsRequire100rel() throws {
-        let config = try Self.site()
-        var site = config
-        site.configuration.peers = site.configuration.peers.map { peer in
-            var p = peer
-            if p.name == "gw" { p.prack = .required }
-            return p
-        }
+        let site = try Self.site(gwExtra: "    prack: required")
         let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
         _ = try Self.call(host, site: site)
         let invite = try #require(host.wire.first?.message)

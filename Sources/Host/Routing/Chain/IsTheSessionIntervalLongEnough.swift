@@ -6,9 +6,10 @@ package struct IsTheSessionIntervalLongEnough: RequestStep {
     package var question: String { "is the session interval long enough?" }
 
     package func answer(_ request: inout RequestState, in environment: any RequestEnvironment) -> StepOutcome {
-        guard let asked = Self.interval(request.message), let peer = request.peer else { return .proceed }
-        if request.peerEntry == nil { request.peerEntry = request.site.peer(peer) }
-        guard let minSE = request.peerEntry?.sessionTimer?.minSE, asked < minSE else { return .proceed }
+        // The peer's setting first: most peers have none, and then no header needs finding.
+        guard let peer = request.peer, let minSE = request.site.callSettings[peer]?.sessionTimer?.minSE,
+            let asked = Self.interval(request.message), asked < minSE
+        else { return .proceed }
         return .answer(.init(422, "Session Interval Too Small", headers: [SIPHeader("Min-SE", String(minSE))]))
     }
 
@@ -16,7 +17,7 @@ package struct IsTheSessionIntervalLongEnough: RequestStep {
         _ before: RequestState, _ after: RequestState, _ outcome: StepOutcome, in environment: any RequestEnvironment
     ) -> [RequestProcessor.Step] {
         guard let asked = Self.interval(before.message) else { return record(["no Session-Expires"]) }
-        guard after.peerEntry?.sessionTimer != nil else {
+        guard let peer = after.peer, after.site.callSettings[peer]?.sessionTimer != nil else {
             return record(["Session-Expires \(asked): the peer has no session_timer, so it is not used"])
         }
         return record(["Session-Expires \(asked): \(outcome.summary)"])

@@ -20,6 +20,27 @@ public struct Site: Sendable {
         public var external: Bool
     }
 
+    /// What a call needs of each peer's entry (`prack`, `session_timer`, `max_call_duration`), by peer name:
+    /// looked up several times per call, where `peer(_:)` copies the whole entry each time.
+    public private(set) var callSettings: [String: CallSettings] = [:]
+
+    public struct CallSettings: Sendable {
+        public var prack: PatchbayConfiguration.PrackPolicy
+        public var sessionTimer: PatchbayConfiguration.SessionTimer?
+        public var maxCallDuration: Double?
+    }
+
+    package static func callSettings(of configuration: PatchbayConfiguration) -> [String: CallSettings] {
+        Dictionary(
+            configuration.peers.map {
+                (
+                    $0.name,
+                    CallSettings(prack: $0.prack, sessionTimer: $0.sessionTimer, maxCallDuration: $0.maxCallDuration)
+                )
+            },
+            uniquingKeysWith: { first, _ in first })
+    }
+
     package static func egress(of configuration: PatchbayConfiguration) -> [String: Egress] {
         Dictionary(
             configuration.peers.map { ($0.name, Egress(policy: $0.headerPolicy, external: $0.kind == .external)) },
@@ -83,6 +104,7 @@ public struct Site: Sendable {
         var site = Site(configuration: config, plugins: pluginSet, adapters: adapters, routes: routes)
         site.tls = tls
         site.egress = Self.egress(of: config)
+        site.callSettings = Self.callSettings(of: config)
         return site
     }
 }
