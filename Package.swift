@@ -7,7 +7,7 @@ let pluginAPI: Target.Dependency = .product(name: "PluginAPI", package: "PluginA
 let plugins = ["IPPBX", "PSTNGateway", "ITSPTrunk"]
 
 /// The host's layers, bottom first (see the targets below).
-let hostLayers = ["SIPCore", "Routing", "Records", "Calls", "Engine", "Operations"]
+let hostLayers = ["SIPCore", "Media", "Routing", "Records", "Calls", "Engine", "Operations"]
 let hostLayerDependencies: [Target.Dependency] = hostLayers.map { .target(name: $0) }
 
 let package = Package(
@@ -39,6 +39,7 @@ let package = Package(
         // The host, in layers whose dependencies only point down (README, "Layout"): a layer imports the ones
         // below it and never one above, which the compiler enforces because each is a target of its own.
         //   SIPCore     messages on libosip2, transactions, transports, protection, digest
+        //   Media       rtpengine's ng protocol (bencode over UDP)
         //   Routing     configuration, route tables, plugins, the site and the request chain (house format)
         //   Records     call records and their store
         //   Calls       a call's two legs
@@ -53,6 +54,15 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Sources/Host/SIPCore"
+        ),
+        // rtpengine's ng control protocol (bencode over UDP): what anchors a call's media. No SIP in it.
+        .target(
+            name: "Media",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/Host/Media"
         ),
         .target(
             name: "Routing",

@@ -1,0 +1,73 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+@testable import Media
+
+/// A real rtpengine (Debian rtpengine-daemon) in userspace on 127.0.0.1, started for a test and stopped by its pid:
+/// an ng port and a hundred media ports of its own.
+final class RtpEngineUnderTest {
+    static let path = "/usr/bin/rtpengine"
+    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: path) }
+
+    let process = Process()
+    let ngPort: Int
+    let log: URL
+    var address: SocketAddress { try! SocketAddress(ipAddress: "127.0.0.1", port: ngPort) }
+
+    init() throws {
+        ngPort = try Self.freeUDPPort()
+        let base = Int.random(in: 200...580) * 100
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("rtpengine-\(ngPort).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Self.path)
+        process.arguments = [
+            "--foreground", "--table=-1", "--interface=127.0.0.1", "--listen-ng=127.0.0.1:\(ngPort)",
+            "--port-min=\(base)", "--port-max=\(base + 99)", "--log-stderr", "--log-level=6", "--delete-delay=0",
+        ]
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    /// Waits until it answers ping (it binds its sockets after start-up).
+    func ready(_ client: NGClient) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if let answer = try? await client.request(.dictionary([("command", .string("ping"))]), to: address).get(),
+                answer["result"]?.text == "pong"
+            {
+                return
+            }
+        }
+        throw NGClient.Failure.timeout(command: "ping (start-up)")
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+
+    var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    static func freeUDPPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
