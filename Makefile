@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN = .build/debug/patchbay
 SITE = Examples/berlin/patchbay.yaml
 
-.PHONY: deps build demo test lint format test-api test-host example-plugin fuzz bench bench-deps bench-micro bench-callgrind bench-load bench-latency bench-memory bench-profile clean
+.PHONY: deps build demo test lint format test-api test-host example-plugin fuzz fuzz-bencode bench bench-deps bench-micro bench-callgrind bench-load bench-latency bench-memory bench-profile clean
 
 deps:
 	./scripts/install-deps.sh
@@ -54,6 +54,15 @@ fuzz: deps
 	cp Tests/Fixtures/fuzz/*.bin .build-fuzz/corpus/ 2>/dev/null || true
 	LSAN_OPTIONS=suppressions=Fuzz/lsan.supp .build-fuzz/debug/PatchbayFuzz .build-fuzz/corpus \
 		-max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -artifact_prefix=.build-fuzz/crash- -print_final_stats=1
+
+# The bencode decoder of rtpengine's answers, seeded with real ng messages (Tests/Fixtures/bencode).
+fuzz-bencode: deps
+	$(SWIFT) build $(FUZZ_FLAGS) --product PatchbayFuzz
+	mkdir -p .build-fuzz/corpus-bencode
+	cp Tests/Fixtures/bencode/*.bin .build-fuzz/corpus-bencode/
+	PATCHBAY_FUZZ_TARGET=bencode LSAN_OPTIONS=suppressions=Fuzz/lsan.supp .build-fuzz/debug/PatchbayFuzz \
+		.build-fuzz/corpus-bencode -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+		-artifact_prefix=.build-fuzz/crash-bencode- -print_final_stats=1
 
 # Benchmarks (issue 5; figures and commands in BENCHMARKS.md): the per-message hot path beside libosip2
 # (Benchmarks/, ordo-one/benchmark), then sipp load through Patchbay and Kamailio in the same run with the harness

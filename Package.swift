@@ -117,7 +117,8 @@ let package = Package(
         .target(
             name: "Harness",
             dependencies: [
-                "SIPCore", "Routing", "Calls", "Engine", pluginAPI, .product(name: "Logging", package: "swift-log"),
+                "SIPCore", "Media", "Routing", "Calls", "Engine", pluginAPI,
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             path: "Sources/Host/Harness"

@@ -3,7 +3,8 @@ import Harness
 import Logging
 import Routing
 
-// The fuzz target (`make fuzz`) over the whole per-message path (Host's MessagePath) on the example site.
+// The fuzz target (`make fuzz`) over the whole per-message path (Host's MessagePath) on the example site, or with
+// PATCHBAY_FUZZ_TARGET=bencode (`make fuzz-bencode`) over the bencode decoder of rtpengine's answers.
 //
 // Built with `-D FUZZING -sanitize=fuzzer,address`, main hands over to libFuzzer's driver. Built normally it is
 // a runner: `PatchbayFuzz FILE|DIR...` puts each input through
@@ -24,7 +25,14 @@ let fuzzSite: Site = {
     return site
 }()
 
-let fuzzPath = MessagePath(site: fuzzSite)
+let fuzzBencode = ProcessInfo.processInfo.environment["PATCHBAY_FUZZ_TARGET"] == "bencode"
+let fuzzPath = fuzzBencode ? nil : MessagePath(site: fuzzSite)
+
+/// One input through the selected target.
+func fuzzInput(_ bytes: [UInt8]) -> Int {
+    if let fuzzPath { return fuzzPath.run(bytes) }
+    return BencodeFuzz.run(bytes)
+}
 
 #if FUZZING
     import CFuzzerDriver
@@ -33,7 +41,7 @@ let fuzzPath = MessagePath(site: fuzzSite)
     @_cdecl("LLVMFuzzerTestOneInput")
     public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         guard let data else { return 0 }
-        fuzzPath.run(Array(UnsafeBufferPointer(start: data, count: size)))
+        _ = fuzzInput(Array(UnsafeBufferPointer(start: data, count: size)))
         return 0
     }
 
@@ -63,7 +71,7 @@ let fuzzPath = MessagePath(site: fuzzSite)
             var produced = 0
             for file in files {
                 guard let data = FileManager.default.contents(atPath: file) else { continue }
-                produced += fuzzPath.run(Array(data))
+                produced += fuzzInput(Array(data))
             }
             print("\(files.count) inputs, \(produced) messages produced, no crash")
         }
