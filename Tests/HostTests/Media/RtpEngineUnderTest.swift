@@ -15,13 +15,16 @@ final class RtpEngineUnderTest {
     let log: URL
     var address: SocketAddress { try! SocketAddress(ipAddress: "127.0.0.1", port: ngPort) }
 
-    init() throws {
-        ngPort = try Self.freeUDPPort()
+    init(port: Int? = nil) throws {
+        ngPort = try port ?? Self.freeUDPPort()
         let base = Int.random(in: 200...580) * 100
         log = FileManager.default.temporaryDirectory.appendingPathComponent("rtpengine-\(ngPort).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.path)
         process.arguments = [
+            // Not Debian's /etc/rtpengine/rtpengine.conf: it opens CLI and HTTP ports (2224, 2225) that a second
+            // rtpengine started beside this one (another test) could not have, and it would exit.
+            "--config-file=none",
             "--foreground", "--table=-1", "--interface=127.0.0.1", "--listen-ng=127.0.0.1:\(ngPort)",
             "--port-min=\(base)", "--port-max=\(base + 99)", "--log-stderr", "--log-level=6", "--delete-delay=0",
         ]
@@ -54,8 +57,11 @@ final class RtpEngineUnderTest {
 
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    static func freeUDPPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    static func freeUDPPort() throws -> Int { try freePort(type: SOCK_DGRAM) }
+
+    /// A port the kernel picks for a socket of `type` on 127.0.0.1, released again for the caller.
+    static func freePort(type: __socket_type) throws -> Int {
+        let fd = socket(AF_INET, Int32(type.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
