@@ -11,17 +11,16 @@ extension CallMachine {
     // MARK: 2xx reliability on the A leg (RFC 3261 section 13.3.1.4: the UAS core retransmits 2xx until ACK)
 
     mutating func start200Retransmission() {
-        retransmitInterval = context.settings.t1
-        retransmitElapsed = .zero
-        retransmit200Running = true
-        actions.append(.startTimer(.retransmit200, retransmitInterval))
+        let retransmission = Retransmission(context.settings)
+        retransmission200 = retransmission
+        actions.append(.startTimer(.retransmit200, retransmission.interval))
     }
 
     mutating func retransmit200Fired() {
-        retransmit200Running = false
+        guard var retransmission = retransmission200 else { return }
+        retransmission200 = nil
         guard let ok = answer200, state == .confirmed else { return }
-        retransmitElapsed = retransmitElapsed + retransmitInterval
-        if retransmitElapsed >= context.settings.t1 * 64 {
+        guard let wait = retransmission.next(context.settings) else {
             answer200 = nil
             if !ackSentB { sendAckB() }
             logger.warning("no ACK from the caller", metadata: ["a": "\(a.callID)"])
@@ -29,14 +28,13 @@ extension CallMachine {
             return
         }
         actions.append(.sendStateless(ok, to: a.destination))
-        retransmitInterval = min(retransmitInterval * 2, context.settings.t2)
-        retransmit200Running = true
-        actions.append(.startTimer(.retransmit200, retransmitInterval))
+        retransmission200 = retransmission
+        actions.append(.startTimer(.retransmit200, wait))
     }
 
     mutating func stop200Retransmission() {
-        guard retransmit200Running else { return }
-        retransmit200Running = false
+        guard retransmission200 != nil else { return }
+        retransmission200 = nil
         actions.append(.cancelTimer(.retransmit200))
     }
 

@@ -39,9 +39,10 @@ extension CallMachine {
         actions.append(.respond(ok, to: pending.request))
         pending.farAnswer = response
         pending.answer = ok
-        pending.retransmitInterval = context.settings.t1
+        let retransmission = Retransmission(context.settings)
+        pending.retransmission = retransmission
         reInvite = pending
-        actions.append(.startTimer(.reInvite200, pending.retransmitInterval))
+        actions.append(.startTimer(.reInvite200, retransmission.interval))
         if pending.hasOffer { ackFarLeg(answering: response, with: nil, fromA: pending.fromA) }
     }
 
@@ -56,9 +57,10 @@ extension CallMachine {
     }
 
     mutating func reInvite200Fired() {
-        guard var pending = reInvite, let ok = pending.answer, let leg = pending.fromA ? a : b else { return }
-        pending.retransmitElapsed = pending.retransmitElapsed + pending.retransmitInterval
-        if pending.retransmitElapsed >= context.settings.t1 * 64 {
+        guard var pending = reInvite, let ok = pending.answer, var retransmission = pending.retransmission,
+            let leg = pending.fromA ? a : b
+        else { return }
+        guard let wait = retransmission.next(context.settings) else {
             // Section 13.3.1.4: no ACK for the 2xx within 64*T1 ends the dialog.
             reInvite = nil
             logger.warning("no ACK for a re-INVITE's 2xx", metadata: ["a": "\(a.callID)"])
@@ -66,9 +68,9 @@ extension CallMachine {
             return
         }
         actions.append(.sendStateless(ok, to: leg.destination))
-        pending.retransmitInterval = min(pending.retransmitInterval * 2, context.settings.t2)
+        pending.retransmission = retransmission
         reInvite = pending
-        actions.append(.startTimer(.reInvite200, pending.retransmitInterval))
+        actions.append(.startTimer(.reInvite200, wait))
     }
 
     /// The ACK for the far peer's 2xx, on the far leg: with the near peer's answer (translated) when the near ACK

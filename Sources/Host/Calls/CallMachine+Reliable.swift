@@ -22,7 +22,8 @@ extension CallMachine {
         reliable.headers.append(SIPHeader("Require", "100rel"))
         reliable.headers.append(SIPHeader("RSeq", String(nextRSeqA)))
         let pending = ReliableProvisional(
-            response: reliable, rseq: nextRSeqA, calleeRSeq: calleeRSeq, interval: context.settings.t1)
+            response: reliable, rseq: nextRSeqA, calleeRSeq: calleeRSeq,
+            retransmission: Retransmission(context.settings))
         nextRSeqA += 1
         if reliableA == nil {
             send(pending)
@@ -34,13 +35,12 @@ extension CallMachine {
     private mutating func send(_ pending: ReliableProvisional) {
         reliableA = pending
         actions.append(.respond(pending.response, to: inviteA))
-        actions.append(.startTimer(.reliableProvisional, pending.interval))
+        actions.append(.startTimer(.reliableProvisional, pending.retransmission.interval))
     }
 
     mutating func reliableProvisionalFired() {
         guard var pending = reliableA else { return }
-        pending.elapsed = pending.elapsed + pending.interval
-        if pending.elapsed >= context.settings.t1 * 64 {
+        guard let wait = pending.retransmission.next(context.settings) else {
             // Section 3: a reliable 18x unacknowledged for 64*T1 ends the INVITE with a 5xx.
             reliableA = nil
             queuedReliableA = []
@@ -52,9 +52,8 @@ extension CallMachine {
             return
         }
         actions.append(.sendStateless(pending.response, to: a.destination))
-        pending.interval = min(pending.interval * 2, context.settings.t2)
         reliableA = pending
-        actions.append(.startTimer(.reliableProvisional, pending.interval))
+        actions.append(.startTimer(.reliableProvisional, wait))
     }
 
     /// A final response ends the provisional ones: nothing more is retransmitted or queued.

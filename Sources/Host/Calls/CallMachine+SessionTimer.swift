@@ -52,7 +52,7 @@ extension CallMachine {
         if let settings = callerSessionTimer {
             let supports = Self.supportsTimer(inviteA)
             let asked = IsTheSessionIntervalLongEnough.interval(inviteA)
-            let callerMinSE = inviteA.header("Min-SE").flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
+            let callerMinSE = IsTheSessionIntervalLongEnough.deltaSeconds(inviteA, "Min-SE") ?? 0
             let interval = asked ?? max(settings.expires, callerMinSE)
             // Patchbay is the A leg's UAS: refresher=uas is Patchbay. A caller without timer cannot refresh.
             let patchbayRefreshes: Bool =
@@ -143,7 +143,7 @@ extension CallMachine {
             startSessionTimer(legA: legA)
         case 422:
             // The peer wants a longer interval: its Min-SE, at once.
-            timer.interval = max(timer.interval, r.header("Min-SE").flatMap { Int($0.prefix { $0.isNumber }) } ?? 0)
+            timer.interval = max(timer.interval, IsTheSessionIntervalLongEnough.deltaSeconds(r, "Min-SE") ?? 0)
             set(timer, legA: legA)
             refresh(legA: legA)
         case 405,
@@ -176,7 +176,7 @@ extension CallMachine {
     /// The target answered 422 (its Min-SE is above what Patchbay asked for): the INVITE again, once, with that
     /// interval, a new branch and the next CSeq. False when it was retried already or says no Min-SE.
     mutating func retryWithLongerInterval(_ response: SIPMessage) -> Bool {
-        guard !retried422, let minSE = response.header("Min-SE").flatMap({ Int($0.prefix { $0.isNumber }) }),
+        guard !retried422, let minSE = IsTheSessionIntervalLongEnough.deltaSeconds(response, "Min-SE"),
             var invite = inviteB, var bLeg = b, let cseq = invite.cseq?.number
         else { return false }
         retried422 = true

@@ -69,10 +69,8 @@ package struct CallMachine {
     /// The ACK sent for each late 2xx from a target the call had given up on (by B-leg Call-ID), so that the
     /// target's retransmissions of it get the ACK again and not another BYE.
     var abandonedAcks: [OctetKey: SIPMessage] = [:]
-    var retransmit200Running = false
-    var retransmitInterval: TimeAmount = .milliseconds(500)
-    /// How long the 2xx has been retransmitted: RFC 3261 gives up after 64*T1.
-    var retransmitElapsed: TimeAmount = .zero
+    /// The 2xx to the caller's INVITE being retransmitted until its ACK; nil when it is not.
+    var retransmission200: Retransmission?
     /// A re-INVITE relayed and not yet acknowledged, if any.
     @OutOfLine var reInvite: MidCallInvite?
     /// The last ACK Patchbay sent on each leg for a re-INVITE's 2xx, sent again when that 2xx is retransmitted.

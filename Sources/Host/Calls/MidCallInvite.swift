@@ -14,6 +14,6 @@ struct MidCallInvite {
     var farAnswer: SIPMessage?
     /// Patchbay's 2xx to the near peer, retransmitted until its ACK (section 13.3.1.4).
     var answer: SIPMessage?
-    var retransmitInterval: TimeAmount = .zero
-    var retransmitElapsed: TimeAmount = .zero
+    /// Its schedule, from the 2xx on.
+    var retransmission: Retransmission?
 }

@@ -9,6 +9,5 @@ struct ReliableProvisional {
     /// The callee's RSeq when the callee's 18x was reliable too: the caller's PRACK is then relayed to the callee
     /// (with this RSeq in its RAck) and the callee's answer to it relayed back. Nil: Patchbay answers the PRACK.
     var calleeRSeq: UInt32?
-    var interval: TimeAmount
-    var elapsed: TimeAmount = .zero
+    var retransmission: Retransmission
 }

@@ -24,8 +24,11 @@ package struct IsTheSessionIntervalLongEnough: RequestStep {
     }
 
     /// The delta-seconds of a message's Session-Expires (RFC 4028 section 4), or nil.
-    package static func interval(_ message: SIPMessage) -> Int? {
-        guard let value = message.header("Session-Expires") else { return nil }
+    package static func interval(_ message: SIPMessage) -> Int? { deltaSeconds(message, "Session-Expires") }
+
+    /// The delta-seconds a Session-Expires or Min-SE header starts with (before any parameter), or nil.
+    package static func deltaSeconds(_ message: SIPMessage, _ header: String) -> Int? {
+        guard let value = message.header(header) else { return nil }
         let digits = value.drop { $0 == " " }.prefix { $0.isASCII && $0.isNumber }
         return Int(digits)
     }
