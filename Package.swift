@@ -92,7 +92,8 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "SIPCore", "Routing", "Records", "Calls", pluginAPI, .product(name: "Logging", package: "swift-log"),
+                "SIPCore", "Media", "Routing", "Records", "Calls", pluginAPI,
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

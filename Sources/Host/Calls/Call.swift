@@ -104,6 +104,10 @@ package final class Call {
                 shard.track(self, callID: callID)
             case .attemptEnded(let peer, let status):
                 shard.attemptEnded(peer: peer, status: status)
+            case .media(let command):
+                shard.media(command) { outcome in self.handle(.media(outcome)) }
+            case .deleteMedia(let callID, let instance):
+                shard.deleteMedia(callID: callID, instance: instance)
             case .ended:
                 for timer in CallTimer.allCases { cancel(timer) }
                 shard.remove(self)

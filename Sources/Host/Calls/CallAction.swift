@@ -18,6 +18,10 @@ package enum CallAction {
     case track(callID: String)
     /// A target gave its final answer (or none: status 0).
     case attemptEnded(peer: String, status: Int)
+    /// A request to rtpengine; its outcome comes back as `CallEvent.media`.
+    case media(MediaCommand)
+    /// The session `callID` on `instance` is over (nothing comes back).
+    case deleteMedia(callID: String, instance: String)
     /// The call is over: it leaves the shard, and its record (`CallMachine.record`) goes to the store.
     case ended
 }

@@ -17,4 +17,6 @@ package enum CallEvent {
     case timer(CallTimer)
     /// The drain time is over (SIGTERM).
     case shutdown
+    /// What rtpengine made of the call's last `CallAction.media`.
+    case media(MediaOutcome)
 }

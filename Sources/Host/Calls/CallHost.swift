@@ -19,6 +19,10 @@ package protocol CallHost: CallContext {
     /// A target gave its final answer (or none: status 0) to an attempt.
     func attemptEnded(peer: String, status: Int)
 
+    /// Sends `command` to rtpengine; `completion` runs on the call's loop.
+    func media(_ command: MediaCommand, completion: @escaping (MediaOutcome) -> Void)
+    func deleteMedia(callID: String, instance: String)
+
     func sendStateless(_ message: SIPMessage, to destination: SIPDestination)
     func respond(_ response: SIPMessage, to request: SIPMessage)
     /// A request in a client transaction of its own; `timerB` bounds an INVITE's wait for a final response.

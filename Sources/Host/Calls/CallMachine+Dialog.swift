@@ -273,6 +273,7 @@ extension CallMachine {
         if record.endedBy == nil { record.endedBy = reason }
         // A target still being tried when the call ends (the caller cancelled) has no answer of its own.
         if attemptOpen { closeAttempt(cancelled ? 487 : 0) }
+        releaseMedia()
         record.endTime = context.now
         // Built only at `info`, so at the usual `warning` level a call costs no formatting; and outside any closure,
         // which would capture (copy) the whole machine.

@@ -21,17 +21,28 @@ extension CallMachine {
         let name = pending.removeFirst()
         let parsed = houseSDP
         if pending.isEmpty { houseSDP = nil }
+        if let house, anchors(target: name), !context.downPeers.contains(name), !context.drainedPeers.contains(name) {
+            return offerToTarget(name, house: house, parsed: parsed)
+        }
+        sendToTarget(name, house: house, parsed: parsed, callID: context.newCallID())
+    }
+
+    /// The INVITE to `name` with `house`'s content (for an anchored attempt, its SDP is rtpengine's), on a B leg
+    /// with `callID`.
+    mutating func sendToTarget(_ name: String, house: SIPMessage?, parsed: ParsedSDP?, callID: String) {
         guard let house,
             let leg = RequestProcessor(site: site).leg(for: name, house: house, parsed: parsed)
         else {
             lastFailure = (503, "Service Unavailable")
             record.attempts.append(.init(peer: name, status: 503))
+            releaseMedia()
             return tryNextTarget()
         }
         if context.downPeers.contains(leg.peer) || context.drainedPeers.contains(leg.peer) {
             record.attempts.append(
                 .init(peer: leg.peer, status: 0, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
             if lastFailure == nil { lastFailure = (503, "Service Unavailable") }
+            releaseMedia()
             return tryNextTarget()
         }
         if let refusal = leg.mediaRefusal {
@@ -43,12 +54,14 @@ extension CallMachine {
                     note: "\(refusal)"))
             lastFailure = (488, "Not Acceptable Here")
             lastFailureWarning = refusal.warning(host: context.localHost)
+            releaseMedia()
             return tryNextTarget()
         }
         guard let destination = context.address(of: leg.peer) else {
             lastFailure = (503, "Service Unavailable")
             record.attempts.append(
                 .init(peer: leg.peer, status: 503, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
+            releaseMedia()
             return tryNextTarget()
         }
         currentTarget = leg
@@ -57,7 +70,6 @@ extension CallMachine {
         bProvisional = false
         cancelSent = false
         ringExpired = false
-        let callID = context.newCallID()
         let localTag = context.newTag()
         let out = OutboundInvite(
             leg: leg, callerInvite: inviteA, local: context.local, transport: destination.transport, callID: callID,
@@ -237,6 +249,7 @@ extension CallMachine {
         guard attemptOpen, !record.attempts.isEmpty else { return }
         record.attempts[record.attempts.count - 1].status = status
         attemptOpen = false
+        if status >= 300 || status == 0 { releaseMedia() }
         actions.append(.attemptEnded(peer: record.attempts[record.attempts.count - 1].peer, status: status))
     }
 

@@ -105,6 +105,8 @@ package struct CallMachine {
     /// The target being tried's `prack`, `session_timer` and `max_call_duration`, looked up once per attempt.
     var targetSettings: Site.CallSettings?
     package var maxDuration: TimeAmount?
+    /// The media through rtpengine, for a call with an anchored attempt (`CallMachine+Media`).
+    @OutOfLine var anchor: MediaAnchor?
     package internal(set) var record: CallRecord
     /// The last entry of `record.attempts` is the target being tried and has no answer yet.
     var attemptOpen = false
@@ -146,6 +148,25 @@ package struct CallMachine {
     package mutating func handle(_ event: CallEvent) -> [CallAction] {
         // Most events ask for one to four actions: one allocation instead of the growth steps.
         actions.reserveCapacity(4)
+        if case .media(let outcome) = event {
+            mediaAnswered(outcome)
+        } else if anchor?.wait != nil {
+            anchor?.held.append(event)
+        } else {
+            dispatch(event)
+        }
+        // What waited behind rtpengine's answer, in order, until the next wait.
+        while anchor?.wait == nil, let next = anchor?.held.first {
+            anchor?.held.removeFirst()
+            dispatch(next)
+        }
+        defer { actions = [] }
+        return actions
+    }
+
+    /// `gated`: false for an event coming back from rtpengine, whose SDP is already rtpengine's.
+    mutating func dispatch(_ event: CallEvent, gated: Bool = true) {
+        if gated, anchor != nil, holdForMedia(event) { return }
         switch event {
         case .start: tryNextTarget()
         case .request(let request, let fromA): inDialogRequest(request, fromA: fromA)
@@ -160,9 +181,8 @@ package struct CallMachine {
         case .timer(.sessionB): sessionTimerFired(legA: false)
         case .timer(.maxDuration): maxDurationReached()
         case .shutdown: shutdown()
+        case .media(let outcome): mediaAnswered(outcome)
         }
-        defer { actions = [] }
-        return actions
     }
 
     /// A 2xx after its INVITE transaction ended: from the answering target, a retransmission whose ACK was lost

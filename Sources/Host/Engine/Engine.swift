@@ -21,6 +21,8 @@ public final class Engine: @unchecked Sendable {
     private var shards: [Shard] = []
     private var health: PeerHealthMonitor?
     private var registrar: PeerRegistrar?
+    /// rtpengine, when configured (read at start: a reload does not change the instances).
+    package private(set) var mediaRelay: MediaRelay?
     private let ready = ManagedAtomic(false)
     /// Responses that do not parse are logged at most this often (`parseAndReceive`).
     private let responseLog = LogThrottle()
@@ -117,7 +119,11 @@ public final class Engine: @unchecked Sendable {
                 self.transmit(message, to: destination, from: index)
             }
         }
+        if let rtpengine = site.configuration.rtpengine {
+            mediaRelay = try await MediaRelay.start(rtpengine, group: group, logger: logger)
+        }
         for shard in shards {
+            shard.mediaRelay = mediaRelay
             shard.localTLSPort = tlsPort
             shard.recordSink = recordSink
             shard.metrics = metrics
@@ -450,6 +456,7 @@ public final class Engine: @unchecked Sendable {
             }.get()
         }
         for list in listeners.values { for t in list { await t.close() } }
+        await mediaRelay?.stop()
         try? await group.shutdownGracefully()
     }
 }

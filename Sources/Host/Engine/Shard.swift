@@ -42,6 +42,8 @@ package final class Shard: CallHost, @unchecked Sendable {
     package private(set) var processing = ProcessingHistogram()
     private var counter: UInt64 = 0
     private var random = RandomWords()
+    /// rtpengine, when the configuration has it (set before the first call).
+    package var mediaRelay: MediaRelay?
     /// Where ended calls' records go (the call records store), if anywhere.
     package var recordSink: (any CallRecordSink)?
     /// Set on SIGTERM: new calls are refused with 503 and a Retry-After, calls in progress go on.
@@ -182,6 +184,19 @@ package final class Shard: CallHost, @unchecked Sendable {
     }
 
     package func respond(_ response: SIPMessage, to request: SIPMessage) { layer.respond(response, to: request) }
+
+    package func media(_ command: MediaCommand, completion: @escaping (MediaOutcome) -> Void) {
+        guard let mediaRelay else {
+            // Never synchronously: the call is in the middle of performing its actions.
+            loop.execute { completion(.failed("no rtpengine is configured")) }
+            return
+        }
+        mediaRelay.run(command, on: loop, completion: completion)
+    }
+
+    package func deleteMedia(callID: String, instance: String) {
+        mediaRelay?.delete(callID: callID, instance: instance)
+    }
 
     package func sendRequest(
         _ request: SIPMessage, to destination: SIPDestination, timerB: TimeAmount? = nil,

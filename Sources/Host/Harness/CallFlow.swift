@@ -60,6 +60,11 @@ public final class CallFlow {
         func submit(_ record: CallRecord) { sent &+= 1 }
         func attemptEnded(peer: String, status: Int) {}
         func sendStateless(_ message: SIPMessage, to destination: SIPDestination) { sent &+= 1 }
+        // The benchmarked flow is not anchored.
+        func media(_ command: MediaCommand, completion: @escaping (MediaOutcome) -> Void) {
+            completion(.failed("not anchored"))
+        }
+        func deleteMedia(callID: String, instance: String) {}
         func respond(_ response: SIPMessage, to request: SIPMessage) { sent &+= 1 }
         func sendRequest(
             _ request: SIPMessage, to destination: SIPDestination, timerB: TimeAmount?,

@@ -80,6 +80,45 @@ import Testing
             wire.append(Sent(to: name(destination), message: message))
         }
         func respond(_ response: SIPMessage, to request: SIPMessage) { wire.append(Sent(to: "A", message: response)) }
+
+        /// rtpengine as the ladder sees it: each command is a line (`rtpengine offer`), answered by the test.
+        var media: [(command: MediaCommand, completion: (MediaOutcome) -> Void)] = []
+        var mediaLog: [MediaCommand] = []
+        var deleted: [String] = []
+        func media(_ command: MediaCommand, completion: @escaping (MediaOutcome) -> Void) {
+            wire.append(
+                Sent(
+                    to: "rtpengine",
+                    message: SIPMessage(
+                        startLine: .request(method: command.kind.rawValue, uri: "ng:", version: "SIP/2.0"))))
+            media.append((command, completion))
+            mediaLog.append(command)
+        }
+        func deleteMedia(callID: String, instance: String) {
+            wire.append(
+                Sent(
+                    to: "rtpengine",
+                    message: SIPMessage(startLine: .request(method: "delete", uri: "ng:", version: "SIP/2.0"))))
+            deleted.append(callID)
+        }
+        /// rtpengine answers the oldest command: the SDP it got with its own address (`c=IN IP4 203.0.113.9`).
+        func mediaAnswer(instance: String = "r1") {
+            guard !media.isEmpty else {
+                Issue.record("no rtpengine command open in \(ladder)")
+                return
+            }
+            let (command, completion) = media.removeFirst()
+            let text = String(decoding: command.sdp, as: UTF8.self)
+                .replacingOccurrences(of: "127.0.0.1", with: "203.0.113.9")
+            completion(.sdp(Array(text.utf8), instance: instance))
+        }
+        func mediaFail(_ reason: String = "no rtpengine instance answered") {
+            guard !media.isEmpty else {
+                Issue.record("no rtpengine command open in \(ladder)")
+                return
+            }
+            media.removeFirst().completion(.failed(reason))
+        }
         func sendRequest(
             _ request: SIPMessage, to destination: SIPDestination, timerB: TimeAmount?,
             handler: @escaping (ClientEvent) -> Void

@@ -118,6 +118,7 @@ extension PatchbayConfiguration {
             h.rejectUnknownKeys()
             http = settings
         }
+        let rtpengine = top.map("rtpengine", what: "rtpengine").map { readRtpEngine($0, diagnostics: diagnostics) }
         let pluginDirectory = top.string("plugin_dir").map { resolve($0, relativeTo: dir) }
         let routes = top.string("routes", required: true).map { resolve($0, relativeTo: dir) } ?? ""
 
@@ -134,12 +135,14 @@ extension PatchbayConfiguration {
             m.rejectUnknownKeys()
         }
         if peers.isEmpty { diagnostics.error(top.position, "no peers configured") }
+        checkMedia(peers: peers, rtpengine: rtpengine, diagnostics: diagnostics)
         top.rejectUnknownKeys()
         guard diagnostics.errors.count == before else { return nil }
         var config = PatchbayConfiguration(
             file: file, listeners: listeners, callRecords: callRecords, pluginDirectory: pluginDirectory,
             routesFile: routes, peers: peers)
         config.http = http
+        config.rtpengine = rtpengine
         config.unknownSources = unknownSources
         config.redirects = redirects
         config.failoverCodes = failoverCodes
@@ -218,6 +221,7 @@ extension PatchbayConfiguration {
         let inviteTimeout = m.seconds("invite_timeout", range: 0.1...300)
         let prack = m.choice("prack", PrackPolicy.self)
         let maxCallDuration = m.seconds("max_call_duration", range: 1...604_800)
+        let media = m.map("media", what: "media").map { readMedia($0, diagnostics: diagnostics) }
         var sessionTimer: SessionTimer?
         if let n = m.node("session_timer") {
             if case .scalar(let s) = n, s.string == "off" {
@@ -290,6 +294,7 @@ extension PatchbayConfiguration {
         peer.prack = prack ?? .supported
         peer.sessionTimer = sessionTimer
         peer.maxCallDuration = maxCallDuration
+        if let media { peer.media = media }
         return peer
     }
 

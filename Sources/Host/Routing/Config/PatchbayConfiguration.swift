@@ -204,6 +204,8 @@ public struct PatchbayConfiguration: Sendable {
         public var sessionTimer: SessionTimer?
         /// `max_call_duration:` seconds, for calls from or to this peer.
         public var maxCallDuration: Double?
+        /// `media:`; `pass` when not set.
+        public var media = MediaPolicy()
         public var position: SourcePosition
         public var pluginPosition: SourcePosition
         public var profilePosition: SourcePosition
@@ -242,6 +244,8 @@ public struct PatchbayConfiguration: Sendable {
     public var protection = Protection()
     public var callRecords: CallRecords
     public var http: HTTP?
+    /// `rtpengine:`; nil: no call can be anchored.
+    public var rtpengine: RtpEngine?
     /// nil: the directory the `patchbay` executable is in (where `swift build` puts the plugin libraries).
     public var pluginDirectory: String?
     public var routesFile: String

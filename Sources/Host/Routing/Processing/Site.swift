@@ -28,6 +28,7 @@ public struct Site: Sendable {
         public var prack: PatchbayConfiguration.PrackPolicy
         public var sessionTimer: PatchbayConfiguration.SessionTimer?
         public var maxCallDuration: Double?
+        public var media: PatchbayConfiguration.MediaPolicy
     }
 
     package static func callSettings(of configuration: PatchbayConfiguration) -> [String: CallSettings] {
@@ -35,7 +36,9 @@ public struct Site: Sendable {
             configuration.peers.map {
                 (
                     $0.name,
-                    CallSettings(prack: $0.prack, sessionTimer: $0.sessionTimer, maxCallDuration: $0.maxCallDuration)
+                    CallSettings(
+                        prack: $0.prack, sessionTimer: $0.sessionTimer, maxCallDuration: $0.maxCallDuration,
+                        media: $0.media)
                 )
             },
             uniquingKeysWith: { first, _ in first })

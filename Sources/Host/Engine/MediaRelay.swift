@@ -1,0 +1,111 @@
+import Atomics
+import Calls
+import Logging
+import Media
+import NIOCore
+import Routing
+import SIPCore
+
+/// The engine's rtpengine instances (`rtpengine:` in the configuration), and the translation of a call's
+/// `MediaCommand` into the ng protocol. Shared by the shards: a request is handed to the ng client's loop, and its
+/// outcome comes back on the call's loop, so nothing here is touched by two loops.
+package final class MediaRelay: Sendable {
+    package let set: RtpEngineSet
+    private let client: NGClient
+    private let logger: Logger
+    private let sessions = ManagedAtomic(0)
+    private let failures = ManagedAtomic(0)
+
+    private init(set: RtpEngineSet, client: NGClient, logger: Logger) {
+        self.set = set
+        self.client = client
+        self.logger = logger
+    }
+
+    /// The client's socket and the instances; health checks start at once.
+    package static func start(
+        _ configuration: PatchbayConfiguration.RtpEngine, group: any EventLoopGroup, logger: Logger
+    ) async throws -> MediaRelay {
+        let client = try await NGClient.start(group: group, logger: logger)
+        var instances: [RtpEngineSet.Instance] = []
+        for i in configuration.instances {
+            let address = try SocketAddress.makeAddressResolvingHost(i.host, port: i.port)
+            instances.append(RtpEngineSet.Instance(name: i.name, address: address, weight: i.weight))
+        }
+        let set = RtpEngineSet(client: client, instances: instances, logger: logger)
+        set.startHealthChecks(every: .milliseconds(Int64(configuration.pingInterval * 1000)))
+        return MediaRelay(set: set, client: client, logger: logger)
+    }
+
+    /// Anchored sessions created and not yet deleted.
+    package var activeSessions: Int { sessions.load(ordering: .relaxed) }
+    /// Requests that failed (no instance answered, a refusal, an answer without SDP).
+    package var failedRequests: Int { failures.load(ordering: .relaxed) }
+
+    /// Runs `command`; the outcome is delivered on `loop`.
+    package func run(_ command: MediaCommand, on loop: any EventLoop, completion: @escaping (MediaOutcome) -> Void) {
+        let message = Self.message(for: command)
+        let key = StableHash.fnv1a(command.callID)
+        let future: EventLoopFuture<(RtpEngineSet.Instance, BencodeValue)>
+        if let name = command.instance, let instance = set.instances.first(where: { $0.name == name }) {
+            future = set.request(message, on: instance).map { (instance, $0) }
+        } else {
+            future = set.start(message, key: key)
+        }
+        let isNew = command.instance == nil
+        future.hop(to: loop).whenComplete { [self] result in
+            switch result {
+            case .success(let (instance, answer)):
+                guard case .bytes(let sdp)? = answer["sdp"], !sdp.isEmpty else {
+                    failures.wrappingIncrement(ordering: .relaxed)
+                    return completion(
+                        .failed("rtpengine \(instance.name) answered \(command.kind.rawValue) without SDP"))
+                }
+                if isNew { sessions.wrappingIncrement(ordering: .relaxed) }
+                completion(.sdp(sdp, instance: instance.name))
+            case .failure(let error):
+                failures.wrappingIncrement(ordering: .relaxed)
+                completion(.failed("\(error)"))
+            }
+        }
+    }
+
+    /// Deletes a call's session; a failure is logged (rtpengine's own timeout removes the session in the end).
+    package func delete(callID: String, instance name: String) {
+        guard let instance = set.instances.first(where: { $0.name == name }) else { return }
+        sessions.wrappingDecrement(ordering: .relaxed)
+        let message = BencodeValue.dictionary([("command", .string("delete")), ("call-id", .string(callID))])
+        set.request(message, on: instance).whenFailure { [logger] error in
+            logger.warning(
+                "rtpengine delete failed",
+                metadata: ["call-id": "\(callID)", "instance": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    package func stop() async {
+        set.stopHealthChecks()
+        await client.close()
+    }
+
+    /// The ng dictionary for `command` (rtpengine's `offer` and `answer`).
+    static func message(for command: MediaCommand) -> BencodeValue {
+        var pairs: [(key: String, value: BencodeValue)] = [
+            ("command", .string(command.kind.rawValue)), ("call-id", .string(command.callID)),
+            ("from-tag", .string(command.fromTag)), ("sdp", .bytes(command.sdp)),
+        ]
+        if let toTag = command.toTag { pairs.append(("to-tag", .string(toTag))) }
+        if !command.direction.isEmpty { pairs.append(("direction", .list(command.direction.map(BencodeValue.string)))) }
+        if let p = command.transportProtocol { pairs.append(("transport-protocol", .string(p))) }
+        if let ice = command.ice { pairs.append(("ICE", .string(ice))) }
+        if let lite = command.iceLite { pairs.append(("ICE-lite", .string(lite))) }
+        if !command.flags.isEmpty { pairs.append(("flags", .list(command.flags.map(BencodeValue.string)))) }
+        if !command.replace.isEmpty { pairs.append(("replace", .list(command.replace.map(BencodeValue.string)))) }
+        var codec: [(key: String, value: BencodeValue)] = []
+        if !command.codecMask.isEmpty { codec.append(("mask", .list(command.codecMask.map(BencodeValue.string)))) }
+        if !command.codecTranscode.isEmpty {
+            codec.append(("transcode", .list(command.codecTranscode.map(BencodeValue.string))))
+        }
+        if !codec.isEmpty { pairs.append(("codec", .dictionary(codec))) }
+        return .dictionary(pairs)
+    }
+}
