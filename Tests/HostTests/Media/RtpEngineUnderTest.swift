@@ -15,19 +15,21 @@ final class RtpEngineUnderTest {
     let log: URL
     var address: SocketAddress { try! SocketAddress(ipAddress: "127.0.0.1", port: ngPort) }
 
-    init(port: Int? = nil) throws {
+    /// `interfaces`: rtpengine's `--interface` values (`NAME/IP` for named ones).
+    init(port: Int? = nil, interfaces: [String] = ["127.0.0.1"]) throws {
         ngPort = try port ?? Self.freeUDPPort()
         let base = Int.random(in: 200...580) * 100
         log = FileManager.default.temporaryDirectory.appendingPathComponent("rtpengine-\(ngPort).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.path)
-        process.arguments = [
-            // Not Debian's /etc/rtpengine/rtpengine.conf: it opens CLI and HTTP ports (2224, 2225) that a second
-            // rtpengine started beside this one (another test) could not have, and it would exit.
-            "--config-file=none",
-            "--foreground", "--table=-1", "--interface=127.0.0.1", "--listen-ng=127.0.0.1:\(ngPort)",
-            "--port-min=\(base)", "--port-max=\(base + 99)", "--log-stderr", "--log-level=6", "--delete-delay=0",
-        ]
+        process.arguments =
+            [
+                // Not Debian's /etc/rtpengine/rtpengine.conf: it opens CLI and HTTP ports (2224, 2225) that a second
+                // rtpengine started beside this one (another test) could not have, and it would exit.
+                "--config-file=none",
+                "--foreground", "--table=-1", "--listen-ng=127.0.0.1:\(ngPort)",
+                "--port-min=\(base)", "--port-max=\(base + 99)", "--log-stderr", "--log-level=6", "--delete-delay=0",
+            ] + interfaces.map { "--interface=\($0)" }
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle

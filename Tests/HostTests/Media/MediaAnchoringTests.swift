@@ -1,0 +1,302 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import Media
+
+/// Anchored calls through a real `patchbay run`, a real rtpengine and sipp peers, with RTP the test sends and
+/// receives itself: rtpengine's inside interface on 127.0.0.3 (the PBX's side), its outside one on 127.0.0.4
+/// (the trunk's); the caller's media is on 127.0.0.50, the callee's on 127.0.0.60.
+@Suite(
+    .serialized,
+    .enabled(
+        if: SippHarness.sippIsInstalled && RtpEngineUnderTest.isInstalled,
+        "sipp (sip-tester) and rtpengine (rtpengine-daemon) are needed"))
+struct MediaAnchoringTests {
+    static let inside = "127.0.0.3"
+    static let outside = "127.0.0.4"
+    static let callerHost = "127.0.0.50"
+    static let calleeHost = "127.0.0.60"
+    /// Through the PBX's access code to a mobile number: the route tries the trunk, then the gateway.
+    static let mobile = "0015112345678"
+
+    /// Patchbay, rtpengine and an ng client to look at rtpengine's sessions.
+    final class Rig {
+        let rtpengine: RtpEngineUnderTest
+        let pb: PatchbayUnderTest
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client: NGClient
+
+        init(
+            _ test: String, pbxMedia: String, itspMedia: String, gatewayMedia: String? = nil,
+            routes: String = PatchbayUnderTest.routes, rtpengineRunning: Bool = true
+        ) async throws {
+            rtpengine = try RtpEngineUnderTest(interfaces: [
+                "inside/\(MediaAnchoringTests.inside)", "outside/\(MediaAnchoringTests.outside)",
+            ])
+            client = try await NGClient.start(group: group)
+            try await rtpengine.ready(client)
+            if !rtpengineRunning { rtpengine.stop() }
+            let top = """
+                rtpengine:
+                  instances: [{name: r1, address: "127.0.0.1:\(rtpengine.ngPort)"}]
+                  interfaces: [inside, outside]
+                  ping_interval: 1
+                drain_timeout: 1
+                """
+            pb = try await PatchbayUnderTest.start(test, top: top, routes: routes) { config in
+                var c = config.replacingOccurrences(
+                    of: "    plugin: IPPBX\n", with: "    plugin: IPPBX\n    media: \(pbxMedia)\n")
+                c = c.replacingOccurrences(
+                    of: "    plugin: ITSPTrunk\n", with: "    plugin: ITSPTrunk\n    media: \(itspMedia)\n")
+                if let gatewayMedia {
+                    c = c.replacingOccurrences(
+                        of: "    plugin: PSTNGateway\n", with: "    plugin: PSTNGateway\n    media: \(gatewayMedia)\n")
+                }
+                return c
+            }
+        }
+
+        func stop() async {
+            pb.stop()
+            rtpengine.stop()
+            await client.close()
+            try? await group.shutdownGracefully()
+        }
+
+        func sessions() async throws -> [String] {
+            let answer = try await client.request(.dictionary([("command", .string("list"))]), to: rtpengine.address)
+                .get()
+            return (answer["calls"]?.list ?? []).compactMap(\.text)
+        }
+
+        /// Waits for rtpengine to have no session left (a session deleted is gone at once: `--delete-delay=0`).
+        func sessionsGone(timeout: Duration = .seconds(3)) async -> Bool {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if (try? await sessions())?.isEmpty == true { return true }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            return false
+        }
+
+        /// rtpengine's address and port facing each side, once the call's answer has reached it.
+        func answeredSession(timeout: Duration = .seconds(10)) async throws -> (
+            caller: (String, Int), callee: (String, Int)
+        ) {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                for callID in try await sessions() {
+                    let query = BencodeValue.dictionary([("command", .string("query")), ("call-id", .string(callID))])
+                    let answer = try await client.request(query, to: rtpengine.address).get()
+                    func facing(_ tag: String) -> (String, Int, String)? {
+                        guard let stream = answer["tags"]?[tag]?["medias"]?.list?.first?["streams"]?.list?.first,
+                            let host = stream["local address"]?.text, let port = stream["local port"]?.integer,
+                            let endpoint = stream["endpoint"]?["address"]?.text
+                        else { return nil }
+                        return (host, port, endpoint)
+                    }
+                    if let caller = facing("caller"), let callee = facing("callee"),
+                        caller.2 == MediaAnchoringTests.callerHost, callee.2 == MediaAnchoringTests.calleeHost
+                    {
+                        return ((caller.0, caller.1), (callee.0, callee.1))
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw PatchbayTestError("rtpengine never had the answered session: \(try await sessions())")
+        }
+    }
+
+    /// Sends `count` packets each way and returns what each side received.
+    static func exchange(
+        caller: RTPSocket, callerPT: UInt8, callee: RTPSocket, calleePT: UInt8,
+        session: (caller: (String, Int), callee: (String, Int)), count: Int = 25
+    ) async throws -> (atCaller: [RTPSocket.Packet], atCallee: [RTPSocket.Packet]) {
+        var atCaller: [RTPSocket.Packet] = []
+        var atCallee: [RTPSocket.Packet] = []
+        for i in 0..<count {
+            caller.send(payloadType: callerPT, sequence: UInt16(i), to: session.caller.0, port: session.caller.1)
+            callee.send(payloadType: calleePT, sequence: UInt16(i), to: session.callee.0, port: session.callee.1)
+            try await Task.sleep(for: .milliseconds(20))
+            atCaller += caller.received()
+            atCallee += callee.received()
+        }
+        atCaller += caller.received()
+        atCallee += callee.received()
+        return (atCaller, atCallee)
+    }
+
+    @Test func eachSideSeesOnlyRtpengineOnItsOwnInterfaceAndTheAudioCrosses() async throws {
+        let rig = try await Rig(
+            #function, pbxMedia: "{mode: anchor, interface: inside}", itspMedia: "{mode: anchor, interface: outside}")
+        let caller = try RTPSocket(host: Self.callerHost)
+        let callee = try RTPSocket(host: Self.calleeHost)
+        let itsp = try await rig.pb.sipp(
+            "uas-media", label: "itsp", port: rig.pb.ports.itsp, toPatchbay: false,
+            keys: [
+                "media_host": Self.calleeHost, "media_port": "\(callee.port)", "expect_c": Self.outside,
+                "forbid": Self.callerHost,
+            ])
+        let pbx = try await rig.pb.sipp(
+            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(2),
+            keys: [
+                "media_host": Self.callerHost, "media_port": "\(caller.port)", "expect_c": Self.inside,
+                "forbid": Self.calleeHost,
+            ])
+        let session = try await rig.answeredSession()
+        #expect(session.caller.0 == Self.inside && session.callee.0 == Self.outside)
+        let (atCaller, atCallee) = try await Self.exchange(
+            caller: caller, callerPT: 8, callee: callee, calleePT: 8, session: session)
+        #expect(atCallee.count >= 20, "the caller's RTP reached the callee")
+        #expect(atCaller.count >= 20, "the callee's RTP reached the caller")
+        #expect(atCallee.allSatisfy { $0.source == Self.outside }, "the trunk gets media from the outside address only")
+        #expect(atCaller.allSatisfy { $0.source == Self.inside }, "the PBX gets media from the inside address only")
+        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "\(itsp.diagnostics)")
+        #expect(await rig.sessionsGone(), "the BYE deleted the session")
+        await rig.stop()
+    }
+
+    @Test func aG722CallerReachesAPCMAOnlyTrunkThroughTranscoding() async throws {
+        let rig = try await Rig(
+            #function, pbxMedia: "{mode: pass}", itspMedia: "{mode: anchor, interface: outside, codecs: [PCMA]}")
+        let caller = try RTPSocket(host: Self.callerHost)
+        let callee = try RTPSocket(host: Self.calleeHost)
+        let itsp = try await rig.pb.sipp(
+            "uas-media", label: "itsp", port: rig.pb.ports.itsp, toPatchbay: false,
+            keys: [
+                "media_host": Self.calleeHost, "media_port": "\(callee.port)", "expect_c": Self.outside,
+                "expect_pt": "8", "forbid": "G722",
+            ])
+        let pbx = try await rig.pb.sipp(
+            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(2),
+            keys: [
+                "media_host": Self.callerHost, "media_port": "\(caller.port)", "offer_pt": "9",
+                "offer_codec": "G722/8000", "expect_pt": "9", "expect_c": Self.inside, "forbid": Self.calleeHost,
+            ])
+        let session = try await rig.answeredSession()
+        let (atCaller, atCallee) = try await Self.exchange(
+            caller: caller, callerPT: 9, callee: callee, calleePT: 8, session: session)
+        #expect(atCallee.count >= 15, "the caller's G.722 reached the callee")
+        #expect(atCaller.count >= 15, "the callee's PCMA reached the caller")
+        #expect(Set(atCallee.map(\.payloadType)) == [8], "the trunk gets PCMA, transcoded")
+        #expect(Set(atCaller.map(\.payloadType)) == [9], "the caller gets G.722, transcoded")
+        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "\(itsp.diagnostics)")
+        #expect(await rig.sessionsGone())
+        await rig.stop()
+    }
+
+    /// The first target answers 503 and the second takes the call; a caller cancels while it rings; a call is put
+    /// on hold; a call is cut by a drain. Each time rtpengine ends with no session: an abandoned target's session
+    /// goes when the next one is tried, the others when the call ends.
+    @Test func failoverCancelHoldAndDrainLeaveRtpengineWithNoSession() async throws {
+        let rig = try await Rig(
+            #function, pbxMedia: "{mode: anchor, interface: inside}", itspMedia: "{mode: anchor, interface: outside}")
+        // Failover: the trunk refuses, the gateway (which passes its media) gets the call, anchored for the PBX.
+        let caller = try RTPSocket(host: Self.callerHost)
+        let callee = try RTPSocket(host: Self.calleeHost)
+        let itsp = try await rig.pb.sipp(
+            "uas-reject", label: "itsp", port: rig.pb.ports.itsp, toPatchbay: false,
+            keys: ["status": "503", "reason": "Service Unavailable"])
+        let gw = try await rig.pb.sipp(
+            "uas-media", label: "gw", port: rig.pb.ports.gateway, toPatchbay: false,
+            keys: [
+                "media_host": Self.calleeHost, "media_port": "\(callee.port)", "expect_c": Self.inside,
+                "forbid": Self.callerHost,
+            ])
+        let pbx = try await rig.pb.sipp(
+            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(1),
+            keys: [
+                "media_host": Self.callerHost, "media_port": "\(caller.port)", "expect_c": Self.inside,
+                "forbid": Self.calleeHost,
+            ])
+        _ = try await rig.answeredSession()
+        #expect(try await rig.sessions().count == 1, "the trunk's session went when the gateway was tried")
+        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
+        _ = itsp.stop()
+        #expect(await rig.sessionsGone(), "after failover")
+
+        // CANCEL while the trunk rings.
+        let ringing = try await rig.pb.sipp(
+            "uas-ring-forever", label: "itsp-ring", port: rig.pb.ports.itsp, toPatchbay: false)
+        let cancelling = try await rig.pb.sipp(
+            "uac-cancel", label: "pbx-cancel", port: rig.pb.ports.pbx, service: Self.mobile,
+            keys: ["cancel_ms": "300"])
+        #expect(await cancelling.wait(timeout: .seconds(15)) == .exited(0), "\(cancelling.diagnostics)")
+        _ = ringing.stop()
+        #expect(await rig.sessionsGone(), "after CANCEL")
+
+        // Hold: the re-INVITE's offer and answer go through rtpengine too.
+        let held = try await rig.pb.sipp("uas-hold", label: "itsp-hold", port: rig.pb.ports.itsp, toPatchbay: false)
+        let holding = try await rig.pb.sipp("uac-hold", label: "pbx-hold", port: rig.pb.ports.pbx, service: Self.mobile)
+        #expect(await holding.wait(timeout: .seconds(15)) == .exited(0), "\(holding.diagnostics)")
+        #expect(await held.wait(timeout: .seconds(5)) == .exited(0), "\(held.diagnostics)")
+        let reInvite = try held.messages().received("INVITE").last
+        #expect(reInvite?.body.contains("c=IN IP4 \(Self.outside)") == true, "the hold offer is rtpengine's")
+        #expect(await rig.sessionsGone(), "after hold and BYE")
+
+        // Drain: the call still up when the drain time is over is hung up both ways, and its session deleted.
+        let up = try await rig.pb.sipp(
+            "uas-media", label: "itsp-drain", port: rig.pb.ports.itsp, toPatchbay: false,
+            keys: [
+                "media_host": Self.calleeHost, "media_port": "\(callee.port)", "expect_c": Self.outside,
+                "forbid": Self.callerHost,
+            ])
+        let long = try await rig.pb.sipp(
+            "uac-media", label: "pbx-drain", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(30),
+            keys: [
+                "media_host": Self.callerHost, "media_port": "\(caller.port)", "expect_c": Self.inside,
+                "forbid": Self.calleeHost,
+            ])
+        _ = try await rig.answeredSession()
+        rig.pb.signal(SIGTERM)
+        #expect(await rig.pb.waitForExit(timeout: .seconds(10)) != nil, "the drain ended")
+        #expect(await rig.sessionsGone(), "after the drain")
+        _ = long.stop()
+        _ = up.stop()
+        await rig.stop()
+    }
+
+    @Test func aStoppedRtpengineFailsARequiredPeersCall() async throws {
+        let routes = """
+            routes:
+              - {name: mobile, match: {from: pbx, to: "+4915"}, targets: [itsp]}
+            """
+        let rig = try await Rig(
+            #function, pbxMedia: "{mode: pass}", itspMedia: "{mode: anchor, interface: outside}", routes: routes,
+            rtpengineRunning: false)
+        let pbx = try await rig.pb.sipp(
+            "uac-expect-status", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile,
+            keys: ["status": "503"])
+        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(rig.pb.attempts.first?.hasPrefix("itsp:503") == true, "\(rig.pb.attempts)")
+        #expect(rig.pb.log.contains("media relay failed"))
+        await rig.stop()
+    }
+
+    @Test func aStoppedRtpengineLeavesAnOptionalPeersCallUnanchored() async throws {
+        let rig = try await Rig(
+            #function, pbxMedia: "{mode: pass}", itspMedia: "{mode: anchor, interface: outside, relay: optional}",
+            rtpengineRunning: false)
+        let itsp = try await rig.pb.sipp(
+            "uas-media", label: "itsp", port: rig.pb.ports.itsp, toPatchbay: false,
+            keys: [
+                "media_host": Self.calleeHost, "media_port": "4000", "expect_c": Self.callerHost,
+                "forbid": "NO-SUCH-HOST",
+            ])
+        let pbx = try await rig.pb.sipp(
+            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile,
+            keys: [
+                "media_host": Self.callerHost, "media_port": "4002", "expect_c": Self.calleeHost,
+                "forbid": "NO-SUCH-HOST",
+            ])
+        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "\(itsp.diagnostics)")
+        #expect(rig.pb.log.contains("the call goes on unanchored"))
+        await rig.stop()
+    }
+}
