@@ -79,7 +79,8 @@ extension PatchbayConfiguration {
     static func readRtpEngine(_ map: YAMLMap, diagnostics: Diagnostics) -> RtpEngine {
         var m = map
         var engine = RtpEngine()
-        for n in m.list("instances") ?? [] {
+        let listed = m.list("instances") ?? []
+        for n in listed {
             guard var i = YAMLMap(n, file: m.file, what: "rtpengine instance", diagnostics: diagnostics) else {
                 continue
             }
@@ -99,7 +100,7 @@ extension PatchbayConfiguration {
             }
             engine.instances.append(.init(name: name, host: parsed.host, port: parsed.port, weight: weight))
         }
-        if engine.instances.isEmpty {
+        if listed.isEmpty {
             diagnostics.error(m.position, "'rtpengine' needs at least one entry in 'instances'")
         }
         engine.interfaces = (m.strings("interfaces") ?? []).map(\.0)
