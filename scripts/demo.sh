@@ -23,6 +23,17 @@ render() { # scenario out key=value...
     sed -i -E 's/\$\{[a-z_]+:-([^}]*)\}/\1/g' "$out"
 }
 
+# rtpengine for the trunk's media (the site's `rtpengine:`): userspace, loopback, its own port range.
+if command -v rtpengine > /dev/null; then
+    rtpengine --config-file=none --foreground --table=-1 --interface=inside/127.0.0.1 --interface=outside/127.0.0.2 \
+        --listen-ng=127.0.0.1:22223 --port-min=27000 --port-max=27999 --delete-delay=0 --log-stderr \
+        > "$WORK/rtpengine.log" 2>&1 &
+    PIDS+=($!)
+    sleep 0.5
+else
+    echo "rtpengine is not installed (make deps): calls to the trunk will fail over, unanchored media refused"
+fi
+
 "$BIN" run "$SITE" > "$WORK/patchbay.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q listening "$WORK/patchbay.log" && break; sleep 0.1; done
@@ -77,14 +88,19 @@ call() {
     for msg in "$dir/fallback.msg" "$dir/uas.msg"; do
         [ -z "$received" ] && [ -f "$msg" ] && received=$(grep -m1 -a "^INVITE " "$msg" | cut -d' ' -f2)
     done
-    printf '%d. %s\n   dialled %s -> route %s -> tried %s -> result %s%s   (caller sipp exit %d)\n' \
-        "$n" "$what" "$dialled" "$route" "${tried:--}" "$result" "${received:+, target received $received}" "$rc"
+    local media=""
+    for msg in "$dir/fallback.msg" "$dir/uas.msg"; do
+        [ -z "$media" ] && [ -f "$msg" ] && media=$(grep -m1 -a "^c=IN IP4 " "$msg" | tr -d '\r' | cut -d' ' -f3)
+    done
+    printf '%d. %s\n   dialled %s -> route %s -> tried %s -> result %s%s%s   (caller sipp exit %d)\n' \
+        "$n" "$what" "$dialled" "$route" "${tried:--}" "$result" "${received:+, target received $received}" \
+        "${media:+, media at $media}" "$rc"
 }
 
 echo "Patchbay on $SITE: demo calls between simulated peers (sipp on 127.0.0.1)"
 echo
 call "PBX extension 2345 calls a Berlin number" 5070 0030987654 5080 uas-answer -- uac-call caller=2345
-call "PBX calls a mobile: the trunk gets +E.164 and G.711 only" 5070 001701234567 5090 uas-answer -- uac-call caller=2345
+call "PBX calls a mobile: the trunk gets +E.164, G.711 only, and rtpengine's outside address (127.0.0.2)" 5070 001701234567 5090 uas-answer -- uac-call caller=2345
 call "PBX calls a premium-rate number: barred" 5070 009001234567 - - -- uac-expect-status status=403 caller=2345
 call "PBX calls a busy Berlin number: 486 goes back" 5070 0030987654 5080 uas-reject status=486 "reason=Busy Here" -- uac-expect-status status=486 caller=2345
 FALLBACK_PORT=5090 call "Gateway out of service (503): failover to the trunk" 5070 0030987654 5080 uas-reject status=503 "reason=Service Unavailable" -- uac-call caller=2345

@@ -22,10 +22,7 @@ extension CallMachine {
     typealias MediaPolicy = PatchbayConfiguration.MediaPolicy
 
     /// Whether a call to `target` is anchored: either peer anchors its media, and rtpengine is configured.
-    func anchors(target: String) -> Bool {
-        guard site.configuration.rtpengine != nil else { return false }
-        return site.callSettings[sourcePeer]?.media.mode == .anchor || site.callSettings[target]?.media.mode == .anchor
-    }
+    func anchors(target: String) -> Bool { site.anchors(source: sourcePeer, target: target) }
 
     func mediaPolicy(_ side: MediaAnchor.Side, target: String) -> MediaPolicy {
         site.callSettings[side == .a ? sourcePeer : target]?.media ?? MediaPolicy()

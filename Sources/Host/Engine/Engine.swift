@@ -378,8 +378,18 @@ public final class Engine: @unchecked Sendable {
                 name: r.name, match: r.matchSummary, action: r.actionSummary, attempted: stats.attempted,
                 answered: stats.answered, failed: stats.failed)
         }
+        var media: EngineStatus.Media?
+        if let relay = mediaRelay {
+            let states = (try? await relay.set.states().get()) ?? [:]
+            media = EngineStatus.Media(
+                instances: relay.set.instances.map {
+                    .init(name: $0.name, address: "\($0.address)", weight: $0.weight, up: states[$0.name] ?? false)
+                },
+                sessions: relay.activeSessions, failures: relay.failedRequests)
+        }
         return EngineStatus(
-            startedAt: startedAt, peers: peers, calls: calls.sorted { $0.setupTime < $1.setupTime }, routes: routes,
+            startedAt: startedAt, media: media, peers: peers, calls: calls.sorted { $0.setupTime < $1.setupTime },
+            routes: routes,
             routesVersion: routesVersion.load(ordering: .relaxed),
             routesLoadedAt: routesLoadedAt.withLockedValue { $0 },
             lastReload: lastReload, transactions: transactions)

@@ -48,6 +48,11 @@ public final class RtpEngineSet: @unchecked Sendable {
         client.loop.submit { self.health[name]?.up ?? false }
     }
 
+    /// Every instance's health, by name (read on the client's loop).
+    public func states() -> EventLoopFuture<[String: Bool]> {
+        client.loop.submit { self.health.mapValues(\.up) }
+    }
+
     /// The instance a new call with `key` (the Call-ID's hash) goes to among those up and not `excluded`.
     func choose(for key: UInt64, excluding excluded: Set<String>) -> Instance? {
         let candidates = instances.filter { health[$0.name]?.up == true && !excluded.contains($0.name) }

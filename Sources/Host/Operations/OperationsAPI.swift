@@ -69,7 +69,7 @@ public struct OperationsAPI: Sendable {
             let status = await engine.status(lastReload: nil)
             engine.metrics.gauges(
                 activeCalls: status.calls.count, transactions: status.transactions,
-                peersUp: Dictionary(uniqueKeysWithValues: status.peers.map { ($0.name, $0.up) }))
+                peersUp: Dictionary(uniqueKeysWithValues: status.peers.map { ($0.name, $0.up) }), media: status.media)
             let histogram = await engine.processingHistogram()
             return Response(
                 status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
@@ -83,6 +83,7 @@ public struct OperationsAPI: Sendable {
                     "calls": s.calls.map(Self.call),
                     "routes": Self.routes(s), "last_reload": s.lastReload.map(Self.reload) ?? NSNull(),
                     "transactions": s.transactions,
+                    "media": s.media.map(Self.media) ?? NSNull(),
                 ])
         case "GET /api/peers":
             return json(200, await engine.status(lastReload: nil).peers.map(Self.peer))
@@ -123,6 +124,15 @@ public struct OperationsAPI: Sendable {
     }
 
     package static func time(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
+
+    package static func media(_ m: EngineStatus.Media) -> [String: Any] {
+        [
+            "sessions": m.sessions, "failures": m.failures,
+            "rtpengine": m.instances.map {
+                ["name": $0.name, "address": $0.address, "weight": $0.weight, "up": $0.up] as [String: Any]
+            },
+        ]
+    }
 
     package static func peer(_ p: EngineStatus.Peer) -> [String: Any] {
         var out: [String: Any] = [

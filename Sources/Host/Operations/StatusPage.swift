@@ -40,7 +40,18 @@ enum StatusPage {
             html +=
                 "<tr class=\"peer\" data-peer=\"\(escape(p.name))\"><td>\(escape(p.name))</td><td>\(state)</td><td>\(escape(p.plugin)) / \(escape(p.profile))</td><td>\(escape(p.kind))</td><td>\(escape(p.transport)) \(escape(p.address))</td><td>\(p.activeCalls)</td><td>\(escape(probe))</td><td>\(escape(p.registration ?? "-"))</td></tr>\n"
         }
-        html += "</table>\n<h2>Active calls</h2>\n"
+        html += "</table>\n"
+        if let media = s.media {
+            html +=
+                "<h2>Media relay</h2>\n<p>\(media.sessions) anchored session\(media.sessions == 1 ? "" : "s") &middot; \(media.failures) failed request\(media.failures == 1 ? "" : "s") to rtpengine</p>\n<table id=\"rtpengine\"><tr><th>rtpengine</th><th>State</th><th>Address</th><th>Weight</th></tr>\n"
+            for i in media.instances {
+                let state = i.up ? "<span class=\"up\">up</span>" : "<span class=\"down\">down</span>"
+                html +=
+                    "<tr class=\"rtpengine\" data-instance=\"\(escape(i.name))\"><td>\(escape(i.name))</td><td>\(state)</td><td>\(escape(i.address))</td><td>\(i.weight)</td></tr>\n"
+            }
+            html += "</table>\n"
+        }
+        html += "<h2>Active calls</h2>\n"
         if s.calls.isEmpty {
             html += "<p id=\"calls\">No calls in progress.</p>\n"
         } else {

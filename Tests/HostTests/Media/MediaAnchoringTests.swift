@@ -27,6 +27,7 @@ struct MediaAnchoringTests {
         let pb: PatchbayUnderTest
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let client: NGClient
+        let httpPort: Int
 
         init(
             _ test: String, pbxMedia: String, itspMedia: String, gatewayMedia: String? = nil,
@@ -38,12 +39,14 @@ struct MediaAnchoringTests {
             client = try await NGClient.start(group: group)
             try await rtpengine.ready(client)
             if !rtpengineRunning { rtpengine.stop() }
+            httpPort = try RtpEngineUnderTest.freePort(type: SOCK_STREAM)
             let top = """
                 rtpengine:
                   instances: [{name: r1, address: "127.0.0.1:\(rtpengine.ngPort)"}]
                   interfaces: [inside, outside]
                   ping_interval: 1
                 drain_timeout: 1
+                http: {address: 127.0.0.1, port: \(httpPort)}
                 """
             pb = try await PatchbayUnderTest.start(test, top: top, routes: routes) { config in
                 var c = config.replacingOccurrences(
@@ -63,6 +66,11 @@ struct MediaAnchoringTests {
             rtpengine.stop()
             await client.close()
             try? await group.shutdownGracefully()
+        }
+
+        func metric(_ name: String, _ labels: [String: String] = [:]) async throws -> Double? {
+            let (_, text) = try await OperationsTests.get(httpPort, "/metrics")
+            return OperationsTests.sample(text, name, labels)
         }
 
         func sessions() async throws -> [String] {
@@ -89,7 +97,8 @@ struct MediaAnchoringTests {
             while ContinuousClock.now < deadline {
                 for callID in try await sessions() {
                     let query = BencodeValue.dictionary([("command", .string("query")), ("call-id", .string(callID))])
-                    let answer = try await client.request(query, to: rtpengine.address).get()
+                    // A session listed may be gone by the time it is queried (a target failed over).
+                    guard let answer = try? await client.request(query, to: rtpengine.address).get() else { continue }
                     func facing(_ tag: String) -> (String, Int, String)? {
                         guard let stream = answer["tags"]?[tag]?["medias"]?.list?.first?["streams"]?.list?.first,
                             let host = stream["local address"]?.text, let port = stream["local port"]?.integer,
@@ -140,22 +149,27 @@ struct MediaAnchoringTests {
                 "forbid": Self.callerHost,
             ])
         let pbx = try await rig.pb.sipp(
-            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(2),
+            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(4),
             keys: [
                 "media_host": Self.callerHost, "media_port": "\(caller.port)", "expect_c": Self.inside,
                 "forbid": Self.calleeHost,
             ])
         let session = try await rig.answeredSession()
         #expect(session.caller.0 == Self.inside && session.callee.0 == Self.outside)
+        #expect(try await rig.metric("patchbay_media_sessions") == 1)
+        #expect(try await rig.metric("patchbay_rtpengine_up", ["instance": "r1"]) == 1)
+        let (_, page) = try await OperationsTests.get(rig.httpPort, "/")
+        #expect(page.contains("<h2>Media relay</h2>") && page.contains("data-instance=\"r1\""))
         let (atCaller, atCallee) = try await Self.exchange(
             caller: caller, callerPT: 8, callee: callee, calleePT: 8, session: session)
-        #expect(atCallee.count >= 20, "the caller's RTP reached the callee")
-        #expect(atCaller.count >= 20, "the callee's RTP reached the caller")
+        #expect(atCallee.count >= 15, "the caller's RTP reached the callee")
+        #expect(atCaller.count >= 15, "the callee's RTP reached the caller")
         #expect(atCallee.allSatisfy { $0.source == Self.outside }, "the trunk gets media from the outside address only")
         #expect(atCaller.allSatisfy { $0.source == Self.inside }, "the PBX gets media from the inside address only")
         #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
         #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "\(itsp.diagnostics)")
         #expect(await rig.sessionsGone(), "the BYE deleted the session")
+        #expect(try await rig.metric("patchbay_media_sessions") == 0)
         await rig.stop()
     }
 
@@ -171,7 +185,7 @@ struct MediaAnchoringTests {
                 "expect_pt": "8", "forbid": "G722",
             ])
         let pbx = try await rig.pb.sipp(
-            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(2),
+            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(4),
             keys: [
                 "media_host": Self.callerHost, "media_port": "\(caller.port)", "offer_pt": "9",
                 "offer_codec": "G722/8000", "expect_pt": "9", "expect_c": Self.inside, "forbid": Self.calleeHost,
@@ -275,6 +289,13 @@ struct MediaAnchoringTests {
         #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
         #expect(rig.pb.attempts.first?.hasPrefix("itsp:503") == true, "\(rig.pb.attempts)")
         #expect(rig.pb.log.contains("media relay failed"))
+        // Pings every second: two unanswered take the instance out.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while try await rig.metric("patchbay_rtpengine_up", ["instance": "r1"]) != 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(try await rig.metric("patchbay_rtpengine_up", ["instance": "r1"]) == 0)
+        #expect(try await rig.metric("patchbay_media_request_failures") ?? 0 >= 1)
         await rig.stop()
     }
 

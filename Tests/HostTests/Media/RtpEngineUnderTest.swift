@@ -18,7 +18,9 @@ final class RtpEngineUnderTest {
     /// `interfaces`: rtpengine's `--interface` values (`NAME/IP` for named ones).
     init(port: Int? = nil, interfaces: [String] = ["127.0.0.1"]) throws {
         ngPort = try port ?? Self.freeUDPPort()
-        let base = Int.random(in: 200...580) * 100
+        // Below the kernel's ephemeral ports (32768 and up), where the other tests' sockets are, and above the 20000 the
+        // fixtures' SDP names.
+        let base = Int.random(in: 201...326) * 100
         log = FileManager.default.temporaryDirectory.appendingPathComponent("rtpengine-\(ngPort).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.path)

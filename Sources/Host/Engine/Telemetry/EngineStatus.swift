@@ -51,7 +51,24 @@ public struct EngineStatus: Sendable {
         public var errors: [String]
     }
 
+    /// rtpengine, when the configuration has it.
+    public struct Media: Sendable {
+        public struct Instance: Sendable {
+            public var name: String
+            public var address: String
+            public var weight: Int
+            public var up: Bool
+        }
+
+        public var instances: [Instance]
+        /// Anchored sessions created and not yet deleted.
+        public var sessions: Int
+        /// Requests to rtpengine that failed since the start.
+        public var failures: Int
+    }
+
     public var startedAt: Date
+    public var media: Media?
     public var peers: [Peer]
     public var calls: [Call]
     public var routes: [Route]

@@ -76,7 +76,19 @@ public final class PatchbayMetrics: Sendable {
     }
 
     /// Values read from the engine when scraped.
-    package func gauges(activeCalls: Int, transactions: Int, peersUp: [String: Bool]) {
+    package func gauges(
+        activeCalls: Int, transactions: Int, peersUp: [String: Bool], media: EngineStatus.Media? = nil
+    ) {
+        if let media {
+            for instance in media.instances {
+                CoreMetrics.Gauge(
+                    label: "patchbay_rtpengine_up", dimensions: [("instance", instance.name)], factory: factory
+                )
+                .record(instance.up ? 1 : 0)
+            }
+            CoreMetrics.Gauge(label: "patchbay_media_sessions", factory: factory).record(media.sessions)
+            CoreMetrics.Gauge(label: "patchbay_media_request_failures", factory: factory).record(media.failures)
+        }
         CoreMetrics.Gauge(label: "patchbay_calls_active", factory: factory).record(activeCalls)
         CoreMetrics.Gauge(label: "patchbay_transactions", factory: factory).record(transactions)
         for (peer, up) in peersUp {

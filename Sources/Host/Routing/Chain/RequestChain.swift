@@ -19,11 +19,13 @@ package struct RequestChain: Sendable {
         WhichPeerSentIt(), IsItForACallInProgress(), DoesItRequireAnExtensionWeLack(), AreWeDraining(),
         DoWeServeThisMethod(), AreWeOverloaded(), MustItAuthenticate(), IsTheSessionIntervalLongEnough(),
         HasItHopsLeft(), WhatIsItInHouseFormat(),
-        WhichRoute(), WhatDoesEachTargetReceive(),
+        WhichRoute(), HowIsItsMediaCarried(), WhatDoesEachTargetReceive(),
     ])
 
     /// A request already in the house format, from a known peer: a redirect's new number.
-    package static let routing = RequestChain(steps: [WhichRoute(), WhatDoesEachTargetReceive()])
+    package static let routing = RequestChain(steps: [
+        WhichRoute(), HowIsItsMediaCarried(), WhatDoesEachTargetReceive(),
+    ])
 
     /// Runs the steps until one does not proceed, and returns what it decided. With `record`, every step run
     /// describes what it found (`RequestStep.explain`) and `record` gets each description in order.

@@ -54,6 +54,13 @@ public struct Site: Sendable {
 
     public var failoverCodes: Set<Int> { configuration.failoverCodes }
 
+    /// Whether a call from `source` to `target` has its media anchored: either peer anchors, and rtpengine is
+    /// configured.
+    package func anchors(source: String, target: String) -> Bool {
+        guard configuration.rtpengine != nil else { return false }
+        return callSettings[source]?.media.mode == .anchor || callSettings[target]?.media.mode == .anchor
+    }
+
     /// Reads `patchbay.yaml`, loads the plugins, makes every peer's adapter and reads the routes. Returns nil
     /// when anything is wrong; every problem found is in `diagnostics`, positioned.
     /// - Parameter plugins: already loaded plugins (plugins load once per process); nil loads the directory the
