@@ -53,6 +53,11 @@ package final class Call {
     /// A request inside the A dialog or the B dialog (the shard found this call by Call-ID).
     package func inDialogRequest(_ request: SIPMessage, fromA: Bool) { handle(.request(request, fromA: fromA)) }
 
+    /// rtpengine reported a telephone-event in the call's media.
+    package func dtmf(event: Int, durationMilliseconds: Int, sourceTag: String) {
+        handle(.dtmf(event: event, durationMilliseconds: durationMilliseconds, sourceTag: sourceTag))
+    }
+
     /// Patchbay is shutting down and the drain time is over.
     package func shutdown() { handle(.shutdown) }
 
@@ -106,6 +111,9 @@ package final class Call {
                 shard.attemptEnded(peer: peer, status: status)
             case .media(let command):
                 shard.media(command) { outcome in self.handle(.media(outcome)) }
+            case .playDTMF(let callID, let instance, let fromTag, let code, let duration):
+                shard.playDTMF(
+                    callID: callID, instance: instance, fromTag: fromTag, code: code, durationMilliseconds: duration)
             case .deleteMedia(let callID, let instance):
                 shard.deleteMedia(callID: callID, instance: instance)
             case .ended:

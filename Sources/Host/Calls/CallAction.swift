@@ -20,6 +20,8 @@ package enum CallAction {
     case attemptEnded(peer: String, status: Int)
     /// A request to rtpengine; its outcome comes back as `CallEvent.media`.
     case media(MediaCommand)
+    /// rtpengine plays a DTMF digit into the media the side with `fromTag` sends (nothing comes back).
+    case playDTMF(callID: String, instance: String, fromTag: String, code: String, durationMilliseconds: Int)
     /// The session `callID` on `instance` is over (nothing comes back).
     case deleteMedia(callID: String, instance: String)
     /// The call is over: it leaves the shard, and its record (`CallMachine.record`) goes to the store.

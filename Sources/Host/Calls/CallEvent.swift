@@ -17,6 +17,8 @@ package enum CallEvent {
     case timer(CallTimer)
     /// The drain time is over (SIGTERM).
     case shutdown
+    /// rtpengine saw a telephone-event (RFC 4733) in the media the side with `sourceTag` sends.
+    case dtmf(event: Int, durationMilliseconds: Int, sourceTag: String)
     /// What rtpengine made of the call's last `CallAction.media`.
     case media(MediaOutcome)
 }

@@ -22,6 +22,7 @@ package protocol CallHost: CallContext {
     /// Sends `command` to rtpengine; `completion` runs on the call's loop.
     func media(_ command: MediaCommand, completion: @escaping (MediaOutcome) -> Void)
     func deleteMedia(callID: String, instance: String)
+    func playDTMF(callID: String, instance: String, fromTag: String, code: String, durationMilliseconds: Int)
 
     func sendStateless(_ message: SIPMessage, to destination: SIPDestination)
     func respond(_ response: SIPMessage, to request: SIPMessage)

@@ -79,6 +79,8 @@ extension CallMachine {
             cancelFromA(request)
         case "PRACK" where fromA:
             prackFromA(request)
+        case "INFO" where dtmfToMedia(request, fromA: fromA):
+            break
         case "REFER":
             // Transfer through a B2BUA needs Patchbay to act on the REFER (replace a leg), not pass it on: a REFER
             // relayed as is would point the far peer at the near peer's topology. Refused until it is built.

@@ -56,6 +56,12 @@ extension CallMachine {
             instance: anchor.instance)
         let to = mediaPolicy(receiver, target: anchor.target)
         command.flags = to.flags
+        let info = [MediaAnchor.Side.a, .b].contains {
+            let policy = mediaPolicy($0, target: anchor.target)
+            return policy.mode == .anchor && policy.dtmf == .info
+        }
+        // `play DTMF` (an INFO's digit into the media) needs the streams set up for injection.
+        if info { command.flags.append("inject-DTMF") }
         guard kind == .offer else { return command }
         let from = mediaPolicy(side, target: anchor.target)
         if let first = site.configuration.rtpengine?.interfaces.first {

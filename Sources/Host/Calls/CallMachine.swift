@@ -182,6 +182,8 @@ package struct CallMachine {
         case .timer(.maxDuration): maxDurationReached()
         case .shutdown: shutdown()
         case .media(let outcome): mediaAnswered(outcome)
+        case .dtmf(let event, let duration, let tag):
+            dtmfFromMedia(event: event, durationMilliseconds: duration, sourceTag: tag)
         }
     }
 

@@ -128,6 +128,16 @@ public final class Engine: @unchecked Sendable {
             shard.recordSink = recordSink
             shard.metrics = metrics
         }
+        if let relay = mediaRelay, let events = site.configuration.rtpengine?.dtmfEvents {
+            let all = shards
+            try await relay.listenForDTMF(host: events.host, port: events.port, group: group) {
+                [unowned self] callID, event, duration, tag in
+                let shard = all[self.shardIndex(for: callID)]
+                shard.loop.execute {
+                    shard.mediaDTMF(callID: callID, event: event, durationMilliseconds: duration, sourceTag: tag)
+                }
+            }
+        }
         ready.store(true, ordering: .releasing)
         let monitorShard = shards[0]
         let allShards = shards

@@ -2,7 +2,9 @@ import Atomics
 import Calls
 import Logging
 import Media
+import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import Routing
 import SIPCore
 
@@ -15,6 +17,7 @@ package final class MediaRelay: Sendable {
     private let logger: Logger
     private let sessions = ManagedAtomic(0)
     private let failures = ManagedAtomic(0)
+    private let dtmfChannel = NIOLockedValueBox<(any Channel)?>(nil)
 
     private init(set: RtpEngineSet, client: NGClient, logger: Logger) {
         self.set = set
@@ -82,7 +85,38 @@ package final class MediaRelay: Sendable {
         }
     }
 
+    /// Asks the instance holding the session to play `code` into the media the side with `fromTag` sends.
+    package func playDTMF(
+        callID: String, instance name: String, fromTag: String, code: String, durationMilliseconds: Int
+    ) {
+        guard let instance = set.instances.first(where: { $0.name == name }) else { return }
+        let message = BencodeValue.dictionary([
+            ("command", .string("play DTMF")), ("call-id", .string(callID)), ("from-tag", .string(fromTag)),
+            ("code", .string(code)), ("duration", .integer(durationMilliseconds)),
+        ])
+        set.request(message, on: instance).whenFailure { [logger, failures] error in
+            failures.wrappingIncrement(ordering: .relaxed)
+            logger.warning("rtpengine play DTMF failed", metadata: ["call-id": "\(callID)", "error": "\(error)"])
+        }
+    }
+
+    /// Listens for rtpengine's DTMF events (its `--dtmf-log-dest`, one JSON object per datagram) and hands each
+    /// to `handler` as (call-id, event, duration in ms, source tag). A datagram that is not such an event is
+    /// dropped.
+    package func listenForDTMF(
+        host: String, port: Int, group: any EventLoopGroup,
+        handler: @escaping @Sendable (String, Int, Int, String) -> Void
+    ) async throws {
+        let channel = try await DatagramBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.pipeline.addHandler(DTMFEventReader(handler: handler))
+            }
+            .bind(host: host, port: port).get()
+        dtmfChannel.withLockedValue { $0 = channel }
+    }
+
     package func stop() async {
+        try? await dtmfChannel.withLockedValue { $0 }?.close()
         set.stopHealthChecks()
         await client.close()
     }

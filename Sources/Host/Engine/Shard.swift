@@ -194,6 +194,17 @@ package final class Shard: CallHost, @unchecked Sendable {
         mediaRelay.run(command, on: loop, completion: completion)
     }
 
+    package func playDTMF(callID: String, instance: String, fromTag: String, code: String, durationMilliseconds: Int) {
+        mediaRelay?.playDTMF(
+            callID: callID, instance: instance, fromTag: fromTag, code: code, durationMilliseconds: durationMilliseconds
+        )
+    }
+
+    /// rtpengine's DTMF event for the call with `callID` (a B leg's Call-ID, the session's key).
+    package func mediaDTMF(callID: String, event: Int, durationMilliseconds: Int, sourceTag: String) {
+        calls[OctetKey(callID)]?.dtmf(event: event, durationMilliseconds: durationMilliseconds, sourceTag: sourceTag)
+    }
+
     package func deleteMedia(callID: String, instance: String) {
         mediaRelay?.delete(callID: callID, instance: instance)
     }

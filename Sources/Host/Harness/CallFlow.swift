@@ -65,6 +65,7 @@ public final class CallFlow {
             completion(.failed("not anchored"))
         }
         func deleteMedia(callID: String, instance: String) {}
+        func playDTMF(callID: String, instance: String, fromTag: String, code: String, durationMilliseconds: Int) {}
         func respond(_ response: SIPMessage, to request: SIPMessage) { sent &+= 1 }
         func sendRequest(
             _ request: SIPMessage, to destination: SIPDestination, timerB: TimeAmount?,

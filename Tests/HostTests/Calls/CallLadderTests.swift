@@ -94,6 +94,10 @@ import Testing
             media.append((command, completion))
             mediaLog.append(command)
         }
+        var played: [String] = []
+        func playDTMF(callID: String, instance: String, fromTag: String, code: String, durationMilliseconds: Int) {
+            played.append("\(fromTag):\(code):\(durationMilliseconds)")
+        }
         func deleteMedia(callID: String, instance: String) {
             wire.append(
                 Sent(

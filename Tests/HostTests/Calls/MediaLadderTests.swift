@@ -207,4 +207,53 @@ import Testing
         // gw2 passes its media (and so does the caller's peer): it gets the caller's own SDP.
         #expect(host.ladder.suffix(5) == ["rtpengine answer", "gw ACK", "gw BYE", "rtpengine delete", "gw2 INVITE"])
     }
+
+    @Test func dtmfCrossesBetweenAnInfoPeerAndAMediaPeer() throws {
+        //  caller (A, dtmf: info)     Patchbay            rtpengine           gw (B, rfc2833)
+        //     | INFO Signal=5 -------> | play DTMF 5 -----> | event 5 --------> |
+        //     | <--------------- 200 - |                   |                   |
+        //     |                        | <------- event 7 - | <-------- event 7 |
+        //     | <------ INFO Signal=7 -|                   |                   |
+        let host = Self.host()
+        let site = try Self.site(pbxMedia: "{mode: anchor, interface: internal, dtmf: info}")
+        let (call, _) = try Ladder.call(host, site: site)
+        #expect(host.mediaLog.first?.flags.contains("inject-DTMF") == true, "the streams are ready for play DTMF")
+        host.mediaAnswer()
+        host.answer("gw", "INVITE", 200, body: Ladder.sdp)
+        host.mediaAnswer()
+        call.inDialogRequest(Ladder.fromCaller("ACK", call, cseq: 101), fromA: true)
+        host.wire = []
+        var info = Ladder.fromCaller("INFO", call, cseq: 103)
+        info.headers.append(SIPHeader("Content-Type", "application/dtmf-relay"))
+        info.body = Array("Signal=5\r\nDuration=250\r\n".utf8)
+        call.inDialogRequest(info, fromA: true)
+        #expect(host.ladder == ["A 200"], "answered here, not relayed to gw")
+        #expect(host.played == ["caller:5:250"])
+
+        call.dtmf(event: 11, durationMilliseconds: 160, sourceTag: "callee")
+        #expect(host.ladder.last == "pbx INFO")
+        let relayed = try #require(host.wire.last?.message)
+        #expect(String(decoding: relayed.body, as: UTF8.self) == "Signal=#\r\nDuration=160\r\n")
+        #expect(relayed.header("Content-Type") == "application/dtmf-relay")
+        // The digit rtpengine played for the caller comes back as the caller's own event: not sent back to it.
+        call.dtmf(event: 5, durationMilliseconds: 250, sourceTag: "caller")
+        #expect(host.ladder.count == 2)
+    }
+
+    @Test func anInfoGoesAsItIsWhenTheOtherPeerTakesInfoToo() throws {
+        let host = Self.host()
+        let site = try Self.site(
+            gwMedia: "{mode: anchor, dtmf: info}", pbxMedia: "{mode: anchor, interface: internal, dtmf: info}")
+        let (call, _) = try Ladder.call(host, site: site)
+        host.mediaAnswer()
+        host.answer("gw", "INVITE", 200, body: Ladder.sdp)
+        host.mediaAnswer()
+        host.wire = []
+        var info = Ladder.fromCaller("INFO", call, cseq: 103)
+        info.headers.append(SIPHeader("Content-Type", "application/dtmf-relay"))
+        info.body = Array("Signal=5\r\nDuration=250\r\n".utf8)
+        call.inDialogRequest(info, fromA: true)
+        #expect(host.ladder == ["gw INFO"])
+        #expect(host.played.isEmpty)
+    }
 }

@@ -31,21 +31,23 @@ struct MediaAnchoringTests {
 
         init(
             _ test: String, pbxMedia: String, itspMedia: String, gatewayMedia: String? = nil,
-            routes: String = PatchbayUnderTest.routes, rtpengineRunning: Bool = true
+            routes: String = PatchbayUnderTest.routes, rtpengineRunning: Bool = true, dtmfEvents: Bool = false
         ) async throws {
-            rtpengine = try RtpEngineUnderTest(interfaces: [
-                "inside/\(MediaAnchoringTests.inside)", "outside/\(MediaAnchoringTests.outside)",
-            ])
+            let eventPort = try RtpEngineUnderTest.freeUDPPort()
+            rtpengine = try RtpEngineUnderTest(
+                interfaces: ["inside/\(MediaAnchoringTests.inside)", "outside/\(MediaAnchoringTests.outside)"],
+                extraArguments: dtmfEvents ? ["--dtmf-log-dest=127.0.0.1:\(eventPort)"] : [])
             client = try await NGClient.start(group: group)
             try await rtpengine.ready(client)
             if !rtpengineRunning { rtpengine.stop() }
             httpPort = try RtpEngineUnderTest.freePort(type: SOCK_STREAM)
+            let events = dtmfEvents ? "  dtmf_events: \"127.0.0.1:\(eventPort)\"\n" : ""
             let top = """
                 rtpengine:
                   instances: [{name: r1, address: "127.0.0.1:\(rtpengine.ngPort)"}]
                   interfaces: [inside, outside]
                   ping_interval: 1
-                drain_timeout: 1
+                \(events)drain_timeout: 1
                 http: {address: 127.0.0.1, port: \(httpPort)}
                 """
             pb = try await PatchbayUnderTest.start(test, top: top, routes: routes) { config in
@@ -318,6 +320,56 @@ struct MediaAnchoringTests {
         #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
         #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "\(itsp.diagnostics)")
         #expect(rig.pb.log.contains("the call goes on unanchored"))
+        await rig.stop()
+    }
+
+    /// The PBX sends and takes DTMF as SIP INFO, the trunk in its media: the PBX's INFO becomes telephone-events
+    /// the trunk receives (rtpengine's `play DTMF`), and the trunk's telephone-events an INFO the PBX receives
+    /// (rtpengine's DTMF events).
+    @Test func dtmfCrossesBetweenInfoAndTelephoneEvents() async throws {
+        let rig = try await Rig(
+            #function, pbxMedia: "{mode: anchor, interface: inside, dtmf: info}",
+            itspMedia: "{mode: anchor, interface: outside}", dtmfEvents: true)
+        let caller = try RTPSocket(host: Self.callerHost)
+        let callee = try RTPSocket(host: Self.calleeHost)
+        let itsp = try await rig.pb.sipp(
+            "uas-dtmf", label: "itsp", port: rig.pb.ports.itsp, toPatchbay: false,
+            keys: ["media_host": Self.calleeHost, "media_port": "\(callee.port)"])
+        let pbx = try await rig.pb.sipp(
+            "uac-dtmf", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile, pause: .milliseconds(500),
+            keys: ["media_host": Self.callerHost, "media_port": "\(caller.port)", "expect_signal": "7"])
+        let session = try await rig.answeredSession()
+        // Audio both ways, until the caller's digit 5 has reached the callee as telephone-events.
+        var atCallee: [RTPSocket.Packet] = []
+        var sequence: UInt16 = 0
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !atCallee.contains(where: { $0.payloadType == 101 }), ContinuousClock.now < deadline {
+            caller.send(payloadType: 8, sequence: sequence, to: session.caller.0, port: session.caller.1)
+            callee.send(payloadType: 8, sequence: sequence, to: session.callee.0, port: session.callee.1)
+            sequence &+= 1
+            try await Task.sleep(for: .milliseconds(20))
+            atCallee += callee.received()
+            _ = caller.received()
+        }
+        let events = atCallee.filter { $0.payloadType == 101 }
+        #expect(!events.isEmpty, "the INFO's digit reached the trunk as telephone-events")
+        #expect(events.allSatisfy { $0.firstPayloadByte == 5 })
+        // The callee presses 7: one event, its end packet sent three times (RFC 4733 section 2.5.1.4).
+        let start = UInt32(sequence) * 160
+        for i in 0..<10 {
+            callee.sendEvent(
+                7, payloadType: 101, sequence: sequence, timestamp: start, duration: UInt16(i + 1) * 160, end: i >= 7,
+                first: i == 0, to: session.callee.0, port: session.callee.1)
+            caller.send(payloadType: 8, sequence: sequence, to: session.caller.0, port: session.caller.1)
+            sequence &+= 1
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(
+            await itsp.wait(timeout: .seconds(5)) == .exited(0), "the INFO did not reach the trunk: \(itsp.diagnostics)"
+        )
+        #expect(try pbx.messages().received("INFO").first?.body.contains("Signal=7") == true)
+        #expect(await rig.sessionsGone())
         await rig.stop()
     }
 }

@@ -8,6 +8,8 @@ final class RTPSocket {
         var sourcePort: Int
         var payloadType: UInt8
         var size: Int
+        /// The first byte after the 12-byte header: a telephone-event's event code (RFC 4733).
+        var firstPayloadByte: UInt8
     }
 
     let host: String
@@ -43,6 +45,23 @@ final class RTPSocket {
         packet += withUnsafeBytes(of: timestamp.bigEndian, Array.init)
         packet += withUnsafeBytes(of: UInt32(0x1234_5678).bigEndian, Array.init)
         packet += [UInt8](repeating: fill, count: 160)
+        send(packet, to: host, port: port)
+    }
+
+    /// One RFC 4733 telephone-event packet: `event` (0-15 for DTMF), the event's start `timestamp`, how long it
+    /// has lasted so far, and whether this is one of its end packets.
+    func sendEvent(
+        _ event: UInt8, payloadType: UInt8, sequence: UInt16, timestamp: UInt32, duration: UInt16, end: Bool,
+        first: Bool, to host: String, port: Int
+    ) {
+        var packet: [UInt8] = [0x80, payloadType | (first ? 0x80 : 0), UInt8(sequence >> 8), UInt8(sequence & 0xFF)]
+        packet += withUnsafeBytes(of: timestamp.bigEndian, Array.init)
+        packet += withUnsafeBytes(of: UInt32(0x1234_5678).bigEndian, Array.init)
+        packet += [event, (end ? 0x80 : 0) | 10, UInt8(duration >> 8), UInt8(duration & 0xFF)]
+        send(packet, to: host, port: port)
+    }
+
+    private func send(_ packet: [UInt8], to host: String, port: Int) {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr(host)
@@ -71,7 +90,7 @@ final class RTPSocket {
                 Packet(
                     source: String(cString: inet_ntoa(from.sin_addr)),
                     sourcePort: Int(UInt16(bigEndian: from.sin_port)),
-                    payloadType: buffer[1] & 0x7F, size: n))
+                    payloadType: buffer[1] & 0x7F, size: n, firstPayloadByte: n > 12 ? buffer[12] : 0))
         }
     }
 }

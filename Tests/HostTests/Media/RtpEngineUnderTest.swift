@@ -16,7 +16,7 @@ final class RtpEngineUnderTest {
     var address: SocketAddress { try! SocketAddress(ipAddress: "127.0.0.1", port: ngPort) }
 
     /// `interfaces`: rtpengine's `--interface` values (`NAME/IP` for named ones).
-    init(port: Int? = nil, interfaces: [String] = ["127.0.0.1"]) throws {
+    init(port: Int? = nil, interfaces: [String] = ["127.0.0.1"], extraArguments: [String] = []) throws {
         ngPort = try port ?? Self.freeUDPPort()
         // Below the kernel's ephemeral ports (32768 and up), where the other tests' sockets are, and above the 20000 the
         // fixtures' SDP names.
@@ -31,7 +31,7 @@ final class RtpEngineUnderTest {
                 "--config-file=none",
                 "--foreground", "--table=-1", "--listen-ng=127.0.0.1:\(ngPort)",
                 "--port-min=\(base)", "--port-max=\(base + 99)", "--log-stderr", "--log-level=6", "--delete-delay=0",
-            ] + interfaces.map { "--interface=\($0)" }
+            ] + interfaces.map { "--interface=\($0)" } + extraArguments
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle

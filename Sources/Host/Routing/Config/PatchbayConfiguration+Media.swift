@@ -16,6 +16,9 @@ extension PatchbayConfiguration {
         public var interfaces: [String] = []
         /// Seconds between `ping`s to each instance.
         public var pingInterval: Double = 5
+        /// Where rtpengine sends its DTMF events (its `--dtmf-log-dest`): Patchbay listens there, for peers with
+        /// `dtmf: info`.
+        public var dtmfEvents: PeerAddress?
     }
 
     /// How a peer's media is carried. `pass` leaves the SDP to the adapters (the peers exchange media directly);
@@ -105,6 +108,15 @@ extension PatchbayConfiguration {
         }
         engine.interfaces = (m.strings("interfaces") ?? []).map(\.0)
         engine.pingInterval = m.seconds("ping_interval", range: 0.1...3600) ?? engine.pingInterval
+        if let events = m.string("dtmf_events") {
+            if let parsed = parseAddress(events), events.contains(":") {
+                engine.dtmfEvents = parsed
+            } else {
+                diagnostics.error(
+                    m.keyPosition("dtmf_events"),
+                    "'dtmf_events' '\(events)' must be HOST:PORT (rtpengine's --dtmf-log-dest)")
+            }
+        }
         m.rejectUnknownKeys()
         return engine
     }
