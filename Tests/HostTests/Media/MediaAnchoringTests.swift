@@ -92,7 +92,10 @@ struct MediaAnchoringTests {
         }
 
         /// rtpengine's address and port facing each side, once the call's answer has reached it.
-        func answeredSession(timeout: Duration = .seconds(10)) async throws -> (
+        func answeredSession(
+            timeout: Duration = .seconds(10), callerHost: String = MediaAnchoringTests.callerHost,
+            calleeHost: String = MediaAnchoringTests.calleeHost
+        ) async throws -> (
             caller: (String, Int), callee: (String, Int)
         ) {
             let deadline = ContinuousClock.now + timeout
@@ -109,7 +112,7 @@ struct MediaAnchoringTests {
                         return (host, port, endpoint)
                     }
                     if let caller = facing("caller"), let callee = facing("callee"),
-                        caller.2 == MediaAnchoringTests.callerHost, callee.2 == MediaAnchoringTests.calleeHost
+                        caller.2 == callerHost, callee.2 == calleeHost
                     {
                         return ((caller.0, caller.1), (callee.0, callee.1))
                     }
@@ -369,6 +372,50 @@ struct MediaAnchoringTests {
             await itsp.wait(timeout: .seconds(5)) == .exited(0), "the INFO did not reach the trunk: \(itsp.diagnostics)"
         )
         #expect(try pbx.messages().received("INFO").first?.body.contains("Signal=7") == true)
+        #expect(await rig.sessionsGone())
+        await rig.stop()
+    }
+
+    /// A trunk that does plain RTP calls a softphone that requires SRTP (baresip, `mediaenc=srtp-mand`, answering
+    /// at once): rtpengine offers it SDES-SRTP and terminates it. The trunk decodes baresip's 440 Hz tone from
+    /// plain PCMA; baresip decrypts and decodes the trunk's 1 kHz tone. `SDES-pad` on the softphone's side:
+    /// rtpengine 10.5 writes unpadded base64 keys, which baresip 1.0 refuses ("srtp keylen is 42 (should be 44)").
+    @Test(.enabled(if: BaresipUnderTest.isInstalled, "baresip (baresip-core) is needed"))
+    func aPlainRTPTrunkTalksToAnSRTPSoftphone() async throws {
+        let rig = try await Rig(
+            #function, pbxMedia: "{mode: anchor, interface: inside, srtp: sdes, flags: [SDES-pad]}",
+            itspMedia: "{mode: anchor, interface: outside}")
+        let phone = try BaresipUnderTest(in: rig.pb.directory, sipPort: rig.pb.ports.pbx, user: "2345", seconds: 8)
+        defer { phone.stop() }
+        try await Task.sleep(for: .milliseconds(500))
+        let trunk = try RTPSocket(host: Self.callerHost)
+        let itsp = try await rig.pb.sipp(
+            "uac-media", label: "itsp", port: rig.pb.ports.itsp, service: "+49301232345", pause: .seconds(3),
+            keys: [
+                "media_host": Self.callerHost, "media_port": "\(trunk.port)", "expect_c": Self.outside,
+                "forbid": "a=crypto",
+            ])
+        let session = try await rig.answeredSession(calleeHost: "127.0.0.1")
+        var atTrunk: [RTPSocket.Packet] = []
+        for i in 0..<100 {
+            trunk.send(
+                payloadType: 8, sequence: UInt16(i), to: session.caller.0, port: session.caller.1,
+                payload: ALaw.tone(1000, offset: i * 160))
+            try await Task.sleep(for: .milliseconds(20))
+            atTrunk += trunk.received()
+        }
+        #expect(atTrunk.count >= 50, "baresip's SRTP reached the trunk as plain RTP")
+        #expect(Set(atTrunk.map(\.payloadType)) == [8])
+        #expect(ALaw.rms(atTrunk.suffix(25).flatMap(\.payload)) > 1000, "and decodes to baresip's tone")
+        #expect(await itsp.wait(timeout: .seconds(10)) == .exited(0), "\(itsp.diagnostics)")
+        #expect(!phone.output.lowercased().contains("keylen"), "\(phone.output)")
+        let decoded = try #require(phone.recordings.first { $0.lastPathComponent.hasSuffix("-dec.wav") })
+        let samples = try Data(contentsOf: decoded).dropFirst(44)
+        let pcm = stride(from: samples.startIndex, to: samples.endIndex - 1, by: 2).map {
+            Double(Int16(bitPattern: UInt16(samples[$0]) | UInt16(samples[$0 + 1]) << 8))
+        }
+        let rms = (pcm.reduce(0) { $0 + $1 * $1 } / Double(max(pcm.count, 1))).squareRoot()
+        #expect(rms > 1000, "baresip decrypted and decoded the trunk's tone (\(pcm.count) samples, rms \(rms))")
         #expect(await rig.sessionsGone())
         await rig.stop()
     }

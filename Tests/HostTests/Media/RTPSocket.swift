@@ -10,6 +10,7 @@ final class RTPSocket {
         var size: Int
         /// The first byte after the 12-byte header: a telephone-event's event code (RFC 4733).
         var firstPayloadByte: UInt8
+        var payload: [UInt8]
     }
 
     let host: String
@@ -39,12 +40,14 @@ final class RTPSocket {
     deinit { close(fd) }
 
     /// One 20 ms RTP packet (RFC 3550 header, 160 bytes of `fill`).
-    func send(payloadType: UInt8, sequence: UInt16, to host: String, port: Int, fill: UInt8 = 0xD5) {
+    func send(
+        payloadType: UInt8, sequence: UInt16, to host: String, port: Int, fill: UInt8 = 0xD5, payload: [UInt8]? = nil
+    ) {
         var packet: [UInt8] = [0x80, payloadType, UInt8(sequence >> 8), UInt8(sequence & 0xFF)]
         let timestamp = UInt32(sequence) * 160
         packet += withUnsafeBytes(of: timestamp.bigEndian, Array.init)
         packet += withUnsafeBytes(of: UInt32(0x1234_5678).bigEndian, Array.init)
-        packet += [UInt8](repeating: fill, count: 160)
+        packet += payload ?? [UInt8](repeating: fill, count: 160)
         send(packet, to: host, port: port)
     }
 
@@ -90,7 +93,8 @@ final class RTPSocket {
                 Packet(
                     source: String(cString: inet_ntoa(from.sin_addr)),
                     sourcePort: Int(UInt16(bigEndian: from.sin_port)),
-                    payloadType: buffer[1] & 0x7F, size: n, firstPayloadByte: n > 12 ? buffer[12] : 0))
+                    payloadType: buffer[1] & 0x7F, size: n, firstPayloadByte: n > 12 ? buffer[12] : 0,
+                    payload: Array(buffer[12..<n])))
         }
     }
 }
