@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN = .build/debug/patchbay
 SITE = Examples/berlin/patchbay.yaml
 
-.PHONY: deps build demo test lint format test-api test-host example-plugin fuzz fuzz-bencode bench bench-deps bench-micro bench-callgrind bench-load bench-latency bench-memory bench-profile clean
+.PHONY: deps build demo test lint format test-api test-host example-plugin fuzz fuzz-bencode bench bench-deps bench-micro bench-callgrind bench-load bench-latency bench-memory bench-media bench-profile clean
 
 deps:
 	./scripts/install-deps.sh
@@ -79,6 +79,11 @@ bench-micro: bench-deps
 
 bench-load: bench-deps
 	./scripts/bench-load.sh $(LOAD_OPTS)
+
+# Not part of `bench`: Patchbay and Kamailio each with and without media anchored through one rtpengine (issue 22):
+# the CPU per call anchoring adds to each, and the anchored routers' calls per second and p99 (MEDIA_OPTS).
+bench-media: bench-deps
+	./scripts/bench-media.sh $(MEDIA_OPTS)
 
 bench-memory: bench-deps
 	@test -x .build/release/patchbay || $(SWIFT) build -c release

@@ -120,7 +120,7 @@ public final class Engine: @unchecked Sendable {
             }
         }
         if let rtpengine = site.configuration.rtpengine {
-            mediaRelay = try await MediaRelay.start(rtpengine, group: group, logger: logger)
+            mediaRelay = try await MediaRelay.start(rtpengine, loops: loops, logger: logger)
         }
         for shard in shards {
             shard.mediaRelay = mediaRelay

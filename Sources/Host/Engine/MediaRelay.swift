@@ -9,35 +9,50 @@ import Routing
 import SIPCore
 
 /// The engine's rtpengine instances (`rtpengine:` in the configuration), and the translation of a call's
-/// `MediaCommand` into the ng protocol. Shared by the shards: a request is handed to the ng client's loop, and its
-/// outcome comes back on the call's loop, so nothing here is touched by two loops.
+/// `MediaCommand` into the ng protocol. Each event loop has a lane of its own (an ng client with its socket on that
+/// loop, and its view of the instances' health), so a call's requests and their answers never change threads: a
+/// hop to a shared client's loop and back cost each anchored call measurably more CPU than Kamailio's module spends
+/// (BENCHMARKS.md).
 package final class MediaRelay: Sendable {
-    package let set: RtpEngineSet
-    private let client: NGClient
+    private struct Lane: Sendable {
+        var client: NGClient
+        var set: RtpEngineSet
+    }
+
+    private let lanes: [Lane]
+    /// The first lane's instances and health, for the status page.
+    package var set: RtpEngineSet { lanes[0].set }
     private let logger: Logger
     private let sessions = ManagedAtomic(0)
     private let failures = ManagedAtomic(0)
     private let dtmfChannel = NIOLockedValueBox<(any Channel)?>(nil)
 
-    private init(set: RtpEngineSet, client: NGClient, logger: Logger) {
-        self.set = set
-        self.client = client
+    private init(lanes: [Lane], logger: Logger) {
+        self.lanes = lanes
         self.logger = logger
     }
 
-    /// The client's socket and the instances; health checks start at once.
+    /// A client socket and a view of the instances on each of `loops`; health checks start at once.
     package static func start(
-        _ configuration: PatchbayConfiguration.RtpEngine, group: any EventLoopGroup, logger: Logger
+        _ configuration: PatchbayConfiguration.RtpEngine, loops: [any EventLoop], logger: Logger
     ) async throws -> MediaRelay {
-        let client = try await NGClient.start(group: group, logger: logger)
         var instances: [RtpEngineSet.Instance] = []
         for i in configuration.instances {
             let address = try SocketAddress.makeAddressResolvingHost(i.host, port: i.port)
             instances.append(RtpEngineSet.Instance(name: i.name, address: address, weight: i.weight))
         }
-        let set = RtpEngineSet(client: client, instances: instances, logger: logger)
-        set.startHealthChecks(every: .milliseconds(Int64(configuration.pingInterval * 1000)))
-        return MediaRelay(set: set, client: client, logger: logger)
+        var lanes: [Lane] = []
+        for loop in loops {
+            let client = try await NGClient.start(group: loop, logger: logger)
+            let set = RtpEngineSet(client: client, instances: instances, logger: logger)
+            set.startHealthChecks(every: .milliseconds(Int64(configuration.pingInterval * 1000)))
+            lanes.append(Lane(client: client, set: set))
+        }
+        return MediaRelay(lanes: lanes, logger: logger)
+    }
+
+    private func lane(_ loop: any EventLoop) -> Lane {
+        lanes.first { $0.client.loop === loop } ?? lanes[0]
     }
 
     /// Anchored sessions created and not yet deleted.
@@ -49,6 +64,7 @@ package final class MediaRelay: Sendable {
     package func run(_ command: MediaCommand, on loop: any EventLoop, completion: @escaping (MediaOutcome) -> Void) {
         let message = Self.message(for: command)
         let key = StableHash.fnv1a(command.callID)
+        let set = lane(loop).set
         let future: EventLoopFuture<(RtpEngineSet.Instance, BencodeValue)>
         if let name = command.instance, let instance = set.instances.first(where: { $0.name == name }) {
             future = set.request(message, on: instance).map { (instance, $0) }
@@ -74,7 +90,8 @@ package final class MediaRelay: Sendable {
     }
 
     /// Deletes a call's session; a failure is logged (rtpengine's own timeout removes the session in the end).
-    package func delete(callID: String, instance name: String) {
+    package func delete(callID: String, instance name: String, on loop: any EventLoop) {
+        let set = lane(loop).set
         guard let instance = set.instances.first(where: { $0.name == name }) else { return }
         sessions.wrappingDecrement(ordering: .relaxed)
         let message = BencodeValue.dictionary([("command", .string("delete")), ("call-id", .string(callID))])
@@ -87,8 +104,10 @@ package final class MediaRelay: Sendable {
 
     /// Asks the instance holding the session to play `code` into the media the side with `fromTag` sends.
     package func playDTMF(
-        callID: String, instance name: String, fromTag: String, code: String, durationMilliseconds: Int
+        callID: String, instance name: String, fromTag: String, code: String, durationMilliseconds: Int,
+        on loop: any EventLoop
     ) {
+        let set = lane(loop).set
         guard let instance = set.instances.first(where: { $0.name == name }) else { return }
         let message = BencodeValue.dictionary([
             ("command", .string("play DTMF")), ("call-id", .string(callID)), ("from-tag", .string(fromTag)),
@@ -117,8 +136,10 @@ package final class MediaRelay: Sendable {
 
     package func stop() async {
         try? await dtmfChannel.withLockedValue { $0 }?.close()
-        set.stopHealthChecks()
-        await client.close()
+        for lane in lanes {
+            lane.set.stopHealthChecks()
+            await lane.client.close()
+        }
     }
 
     /// The ng dictionary for `command` (rtpengine's `offer` and `answer`).

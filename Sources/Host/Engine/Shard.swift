@@ -196,8 +196,8 @@ package final class Shard: CallHost, @unchecked Sendable {
 
     package func playDTMF(callID: String, instance: String, fromTag: String, code: String, durationMilliseconds: Int) {
         mediaRelay?.playDTMF(
-            callID: callID, instance: instance, fromTag: fromTag, code: code, durationMilliseconds: durationMilliseconds
-        )
+            callID: callID, instance: instance, fromTag: fromTag, code: code, durationMilliseconds: durationMilliseconds,
+            on: loop)
     }
 
     /// rtpengine's DTMF event for the call with `callID` (a B leg's Call-ID, the session's key).
@@ -206,7 +206,7 @@ package final class Shard: CallHost, @unchecked Sendable {
     }
 
     package func deleteMedia(callID: String, instance: String) {
-        mediaRelay?.delete(callID: callID, instance: instance)
+        mediaRelay?.delete(callID: callID, instance: instance, on: loop)
     }
 
     package func sendRequest(
