@@ -196,7 +196,8 @@ package final class Shard: CallHost, @unchecked Sendable {
 
     package func playDTMF(callID: String, instance: String, fromTag: String, code: String, durationMilliseconds: Int) {
         mediaRelay?.playDTMF(
-            callID: callID, instance: instance, fromTag: fromTag, code: code, durationMilliseconds: durationMilliseconds,
+            callID: callID, instance: instance, fromTag: fromTag, code: code,
+            durationMilliseconds: durationMilliseconds,
             on: loop)
     }
 
