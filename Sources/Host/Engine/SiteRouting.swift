@@ -10,6 +10,8 @@ package struct SiteRouting: Sendable {
     /// Source IP and port -> peer; a peer's entry without a specific port match falls back to `byIP`.
     private var byIPPort: [IPPortKey: String] = [:]
     private var byIP: [IPKey: String] = [:]
+    /// Peers' ranges, most specific first: looked at only when no exact address matched.
+    private var ranges: [(range: AddressRange, peer: String)] = []
     package var problems: [String] = []
 
     package init(site: Site) {
@@ -28,16 +30,27 @@ package struct SiteRouting: Sendable {
                 // address alone also classifies, unless two peers share it.
                 if let other = byIP[ip], other != peer.name { byIP[ip] = "" } else { byIP[ip] = peer.name }
             }
+            for range in peer.ranges where !ranges.contains(where: { $0.range == range }) {
+                ranges.append((range, peer.name))
+            }
         }
+        // Stable: among equal prefixes the file's order stays (`check` warns about identical ranges).
+        ranges = ranges.enumerated().sorted {
+            $0.element.range.prefixLength != $1.element.range.prefixLength
+                ? $0.element.range.prefixLength > $1.element.range.prefixLength : $0.offset < $1.offset
+        }.map(\.element)
     }
 
     func classify(_ source: SocketAddress) -> String? {
         guard let ip = IPKey(source) else { return nil }
         if let port = source.port, let peer = byIPPort[ip.port(port)] { return peer }
         if let peer = byIP[ip], !peer.isEmpty { return peer }
-        return nil
+        return ranges.first { $0.range.contains(ip) }?.peer
     }
 
-    /// Whether any peer is configured at this address (whatever the port): such traffic gets a peer's budget.
-    func isPeerAddress(_ ip: IPKey) -> Bool { byIP[ip] != nil }
+    /// Whether any peer is configured at this address (whatever the port) or in a range holding it: such traffic
+    /// gets a peer's budget.
+    func isPeerAddress(_ ip: IPKey) -> Bool {
+        byIP[ip] != nil || (!ranges.isEmpty && ranges.contains { $0.range.contains(ip) })
+    }
 }

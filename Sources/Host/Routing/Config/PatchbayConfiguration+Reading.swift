@@ -136,6 +136,19 @@ extension PatchbayConfiguration {
         }
         if peers.isEmpty { diagnostics.error(top.position, "no peers configured") }
         checkMedia(peers: peers, rtpengine: rtpengine, diagnostics: diagnostics)
+        // Two peers with the same range: which one a source in it belongs to would depend on the file's order.
+        var rangeOwners: [AddressRange: String] = [:]
+        for peer in peers {
+            for (range, position) in zip(peer.ranges, peer.rangePositions) {
+                if let other = rangeOwners[range], other != peer.name {
+                    diagnostics.warning(
+                        position,
+                        "range \(range) of peer '\(peer.name)' is also peer '\(other)''s: its sources go to '\(other)'")
+                } else {
+                    rangeOwners[range] = peer.name
+                }
+            }
+        }
         top.rejectUnknownKeys()
         guard diagnostics.errors.count == before else { return nil }
         var config = PatchbayConfiguration(
@@ -184,6 +197,15 @@ extension PatchbayConfiguration {
         }
         if addresses.isEmpty {
             diagnostics.error(m.position, "peer \(name.map { "'\($0)' " } ?? "")needs 'address' or 'addresses'")
+        }
+        var ranges: [(AddressRange, SourcePosition)] = []
+        for (text, pos) in m.strings("ranges") ?? [] {
+            if let r = AddressRange(text) {
+                ranges.append((r, pos))
+            } else {
+                diagnostics.error(
+                    pos, "'\(text)' is not an address range (ADDRESS/PREFIX: 203.0.113.0/24, 2001:db8::/32)")
+            }
         }
         let numbering = m.map("numbering", what: "numbering").flatMap { readNumbering($0) } ?? NumberingContext()
         let internalHeaders = m.strings("internal_headers")?.map(\.0)
@@ -294,6 +316,8 @@ extension PatchbayConfiguration {
         peer.prack = prack ?? .supported
         peer.sessionTimer = sessionTimer
         peer.maxCallDuration = maxCallDuration
+        peer.ranges = ranges.map(\.0)
+        peer.rangePositions = ranges.map(\.1)
         if let media { peer.media = media }
         return peer
     }

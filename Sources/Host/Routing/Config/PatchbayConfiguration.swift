@@ -204,6 +204,10 @@ public struct PatchbayConfiguration: Sendable {
         public var sessionTimer: SessionTimer?
         /// `max_call_duration:` seconds, for calls from or to this peer.
         public var maxCallDuration: Double?
+        /// `ranges:` CIDR ranges this peer's traffic may also come from (carriers publish ranges); an exact address
+        /// of any peer wins over a range, and a longer prefix over a shorter one.
+        package var ranges: [AddressRange] = []
+        package var rangePositions: [SourcePosition] = []
         /// `media:`; `pass` when not set.
         public var media = MediaPolicy()
         public var position: SourcePosition
