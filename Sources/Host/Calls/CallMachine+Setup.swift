@@ -106,8 +106,14 @@ extension CallMachine {
         }
     }
 
-    mutating func bResponse(_ r: SIPMessage) {
-        guard let status = r.statusCode, var bLeg = b, let target = currentTarget else { return }
+    mutating func bResponse(_ response: SIPMessage) {
+        guard var status = response.statusCode, var bLeg = b, let target = currentTarget else { return }
+        var r = response
+        // The target's final answer as its peer's `responses:` says: routing and the caller see the mapped one.
+        if status >= 300, let mapping = targetSettings?.responses[status] {
+            r = mapping.apply(to: r, standardPhrase: Relay.reasonPhrase)
+            status = mapping.status
+        }
         guard let targetAdapter = site.adapters[target.peer] else { return }
         if status == 100 { return }
         if status < 200 {

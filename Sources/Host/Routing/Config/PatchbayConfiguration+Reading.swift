@@ -244,6 +244,41 @@ extension PatchbayConfiguration {
         let prack = m.choice("prack", PrackPolicy.self)
         let maxCallDuration = m.seconds("max_call_duration", range: 1...604_800)
         let media = m.map("media", what: "media").map { readMedia($0, diagnostics: diagnostics) }
+        var responses: [Int: ResponseMapping] = [:]
+        if let n = m.node("responses") {
+            if let mapping = n.mapping {
+                for (k, v) in mapping {
+                    let position = YAMLMap.position(of: k, file: file) ?? m.position
+                    guard let from = Int(k.text), (300...699).contains(from) else {
+                        diagnostics.error(
+                            position, "'responses' keys must be final statuses 300-699, found '\(k.text)'")
+                        continue
+                    }
+                    if case .scalar(let s) = v {
+                        if let to = Int(s.string), (300...699).contains(to) {
+                            responses[from] = ResponseMapping(status: to)
+                        } else {
+                            diagnostics.error(
+                                m.pos(v),
+                                "'responses' values must be a status 300-699 or {status, reason, q850}, found '\(s.string)'"
+                            )
+                        }
+                    } else if var e = YAMLMap(v, file: file, what: "response mapping", diagnostics: diagnostics) {
+                        let to = e.int("status", range: 300...699)
+                        let reason = e.string("reason")
+                        let q850 = e.int("q850", range: 1...127)
+                        e.rejectUnknownKeys()
+                        if let to {
+                            responses[from] = ResponseMapping(status: to, reason: reason, q850: q850)
+                        } else {
+                            diagnostics.error(e.position, "response mapping for \(from) is missing 'status'")
+                        }
+                    }
+                }
+            } else {
+                diagnostics.error(m.pos(n), "'responses' must be a mapping (404: 480), found \(YAMLMap.kind(of: n))")
+            }
+        }
         var sessionTimer: SessionTimer?
         if let n = m.node("session_timer") {
             if case .scalar(let s) = n, s.string == "off" {
@@ -319,6 +354,7 @@ extension PatchbayConfiguration {
         peer.ranges = ranges.map(\.0)
         peer.rangePositions = ranges.map(\.1)
         if let media { peer.media = media }
+        peer.responses = responses
         return peer
     }
 

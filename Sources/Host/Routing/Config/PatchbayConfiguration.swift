@@ -208,6 +208,8 @@ public struct PatchbayConfiguration: Sendable {
         /// of any peer wins over a range, and a longer prefix over a shorter one.
         package var ranges: [AddressRange] = []
         package var rangePositions: [SourcePosition] = []
+        /// `responses:` this peer's final responses mapped to others, by status.
+        public var responses: [Int: ResponseMapping] = [:]
         /// `media:`; `pass` when not set.
         public var media = MediaPolicy()
         public var position: SourcePosition

@@ -29,6 +29,7 @@ public struct Site: Sendable {
         public var sessionTimer: PatchbayConfiguration.SessionTimer?
         public var maxCallDuration: Double?
         public var media: PatchbayConfiguration.MediaPolicy
+        public var responses: [Int: ResponseMapping]
     }
 
     package static func callSettings(of configuration: PatchbayConfiguration) -> [String: CallSettings] {
@@ -38,7 +39,7 @@ public struct Site: Sendable {
                     $0.name,
                     CallSettings(
                         prack: $0.prack, sessionTimer: $0.sessionTimer, maxCallDuration: $0.maxCallDuration,
-                        media: $0.media)
+                        media: $0.media, responses: $0.responses)
                 )
             },
             uniquingKeysWith: { first, _ in first })
