@@ -74,6 +74,8 @@ import Testing
                 "has it hops left?",
                 "what is it in the house format?",
                 "which route?",
+                "is it an emergency call?",
+                "is the peer within its limits?",
                 "how is the media to gateway carried?",
                 "how is the media to itsp carried?",
                 "what does gateway receive?",
@@ -81,21 +83,21 @@ import Testing
             ])
         #expect(result.steps[9].notes.first == "inbound adapter IPPBX/asterisk: pbx dialect -> house format")
         // The example site anchors the trunk's media only.
-        #expect(result.steps[11].notes == ["passed through: neither pbx nor gateway anchors its media"])
+        #expect(result.steps[13].notes == ["passed through: neither pbx nor gateway anchors its media"])
         #expect(
-            result.steps[12].notes == [
+            result.steps[14].notes == [
                 "anchored through rtpengine: local (127.0.0.1:22223, weight 1); a new call goes to one that is up",
                 "pbx's side: interface inside; RTP or SRTP as the other side offers; ICE as offered",
                 "itsp's side: interface outside; RTP or SRTP as the other side offers; no ICE; codecs PCMA, PCMU only, transcoded where not offered",
                 "if rtpengine does not answer: itsp is not tried (503), the route's next target is",
             ])
         #expect(
-            result.steps[13].notes.first == "outbound adapter PSTNGateway/audiocodes: house format -> gateway dialect")
-        #expect(result.steps[14].notes.first == "outbound adapter ITSPTrunk/generic: house format -> itsp dialect")
+            result.steps[15].notes.first == "outbound adapter PSTNGateway/audiocodes: house format -> gateway dialect")
+        #expect(result.steps[16].notes.first == "outbound adapter ITSPTrunk/generic: house format -> itsp dialect")
         let inbound = try #require(result.steps[9].diff)
         #expect(inbound.removed.map(\.name) == ["Remote-Party-ID"])
         #expect(inbound.added.map(\.name) == ["P-Asserted-Identity"])
-        let toITSP = try #require(result.steps[14].diff)
+        let toITSP = try #require(result.steps[16].diff)
         #expect(toITSP.removed.map(\.name).contains("X-PBX-Tenant"))
         #expect(toITSP.bodyRemoved.contains("a=rtpmap:18 G729/8000"))
         #expect(result.house?.requestURI?.user == "+4930987654")

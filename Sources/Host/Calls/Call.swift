@@ -12,6 +12,8 @@ package final class Call {
     /// The shard that owns the call.
     unowned let shard: any CallHost
     package private(set) var machine: CallMachine
+    /// The peer whose `limits` counted this call when it was admitted: its slot is given back when the call leaves.
+    package var countedPeer: String?
     // Optionals rather than a dictionary: an established call keeps no table for timers it no longer runs.
     private var ringTimer: TimerQueue.Handle?
     private var retransmitTimer: TimerQueue.Handle?
@@ -114,6 +116,8 @@ package final class Call {
             case .playDTMF(let callID, let instance, let fromTag, let code, let duration):
                 shard.playDTMF(
                     callID: callID, instance: instance, fromTag: fromTag, code: code, durationMilliseconds: duration)
+            case .releasePeer(let peer):
+                shard.releasePeer(peer)
             case .deleteMedia(let callID, let instance):
                 shard.deleteMedia(callID: callID, instance: instance)
             case .ended:

@@ -16,6 +16,8 @@ package enum CallAction {
     case cancelTimer(CallTimer)
     /// In-dialog requests and responses with this Call-ID belong to the call from now on.
     case track(callID: String)
+    /// The slot of `peer`'s `limits` this call held is free again.
+    case releasePeer(String)
     /// A target gave its final answer (or none: status 0).
     case attemptEnded(peer: String, status: Int)
     /// A request to rtpengine; its outcome comes back as `CallEvent.media`.

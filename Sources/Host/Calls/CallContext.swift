@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PluginAPI
+import Routing
 import SIPCore
 
 /// What a call's machine reads from where it runs, without changing anything there: new identifiers, our
@@ -26,4 +27,11 @@ package protocol CallContext: AnyObject {
     func via(for destination: SIPDestination?) -> String
     func contact(user: String?, for destination: SIPDestination?) -> String
     func address(of peer: String) -> SIPDestination?
+    /// The one answer that changes something where the call runs: takes a slot of `peer`'s `limits` for an attempt
+    /// to it (given back by `CallAction.releasePeer`), or says the peer is at its limit.
+    func admitOutbound(to peer: String, limits: PatchbayConfiguration.PeerLimits) -> Bool
+}
+
+extension CallContext {
+    package func admitOutbound(to peer: String, limits: PatchbayConfiguration.PeerLimits) -> Bool { true }
 }

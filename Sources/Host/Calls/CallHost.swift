@@ -22,6 +22,8 @@ package protocol CallHost: CallContext {
     /// Sends `command` to rtpengine; `completion` runs on the call's loop.
     func media(_ command: MediaCommand, completion: @escaping (MediaOutcome) -> Void)
     func deleteMedia(callID: String, instance: String)
+    /// A slot of `peer`'s `limits` is free again.
+    func releasePeer(_ peer: String)
     func playDTMF(callID: String, instance: String, fromTag: String, code: String, durationMilliseconds: Int)
 
     func sendStateless(_ message: SIPMessage, to destination: SIPDestination)
@@ -38,6 +40,8 @@ package protocol CallHost: CallContext {
 }
 
 extension CallHost {
+    package func releasePeer(_ peer: String) {}
+
     package func sendRequest(
         _ request: SIPMessage, to destination: SIPDestination, handler: @escaping (ClientEvent) -> Void
     ) {

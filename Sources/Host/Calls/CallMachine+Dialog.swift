@@ -276,6 +276,7 @@ extension CallMachine {
         // A target still being tried when the call ends (the caller cancelled) has no answer of its own.
         if attemptOpen { closeAttempt(cancelled ? 487 : 0) }
         releaseMedia()
+        releaseOutbound()
         record.endTime = context.now
         // Built only at `info`, so at the usual `warning` level a call costs no formatting; and outside any closure,
         // which would capture (copy) the whole machine.

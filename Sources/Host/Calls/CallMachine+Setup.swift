@@ -64,6 +64,19 @@ extension CallMachine {
             releaseMedia()
             return tryNextTarget()
         }
+        let limits = site.callSettings[leg.peer]?.limits
+        if let limits, limits.maxCalls != nil || limits.maxCallsPerSecond != nil, !emergency {
+            guard context.admitOutbound(to: leg.peer, limits: limits) else {
+                record.attempts.append(
+                    .init(
+                        peer: leg.peer, status: 503, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber,
+                        note: "at its limits"))
+                lastFailure = (503, "Service Unavailable")
+                releaseMedia()
+                return tryNextTarget()
+            }
+            if limits.maxCalls != nil { outboundCounted = leg.peer }
+        }
         currentTarget = leg
         targetSettings = site.callSettings[leg.peer]
         retried422 = false
@@ -255,8 +268,17 @@ extension CallMachine {
         guard attemptOpen, !record.attempts.isEmpty else { return }
         record.attempts[record.attempts.count - 1].status = status
         attemptOpen = false
-        if status >= 300 || status == 0 { releaseMedia() }
+        if status >= 300 || status == 0 {
+            releaseMedia()
+            releaseOutbound()
+        }
         actions.append(.attemptEnded(peer: record.attempts[record.attempts.count - 1].peer, status: status))
+    }
+
+    mutating func releaseOutbound() {
+        guard let peer = outboundCounted else { return }
+        outboundCounted = nil
+        actions.append(.releasePeer(peer))
     }
 
     mutating func ringTimerFired() {

@@ -105,6 +105,10 @@ package struct CallMachine {
     /// The target being tried's `prack`, `session_timer` and `max_call_duration`, looked up once per attempt.
     var targetSettings: Site.CallSettings?
     package var maxDuration: TimeAmount?
+    /// On an `emergency` route: exempt from the targets' `limits`.
+    package var emergency = false
+    /// The target whose `limits` slot the attempt holds, if it has one.
+    var outboundCounted: String?
     /// The media through rtpengine, for a call with an anchored attempt (`CallMachine+Media`).
     @OutOfLine var anchor: MediaAnchor?
     package internal(set) var record: CallRecord

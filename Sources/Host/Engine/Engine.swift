@@ -23,6 +23,8 @@ public final class Engine: @unchecked Sendable {
     private var registrar: PeerRegistrar?
     /// rtpengine, when configured (read at start: a reload does not change the instances).
     package private(set) var mediaRelay: MediaRelay?
+    /// Calls in progress per peer with `limits`; replaced on reload, keeping the counts.
+    private var peerCalls: PeerCallCounts?
     private let ready = ManagedAtomic(false)
     /// Responses that do not parse are logged at most this often (`parseAndReceive`).
     private let responseLog = LogThrottle()
@@ -122,7 +124,10 @@ public final class Engine: @unchecked Sendable {
         if let rtpengine = site.configuration.rtpengine {
             mediaRelay = try await MediaRelay.start(rtpengine, loops: loops, logger: logger)
         }
+        let peerCalls = PeerCallCounts(site: site)
+        self.peerCalls = peerCalls
         for shard in shards {
+            shard.peerCalls = peerCalls
             shard.mediaRelay = mediaRelay
             shard.localTLSPort = tlsPort
             shard.recordSink = recordSink
@@ -312,7 +317,14 @@ public final class Engine: @unchecked Sendable {
         tlsPeerNames?.withLockedValue { $0 = Self.tlsPeers(newSite, routing) }
         for p in routing.problems { logger.warning("\(p)") }
         site = newSite
-        for shard in shards { shard.loop.execute { shard.install(newSite, routing: routing) } }
+        let counts = PeerCallCounts(site: newSite, previous: peerCalls)
+        peerCalls = counts
+        for shard in shards {
+            shard.loop.execute {
+                shard.install(newSite, routing: routing)
+                shard.peerCalls = counts
+            }
+        }
         if let monitorShard = shards.first {
             monitorShard.loop.execute { [self] in
                 self.health?.start(newSite)

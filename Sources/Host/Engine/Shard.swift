@@ -42,6 +42,10 @@ package final class Shard: CallHost, @unchecked Sendable {
     package private(set) var processing = ProcessingHistogram()
     private var counter: UInt64 = 0
     private var random = RandomWords()
+    /// Calls in progress per peer with `limits`, shared by every shard (set by the engine, replaced on reload).
+    package var peerCalls: PeerCallCounts?
+    /// Each peer's `limits.max_calls_per_second`, this loop's share of it.
+    private var peerRates: [String: TokenBucket] = [:]
     /// rtpengine, when the configuration has it (set before the first call).
     package var mediaRelay: MediaRelay?
     /// Where ended calls' records go (the call records store), if anywhere.
@@ -206,6 +210,30 @@ package final class Shard: CallHost, @unchecked Sendable {
         calls[OctetKey(callID)]?.dtmf(event: event, durationMilliseconds: durationMilliseconds, sourceTag: sourceTag)
     }
 
+    package func admitCall(from peer: String, limits: PatchbayConfiguration.PeerLimits) -> Bool {
+        admit(peer, limits)
+    }
+
+    package func admitOutbound(to peer: String, limits: PatchbayConfiguration.PeerLimits) -> Bool {
+        admit(peer, limits)
+    }
+
+    /// The rate first (this loop's share of it, so no count is taken for a call the rate refuses), then a slot.
+    private func admit(_ peer: String, _ limits: PatchbayConfiguration.PeerLimits) -> Bool {
+        if let rate = limits.maxCallsPerSecond {
+            let share = rate / Double(shardCount)
+            let burst = max(1, share)
+            let now = NIODeadline.now().uptimeNanoseconds
+            var bucket = peerRates[peer] ?? TokenBucket(burst: burst, now: now)
+            let allowed = bucket.take(now: now, rate: share, burst: burst)
+            peerRates[peer] = bucket
+            guard allowed else { return false }
+        }
+        return peerCalls?.begin(peer, max: limits.maxCalls) ?? true
+    }
+
+    package func releasePeer(_ peer: String) { peerCalls?.end(peer) }
+
     package func deleteMedia(callID: String, instance: String) {
         mediaRelay?.delete(callID: callID, instance: instance, on: loop)
     }
@@ -275,6 +303,10 @@ package final class Shard: CallHost, @unchecked Sendable {
     var transactionCount: Int { layer.count }
 
     package func remove(_ call: Call) {
+        if let peer = call.countedPeer {
+            call.countedPeer = nil
+            peerCalls?.end(peer)
+        }
         calls.removeValue(forKey: OctetKey(call.aCallID))
         if let b = call.bCallID { calls.removeValue(forKey: OctetKey(b)) }
     }
@@ -422,7 +454,10 @@ package final class Shard: CallHost, @unchecked Sendable {
     }
 
     private func startCall(_ state: RequestState, from source: SIPDestination) {
-        guard let route = state.route?.name, let peer = state.peer else { return }
+        guard let route = state.route?.name, let peer = state.peer else {
+            if let counted = state.countedPeer { peerCalls?.end(counted) }
+            return
+        }
         routeStats[route, default: RouteStats()].attempted += 1
         let call = Call(
             shard: self, site: site, invite: state.message, source: peer, from: source, route: route,
@@ -433,7 +468,9 @@ package final class Shard: CallHost, @unchecked Sendable {
             machine.maxDuration = limits.min().map { .milliseconds(Int64($0 * 1000)) }
             machine.house = state.house
             machine.houseSDP = state.houseSDP
+            machine.emergency = state.route?.emergency ?? false
         }
+        call.countedPeer = state.countedPeer
         calls[OctetKey(call.aCallID)] = call
         call.tryNextTarget()
     }

@@ -95,6 +95,13 @@ import Testing
             mediaLog.append(command)
         }
         var played: [String] = []
+        /// Peers whose `limits` are reached, and the slots given back.
+        var atLimit: Set<String> = []
+        var released: [String] = []
+        func admitOutbound(to peer: String, limits: PatchbayConfiguration.PeerLimits) -> Bool {
+            !atLimit.contains(peer)
+        }
+        func releasePeer(_ peer: String) { released.append(peer) }
         func playDTMF(callID: String, instance: String, fromTag: String, code: String, durationMilliseconds: Int) {
             played.append("\(fromTag):\(code):\(durationMilliseconds)")
         }

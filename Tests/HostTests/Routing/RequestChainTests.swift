@@ -16,6 +16,7 @@ import Testing
         var overload: String?
         var authentication: StepOutcome = .proceed
         var authenticated: [String] = []
+        var admits = true
 
         func peer(sending request: RequestState) -> String? { source }
         func hasCall(_ request: RequestState) -> Bool { call }
@@ -23,6 +24,7 @@ import Testing
         func authenticate(
             _ request: RequestState, peer: String, credentials: PatchbayConfiguration.Credentials
         ) -> StepOutcome { authentication }
+        func admitCall(from peer: String, limits: PatchbayConfiguration.PeerLimits) -> Bool { admits }
         var name: String { "test" }
     }
 

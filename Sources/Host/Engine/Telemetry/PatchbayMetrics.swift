@@ -18,7 +18,7 @@ public final class PatchbayMetrics: Sendable {
     /// `unmatched_response`: a response that parsed but belongs to no transaction or call of ours (a stray, or the
     /// answer to a request another element sent).
     static let rejectionReasons = [
-        "parse_error", "unknown_source", "rate_limit", "overload", "auth", "unmatched_response",
+        "parse_error", "unknown_source", "rate_limit", "overload", "auth", "unmatched_response", "peer_limit",
     ]
 
     public init() {

@@ -8,7 +8,13 @@ package struct AreWeDraining: RequestStep {
     package func answer(_ request: inout RequestState, in environment: any RequestEnvironment) -> StepOutcome {
         let method = request.message.method
         guard environment.draining, method == "INVITE" || method == "OPTIONS" else { return .proceed }
-        return .answer(.init(503, "Service Unavailable", headers: [SIPHeader("Retry-After", "30")]))
+        let refusal = StepOutcome.Answer(503, "Service Unavailable", headers: [SIPHeader("Retry-After", "30")])
+        if method == "INVITE", request.site.routes.hasEmergencyRoutes {
+            // An emergency call still goes through: the route decides (`IsItAnEmergency`).
+            request.deferredRefusal = refusal
+            return .proceed
+        }
+        return .answer(refusal)
     }
 
     package func explain(

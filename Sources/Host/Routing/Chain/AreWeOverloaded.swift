@@ -7,10 +7,14 @@ package struct AreWeOverloaded: RequestStep {
     package var question: String { "are we overloaded?" }
 
     package func answer(_ request: inout RequestState, in environment: any RequestEnvironment) -> StepOutcome {
-        guard let reason = environment.overloadReason() else { return .proceed }
-        return .answer(
-            StepOutcome.Answer(503, "Service Unavailable", headers: [SIPHeader("Retry-After", "5")]).countedAs(
-                "overload", note: reason))
+        guard request.deferredRefusal == nil, let reason = environment.overloadReason() else { return .proceed }
+        let refusal = StepOutcome.Answer(503, "Service Unavailable", headers: [SIPHeader("Retry-After", "5")])
+            .countedAs("overload", note: reason)
+        if request.message.method == "INVITE", request.site.routes.hasEmergencyRoutes {
+            request.deferredRefusal = refusal
+            return .proceed
+        }
+        return .answer(refusal)
     }
 
     package func explain(

@@ -23,5 +23,7 @@ package struct OfflineEnvironment: RequestEnvironment {
         _ request: RequestState, peer: String, credentials: PatchbayConfiguration.Credentials
     ) -> StepOutcome { .proceed }
 
+    package func admitCall(from peer: String, limits: PatchbayConfiguration.PeerLimits) -> Bool { true }
+
     package var name: String { "offline" }
 }

@@ -19,7 +19,8 @@ package struct RequestChain: Sendable {
         WhichPeerSentIt(), IsItForACallInProgress(), DoesItRequireAnExtensionWeLack(), AreWeDraining(),
         DoWeServeThisMethod(), AreWeOverloaded(), MustItAuthenticate(), IsTheSessionIntervalLongEnough(),
         HasItHopsLeft(), WhatIsItInHouseFormat(),
-        WhichRoute(), HowIsItsMediaCarried(), WhatDoesEachTargetReceive(),
+        WhichRoute(), IsItAnEmergency(), IsThePeerWithinItsLimits(), HowIsItsMediaCarried(),
+        WhatDoesEachTargetReceive(),
     ])
 
     /// A request already in the house format, from a known peer: a redirect's new number.

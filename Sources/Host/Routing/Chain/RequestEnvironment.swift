@@ -16,6 +16,9 @@ package protocol RequestEnvironment {
     func authenticate(
         _ request: RequestState, peer: String, credentials: PatchbayConfiguration.Credentials
     ) -> StepOutcome
+    /// Admits a new call from `peer` under its `limits` (calls in progress, calls per second) and counts it; false
+    /// when a limit is reached.
+    func admitCall(from peer: String, limits: PatchbayConfiguration.PeerLimits) -> Bool
     /// How `--explain` describes the environment's answers (the engine never asks).
     var name: String { get }
 }

@@ -30,6 +30,10 @@ package struct RequestState: Sendable {
     package var ringTimeout: Double?
     /// The targets' peer names in the order they are tried.
     package var targets: [String] = []
+    /// A refusal (drain, overload) that waits for the route: an emergency route is exempt from it.
+    package var deferredRefusal: StepOutcome.Answer?
+    /// The peer whose `limits` counted this call when it was admitted; the call gives the slot back when it ends.
+    package var countedPeer: String?
     /// Every target's request, with `everyTargetsRequest`.
     package var legs: [RequestProcessor.Leg] = []
 

@@ -244,6 +244,14 @@ extension PatchbayConfiguration {
         let prack = m.choice("prack", PrackPolicy.self)
         let maxCallDuration = m.seconds("max_call_duration", range: 1...604_800)
         let media = m.map("media", what: "media").map { readMedia($0, diagnostics: diagnostics) }
+        var limits = PeerLimits()
+        if var l = m.map("limits", what: "limits") {
+            limits.maxCalls = l.int("max_calls", range: 1...1_000_000)
+            limits.maxCallsPerSecond = l.seconds(
+                "max_calls_per_second", range: 0.01...100_000, unit: "calls per second")
+            limits.status = l.int("status", range: 400...699) ?? limits.status
+            l.rejectUnknownKeys()
+        }
         var responses: [Int: ResponseMapping] = [:]
         if let n = m.node("responses") {
             if let mapping = n.mapping {
@@ -355,6 +363,7 @@ extension PatchbayConfiguration {
         peer.rangePositions = ranges.map(\.1)
         if let media { peer.media = media }
         peer.responses = responses
+        peer.limits = limits
         return peer
     }
 

@@ -208,6 +208,8 @@ public struct PatchbayConfiguration: Sendable {
         /// of any peer wins over a range, and a longer prefix over a shorter one.
         package var ranges: [AddressRange] = []
         package var rangePositions: [SourcePosition] = []
+        /// `limits:` how many calls this peer may have in progress and start per second, both directions.
+        public var limits = PeerLimits()
         /// `responses:` this peer's final responses mapped to others, by status.
         public var responses: [Int: ResponseMapping] = [:]
         /// `media:`; `pass` when not set.
@@ -258,6 +260,17 @@ public struct PatchbayConfiguration: Sendable {
     public var peers: [Peer]
 
     public func peer(named name: String) -> Peer? { peers.first { $0.name == name } }
+
+    /// Per-peer call limits (toll-fraud containment, a gateway's channels). Calls from and to the peer count
+    /// together; routes with `emergency: true` are exempt.
+    public struct PeerLimits: Sendable, Equatable {
+        /// Calls in progress with the peer, either direction; nil: no limit.
+        public var maxCalls: Int?
+        /// New calls from or to the peer per second (a bucket holding one second's worth); nil: no limit.
+        public var maxCallsPerSecond: Double?
+        /// What an inbound call over a limit gets (with Retry-After); an outbound attempt moves to the next target.
+        public var status = 503
+    }
 
     /// External peers (SIP trunks) get the site's private headers stripped both ways unless configured otherwise.
     public static func defaultInternalHeaders(for kind: PeerKind) -> [String] {

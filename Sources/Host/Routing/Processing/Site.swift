@@ -30,6 +30,7 @@ public struct Site: Sendable {
         public var maxCallDuration: Double?
         public var media: PatchbayConfiguration.MediaPolicy
         public var responses: [Int: ResponseMapping]
+        public var limits: PatchbayConfiguration.PeerLimits
     }
 
     package static func callSettings(of configuration: PatchbayConfiguration) -> [String: CallSettings] {
@@ -39,7 +40,7 @@ public struct Site: Sendable {
                     $0.name,
                     CallSettings(
                         prack: $0.prack, sessionTimer: $0.sessionTimer, maxCallDuration: $0.maxCallDuration,
-                        media: $0.media, responses: $0.responses)
+                        media: $0.media, responses: $0.responses, limits: $0.limits)
                 )
             },
             uniquingKeysWith: { first, _ in first })

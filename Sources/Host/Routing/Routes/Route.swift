@@ -33,6 +33,8 @@ public struct Route: Sendable {
     public var ringTimeout: Double?
     /// The longest an answered call on this route may last before Patchbay ends it with BYE both ways (seconds).
     public var maxDuration: Double?
+    /// Calls on this route are exempt from peers' `limits`, from overload and from drain (emergency numbers).
+    public var emergency = false
     public var position: SourcePosition
 
     public func matches(source: String, called calledNumber: String, caller callerNumber: String?, message: SIPMessage)

@@ -126,11 +126,13 @@ extension RouteTable {
             }
         }
         let maxDuration = m.seconds("max_duration", range: 1...604_800)
+        let emergency = m.bool("emergency") ?? false
         guard let name, let action else { return nil }
         var route = Route(
             name: name, sources: sources, called: called, caller: caller, headers: headers, action: action,
             ringTimeout: ringTimeout, position: m.position)
         route.maxDuration = maxDuration
+        route.emergency = emergency
         return route
     }
 

@@ -5,6 +5,8 @@ import PluginAPI
 public struct RouteTable: Sendable {
     public var file: String
     public var routes: [Route]
+    /// Whether any route is `emergency`: only then do drain and overload wait for the route before refusing.
+    package var hasEmergencyRoutes: Bool { routes.contains { $0.emergency } }
     public var tests: [RouteTest]
 
     public enum Decision: Sendable {
