@@ -1,3 +1,4 @@
+import Foundation
 import PluginAPI
 import SIPCore
 
@@ -30,6 +31,8 @@ package struct RequestState: Sendable {
     package var ringTimeout: Double?
     /// The targets' peer names in the order they are tried.
     package var targets: [String] = []
+    /// The time routes' `when:` are checked against; nil: the clock (route tests set it).
+    package var now: Date?
     /// A refusal (drain, overload) that waits for the route: an emergency route is exempt from it.
     package var deferredRefusal: StepOutcome.Answer?
     /// The peer whose `limits` counted this call when it was admitted; the call gives the slot back when it ends.

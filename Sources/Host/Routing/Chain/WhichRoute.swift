@@ -12,7 +12,9 @@ package struct WhichRoute: RequestStep {
         }
         let called = Self.called(house)
         let caller = house.fromUser.flatMap(RequestProcessor.number(inUser:))
-        switch request.site.routes.decide(source: source, called: called, caller: caller, message: house) {
+        switch request.site.routes.decide(
+            source: source, called: called, caller: caller, message: house, at: request.now)
+        {
         case .noMatch:
             return .answer(.init(404, "Not Found"))
         case .route(let route):
@@ -40,11 +42,12 @@ package struct WhichRoute: RequestStep {
             return record(["route '\(route.name)' (line \(route.position.line)) rejects: \(a.status) \(a.reason)"])
         }
         let caller = after.house?.fromUser.flatMap(RequestProcessor.number(inUser:))
-        return record([
-            "route '\(route.name)' (line \(route.position.line)) matches \(called)"
-                + (caller.map { " from \($0)" } ?? ""),
-            "targets in order: " + after.targets.joined(separator: ", "),
-        ])
+        return record(
+            [
+                "route '\(route.name)' (line \(route.position.line)) matches \(called)"
+                    + (caller.map { " from \($0)" } ?? ""),
+                "targets in order: " + after.targets.joined(separator: ", "),
+            ] + (route.schedule.map { ["within its 'when': \($0)"] } ?? []))
     }
 
     private static func called(_ house: SIPMessage) -> String {

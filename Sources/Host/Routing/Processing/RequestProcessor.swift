@@ -1,3 +1,4 @@
+import Foundation
 import PluginAPI
 
 /// The offline face of the request chain (`RequestChain`): `patchbay route`, `process`, `check`'s route tests
@@ -62,11 +63,14 @@ public struct RequestProcessor: Sendable {
     /// see it from that peer (no call in progress, no drain, no load), the inbound adapter, the route table and
     /// every target's outbound adapter, each step recorded. `seed` orders weighted targets (the engine uses the
     /// Call-ID's hash).
-    public func process(_ message: SIPMessage, from source: String, seed: UInt64 = 0) throws -> Result {
+    public func process(_ message: SIPMessage, from source: String, seed: UInt64 = 0, at: Date? = nil) throws
+        -> Result
+    {
         guard site.peer(source) != nil, site.adapters[source] != nil else {
             throw ProcessingError.unknownPeer(source)
         }
-        let state = RequestState(site: site, message: message, seed: seed, everyTargetsRequest: true)
+        var state = RequestState(site: site, message: message, seed: seed, everyTargetsRequest: true)
+        state.now = at
         return run(RequestChain.standard, state, from: source)
     }
 

@@ -24,7 +24,7 @@ public struct RouteTestRunner: Sendable {
         let invite = SyntheticCall.invite(from: peer, to: t.to, caller: t.caller, callID: callID)
         let result: RequestProcessor.Result
         do {
-            result = try RequestProcessor(site: site).process(invite, from: t.from)
+            result = try RequestProcessor(site: site).process(invite, from: t.from, at: t.at)
         } catch {
             return Failure(test: t, problems: ["\(error)"])
         }

@@ -35,6 +35,8 @@ public struct Route: Sendable {
     public var maxDuration: Double?
     /// Calls on this route are exempt from peers' `limits`, from overload and from drain (emergency numbers).
     public var emergency = false
+    /// `when:`; nil: always.
+    public var schedule: RouteSchedule?
     public var position: SourcePosition
 
     public func matches(source: String, called calledNumber: String, caller callerNumber: String?, message: SIPMessage)
@@ -78,8 +80,10 @@ public struct Route: Sendable {
         return out
     }
 
-    /// True when every request this route matches is also matched by `earlier`, so this one can never win.
+    /// True when every request this route matches is also matched by `earlier`, so this one can never win. An
+    /// earlier route limited in time (`when:`) shadows nothing: outside its windows the later one still wins.
     func isShadowed(by earlier: Route) -> Bool {
+        if earlier.schedule != nil { return false }
         if let mine = sources {
             if let theirs = earlier.sources, !mine.isSubset(of: theirs) { return false }
         } else if earlier.sources != nil {

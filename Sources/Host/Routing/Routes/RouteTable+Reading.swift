@@ -127,12 +127,17 @@ extension RouteTable {
         }
         let maxDuration = m.seconds("max_duration", range: 1...604_800)
         let emergency = m.bool("emergency") ?? false
+        var schedule: RouteSchedule?
+        if let n = m.node("when") {
+            schedule = readSchedule(n, m)
+        }
         guard let name, let action else { return nil }
         var route = Route(
             name: name, sources: sources, called: called, caller: caller, headers: headers, action: action,
             ringTimeout: ringTimeout, position: m.position)
         route.maxDuration = maxDuration
         route.emergency = emergency
+        route.schedule = schedule
         return route
     }
 
@@ -197,12 +202,71 @@ extension RouteTable {
         }
     }
 
+    /// `when: {days: mon-fri, hours: "08:00-18:00", timezone: Europe/Berlin}`, or a list of such windows (one
+    /// time zone for all: the first given, else the system's).
+    private static func readSchedule(_ node: Node, _ parent: YAMLMap) -> RouteSchedule? {
+        let d = parent.diagnostics
+        let nodes: [Node] = node.sequence.map(Array.init) ?? [node]
+        var windows: [RouteSchedule.Window] = []
+        var zone: TimeZone?
+        var texts: [String] = []
+        for n in nodes {
+            guard var w = YAMLMap(n, file: parent.file, what: "'when' window", diagnostics: d) else { return nil }
+            var days = Set(1...7)
+            var dayText = "every day"
+            if let list = w.strings("days") {
+                dayText = list.map(\.0).joined(separator: ",")
+                days = []
+                for (text, position) in list {
+                    guard let some = RouteSchedule.days(text) else {
+                        d.error(position, "'\(text)' is not a day or a range of days (mon, mon-fri, sat-sun)")
+                        continue
+                    }
+                    days.formUnion(some)
+                }
+            }
+            var start = 0
+            var end = 0
+            let hoursText = w.string("hours")
+            if let hours = hoursText {
+                if let (s, e) = RouteSchedule.hours(hours) {
+                    (start, end) = (s, e)
+                } else {
+                    d.error(
+                        w.keyPosition("hours"),
+                        "'hours' must be HH:MM-HH:MM (08:00-18:00, 22:00-06:00), found '\(hours)'")
+                }
+            }
+            if let name = w.string("timezone") {
+                if let tz = TimeZone(identifier: name) {
+                    zone = zone ?? tz
+                } else {
+                    d.error(w.keyPosition("timezone"), "unknown time zone '\(name)' (an IANA name: Europe/Berlin, UTC)")
+                }
+            }
+            w.rejectUnknownKeys()
+            windows.append(RouteSchedule.Window(days: days, start: start, end: end))
+            texts.append("\(dayText) \(hoursText ?? "all day")")
+        }
+        let tz = zone ?? TimeZone.current
+        return RouteSchedule(
+            windows: windows, timeZone: tz, description: texts.joined(separator: ", ") + " \(tz.identifier)")
+    }
+
     private static func readTest(_ m: inout YAMLMap, peers: Set<String>, routes: [Route]) -> RouteTest? {
         let d = m.diagnostics
         let from = m.string("from", required: true)
         if let from, !peers.contains(from) { d.error(m.keyPosition("from"), unknownPeer(from, peers)) }
         let to = m.string("to", required: true)
         let caller = m.string("caller")
+        var at: Date?
+        if let text = m.string("at") {
+            at = ISO8601DateFormatter().date(from: text)
+            if at == nil {
+                d.error(
+                    m.keyPosition("at"), "'at' must be an ISO 8601 time with its offset (2026-12-07T10:00:00+01:00)")
+            }
+        }
         let name = m.string("name") ?? "\(from ?? "?") -> \(to ?? "?")"
         var test = RouteTest(
             name: name, from: from ?? "", to: to ?? "", caller: caller, expectRoute: nil, expectTargets: nil,
@@ -234,6 +298,7 @@ extension RouteTable {
             if key == "numbers" { test.expectNumbers = dict } else { test.expectCallers = dict }
         }
         test.expectReject = e.int("reject", range: 400...699)
+        test.at = at
         e.rejectUnknownKeys()
         guard from != nil, to != nil else { return nil }
         return test

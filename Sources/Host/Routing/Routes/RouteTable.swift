@@ -1,3 +1,4 @@
+import Foundation
 import PluginAPI
 
 /// The routes in force: an immutable snapshot, compiled once when the file is loaded (regexes and prefixes), and
@@ -15,9 +16,18 @@ public struct RouteTable: Sendable {
         case noMatch
     }
 
-    /// Top-down, first match wins. Sees only house-format numbers.
-    public func decide(source: String, called: String, caller: String?, message: SIPMessage) -> Decision {
+    /// Top-down, first match wins. Sees only house-format numbers. `at`: the time a route's `when:` is checked
+    /// against (route tests set it); nil: the clock, read only when a route has a `when:`.
+    public func decide(source: String, called: String, caller: String?, message: SIPMessage, at: Date? = nil)
+        -> Decision
+    {
+        var now = at
         for r in routes where r.matches(source: source, called: called, caller: caller, message: message) {
+            if let schedule = r.schedule {
+                let date = now ?? Date()
+                now = date
+                guard schedule.contains(date) else { continue }
+            }
             return .route(r)
         }
         return .noMatch
@@ -39,5 +49,7 @@ public struct RouteTest: Sendable {
     /// Expected caller number each target receives in From, by peer.
     public var expectCallers: [String: String]
     public var expectReject: Int?
+    /// The time the test's call is routed at (routes' `when:`); nil: the clock.
+    public var at: Date?
     public var position: SourcePosition
 }
