@@ -36,9 +36,12 @@ final class PeerHealthMonitor: @unchecked Sendable {
                 continue
             }
             var state = states[peer.name] ?? PeerState()
+            // The Request-URI names the peer as configured: its host name where it has one (a provider's SBC may
+            // route on it), else the address requests go to.
+            let host = peer.addresses.first.map { "sip:\($0.description)" }
             state.task = shard.loop.scheduleRepeatedTask(
                 initialDelay: .zero, delay: .milliseconds(Int64(check.interval * 1000))
-            ) { [unowned self] _ in self.probe(peer.name, check: check) }
+            ) { [unowned self] _ in self.probe(peer.name, uri: host, check: check) }
             next[peer.name] = state
         }
         states = next
@@ -55,19 +58,18 @@ final class PeerHealthMonitor: @unchecked Sendable {
         states.mapValues { ($0.up, $0.lastProbe) }
     }
 
-    private func probe(_ peer: String, check: PatchbayConfiguration.HealthCheck) {
+    private func probe(_ peer: String, uri: String?, check: PatchbayConfiguration.HealthCheck) {
         guard let destination = shard.address(of: peer) else { return }
+        let target = uri ?? "sip:\(destination.address.ipAddress ?? "invalid"):\(destination.address.port ?? 5060)"
         let options = SIPMessage(
-            startLine: .request(
-                method: "OPTIONS",
-                uri: "sip:\(destination.address.ipAddress ?? "invalid"):\(destination.address.port ?? 5060)",
-                version: "SIP/2.0"),
+            startLine: .request(method: "OPTIONS", uri: target, version: "SIP/2.0"),
             headers: [
                 SIPHeader("Via", shard.via(for: destination)), SIPHeader("Max-Forwards", "70"),
                 SIPHeader("From", "<sip:patchbay@\(shard.localHost):\(shard.localPort)>;tag=\(shard.newTag())"),
-                SIPHeader(
-                    "To", "<sip:\(destination.address.ipAddress ?? "invalid"):\(destination.address.port ?? 5060)>"),
-                SIPHeader("Call-ID", shard.newCallID()), SIPHeader("CSeq", "1 OPTIONS"),
+                SIPHeader("To", "<\(target)>"), SIPHeader("Call-ID", shard.newCallID()),
+                SIPHeader("CSeq", "1 OPTIONS"),
+                // Where the peer can reach Patchbay: some SBCs answer an OPTIONS without one 400, or not at all.
+                SIPHeader("Contact", shard.contact(user: "patchbay", for: destination)),
                 SIPHeader("Accept", "application/sdp"),
             ])
         // Whichever comes first decides the probe: a final response, the transaction's failure, or our timeout.
@@ -83,11 +85,11 @@ final class PeerHealthMonitor: @unchecked Sendable {
             guard let self, !decided else { return }
             switch event {
             case .response(let r):
-                guard (r.statusCode ?? 0) >= 200 else { return }
+                guard let status = r.statusCode, status >= 200 else { return }
                 decided = true
                 deadline.cancel()
-                self.states[peer]?.lastProbe = (r.statusCode, Date())
-                self.record(peer, answered: true, check: check)
+                self.states[peer]?.lastProbe = (status, Date())
+                self.record(peer, answered: !check.downOn.contains(status), check: check)
             case .timeout, .transportError:
                 decided = true
                 deadline.cancel()

@@ -333,6 +333,22 @@ struct EngineCallTests {
         #expect(await pb.waitForLog("peer up", timeout: .seconds(10)), "\(pb.log)")
     }
 
+    /// A gateway that answers its OPTIONS with 503 says it is out of service: it is marked down (`down_on`), though
+    /// it answers. The probe carries a Contact and names the peer as configured.
+    @Test func aPeerAnsweringOptionsWith503IsDown() async throws {
+        let pb = try await PatchbayUnderTest.start(
+            gatewayExtra: "    health_check: {interval: 0.2, timeout: 0.3, down_after: 2, up_after: 1}")
+        defer { pb.stop() }
+        let gw = try await pb.sipp(
+            "uas-options", label: "gw-options", port: pb.ports.gateway, toPatchbay: false, calls: nil,
+            keys: ["status": "503", "reason": "Service Unavailable"])
+        defer { _ = gw.stop() }
+        #expect(await pb.waitForLog("peer down", timeout: .seconds(10)), "\(pb.log)")
+        let probe = try #require(try gw.messages().received("OPTIONS").first)
+        #expect(probe.header("Contact")?.contains("sip:patchbay@127.0.0.1:\(pb.ports.patchbay)") == true)
+        #expect(probe.startLine.hasPrefix("OPTIONS sip:127.0.0.1:\(pb.ports.gateway) "), "\(probe.startLine)")
+    }
+
     /// Unknown sources never reach routing: 403.
     @Test func unknownSourceIsRefused() async throws {
         let pb = try await PatchbayUnderTest.start()

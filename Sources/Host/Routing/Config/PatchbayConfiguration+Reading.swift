@@ -222,6 +222,18 @@ extension PatchbayConfiguration {
             check.timeout = h.seconds("timeout", range: 0.05...60) ?? check.timeout
             check.downAfter = h.int("down_after", range: 1...100) ?? check.downAfter
             check.upAfter = h.int("up_after", range: 1...100) ?? check.upAfter
+            if let statuses = h.list("down_on") {
+                check.downOn = []
+                for n in statuses {
+                    if case .scalar(let s) = n, let c = Int(s.string), (200...699).contains(c) {
+                        check.downOn.insert(c)
+                    } else {
+                        diagnostics.error(
+                            h.pos(n), "'down_on' entries must be SIP status codes 200-699, found \(YAMLMap.kind(of: n))"
+                        )
+                    }
+                }
+            }
             h.rejectUnknownKeys()
             healthCheck = check
         }

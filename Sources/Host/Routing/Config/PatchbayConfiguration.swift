@@ -92,8 +92,9 @@ public struct PatchbayConfiguration: Sendable {
     }
 
     /// OPTIONS keepalive for a peer: a peer that fails `downAfter` probes in a row is skipped by routing until it
-    /// answers `upAfter` in a row. Any response counts as an answer (a 404 or 405 still proves the peer is alive);
-    /// a timeout or transport error counts as a failure.
+    /// answers `upAfter` in a row. A final response counts as an answer (a 404 or 405 still proves the peer is
+    /// alive) unless its status is in `downOn` (503 by default: a peer saying it is out of service); a timeout or
+    /// transport error counts as a failure.
     public struct HealthCheck: Sendable, Equatable {
         public var interval: Double = 30
         /// How long a probe may go unanswered before it counts as failed; shorter than the transaction's own
@@ -101,6 +102,7 @@ public struct PatchbayConfiguration: Sendable {
         public var timeout: Double = 5
         public var downAfter = 3
         public var upAfter = 2
+        public var downOn: Set<Int> = [503]
     }
 
     /// RFC 3261 timers; shorter values make tests fast, longer ones suit slow links.
