@@ -12,6 +12,8 @@ package protocol CallContext: AnyObject {
     var logger: Logger { get }
     var settings: TransactionSettings { get }
     var local: LocalAddress { get }
+    /// Where Patchbay is as seen from `destination` (an IPv6 peer sees the IPv6 listener).
+    func local(for destination: SIPDestination?) -> LocalAddress
     var localHost: String { get }
     var downPeers: Set<String> { get }
     var drainedPeers: Set<String> { get }
@@ -33,5 +35,7 @@ package protocol CallContext: AnyObject {
 }
 
 extension CallContext {
+    package func local(for destination: SIPDestination?) -> LocalAddress { local }
+
     package func admitOutbound(to peer: String, limits: PatchbayConfiguration.PeerLimits) -> Bool { true }
 }

@@ -85,7 +85,8 @@ extension CallMachine {
         ringExpired = false
         let localTag = context.newTag()
         let out = OutboundInvite(
-            leg: leg, callerInvite: inviteA, local: context.local, transport: destination.transport, callID: callID,
+            leg: leg, callerInvite: inviteA, local: context.local(for: destination), transport: destination.transport,
+            callID: callID,
             localTag: localTag, branch: context.newBranch(), external: site.egress[leg.peer]?.external == true,
             prack: targetSettings?.prack ?? .supported, sessionTimer: targetSettings?.sessionTimer)
         b = CallLeg(

@@ -29,11 +29,22 @@ public struct LocalAddress: Sendable, Equatable {
     }
 
     /// What a listener puts in Via and Contact: its `advertise`, else its host; a wildcard without `advertise`
-    /// says 127.0.0.1, which only local peers can reach (the engine warns about it).
+    /// says its family's loopback (127.0.0.1, [::1]), which only local peers can reach (the engine warns about it).
+    /// An IPv6 literal is in brackets, as every header that carries a host wants it (RFC 3261 section 25.1).
     public static func advertisedHost(of listener: PatchbayConfiguration.Listener) -> String {
-        let wildcard = listener.host == "0.0.0.0" || listener.host == "::"
-        return listener.advertise ?? (wildcard ? "127.0.0.1" : listener.host)
+        let host =
+            listener.advertise
+            ?? (listener.host == "0.0.0.0" ? "127.0.0.1" : listener.host == "::" ? "::1" : listener.host)
+        return bracketed(host)
     }
+
+    /// `host` as a URI or Via writes it: an IPv6 literal in brackets.
+    public static func bracketed(_ host: String) -> String {
+        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+    }
+
+    /// Whether the listener listens on IPv6 (its address is an IPv6 literal or `::`).
+    public static func isIPv6(_ listener: PatchbayConfiguration.Listener) -> Bool { listener.host.contains(":") }
 
     /// Our port for `transport`; a transport Patchbay has no listener for falls back to UDP.
     func transportAndPort(_ transport: TransportKind?) -> (TransportKind, Int) {

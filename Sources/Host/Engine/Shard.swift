@@ -160,14 +160,23 @@ package final class Shard: CallHost, @unchecked Sendable {
         LocalAddress(host: localHost, udpPort: localPort, tcpPort: localTCPPort, tlsPort: localTLSPort)
     }
 
+    /// The IPv6 listener's view, when Patchbay has one beside an IPv4 first listener: what a peer reached over
+    /// IPv6 is shown.
+    package var local6: LocalAddress?
+
+    package func local(for destination: SIPDestination?) -> LocalAddress {
+        if let local6, case .v6? = destination?.address { return local6 }
+        return local
+    }
+
     /// Our Via for a request sent to `destination`: the transport it goes over and our port for it.
     package func via(for destination: SIPDestination? = nil) -> String {
-        local.via(for: destination?.transport, branch: newBranch())
+        local(for: destination).via(for: destination?.transport, branch: newBranch())
     }
 
     /// Our Contact towards `destination`, so the peer's in-dialog requests come back over the same transport.
     package func contact(user: String?, for destination: SIPDestination? = nil) -> String {
-        local.contact(user: user, for: destination?.transport)
+        local(for: destination).contact(user: user, for: destination?.transport)
     }
 
     private func randomToken() -> String {
