@@ -129,18 +129,22 @@ public final class Engine: @unchecked Sendable {
         }
         let peerCalls = PeerCallCounts(site: site)
         self.peerCalls = peerCalls
-        // Via and Contact towards IPv6 peers: the first IPv6 UDP listener's, when the first UDP listener is IPv4.
-        let udp = site.configuration.listeners.filter { $0.transport == .udp }
-        var local6: LocalAddress?
-        if let first = udp.first, !LocalAddress.isIPv6(first), let i = udp.firstIndex(where: LocalAddress.isIPv6),
-            let bound = listeners[.udp], i < bound.count
-        {
-            local6 = LocalAddress(
-                host: LocalAddress.advertisedHost(of: udp[i]), udpPort: bound[i].port, tcpPort: tcpPort,
-                tlsPort: tlsPort)
+        // What each listener shows in Via and Contact: its advertised host and its bound port.
+        var views: [PatchbayConfiguration.Transport: [LocalAddress]] = [:]
+        for l in site.configuration.listeners {
+            let n = views[l.transport, default: []].count
+            guard let bound = listeners[l.transport], n < bound.count else { continue }
+            var view = LocalAddress(
+                host: LocalAddress.advertisedHost(of: l), udpPort: transport.port, tcpPort: tcpPort, tlsPort: tlsPort)
+            switch l.transport {
+            case .udp: view.udpPort = bound[n].port
+            case .tcp: view.tcpPort = bound[n].port
+            case .tls: view.tlsPort = bound[n].port
+            }
+            views[l.transport, default: []].append(view)
         }
         for shard in shards {
-            shard.local6 = local6
+            shard.listenerViews = views
             shard.peerCalls = peerCalls
             shard.mediaRelay = mediaRelay
             shard.localTLSPort = tlsPort

@@ -160,13 +160,14 @@ package final class Shard: CallHost, @unchecked Sendable {
         LocalAddress(host: localHost, udpPort: localPort, tcpPort: localTCPPort, tlsPort: localTLSPort)
     }
 
-    /// The IPv6 listener's view, when Patchbay has one beside an IPv4 first listener: what a peer reached over
-    /// IPv6 is shown.
-    package var local6: LocalAddress?
+    /// Each listener's view by transport, in configuration order (`SIPDestination.listener` indexes them): a peer
+    /// reached by a listener (its `interface`, or its address family's) sees that listener's advertised host.
+    package var listenerViews: [TransportKind: [LocalAddress]] = [:]
 
     package func local(for destination: SIPDestination?) -> LocalAddress {
-        if let local6, case .v6? = destination?.address { return local6 }
-        return local
+        guard let destination, let views = listenerViews[destination.transport], destination.listener < views.count
+        else { return local }
+        return views[destination.listener]
     }
 
     /// Our Via for a request sent to `destination`: the transport it goes over and our port for it.

@@ -23,7 +23,11 @@ package struct SiteRouting: Sendable {
                     problems.append("peer '\(peer.name)': cannot resolve \(a)")
                     continue
                 }
-                if i == 0 { addresses[peer.name] = SIPDestination(transport: peer.transport, address: address) }
+                if i == 0 {
+                    addresses[peer.name] = SIPDestination(
+                        transport: peer.transport, address: address,
+                        listener: Self.listener(for: peer, address: address, site.configuration.listeners))
+                }
                 let key = ip.port(a.port)
                 byIPPort[key] = byIPPort[key] ?? peer.name
                 // Peers often send from another port than they listen on (TCP, or a separate UDP socket), so the
@@ -39,6 +43,17 @@ package struct SiteRouting: Sendable {
             $0.element.range.prefixLength != $1.element.range.prefixLength
                 ? $0.element.range.prefixLength > $1.element.range.prefixLength : $0.offset < $1.offset
         }.map(\.element)
+    }
+
+    /// The index, among the listeners of the peer's transport, that requests to the peer leave by: its
+    /// `interface`'s, else the first of the address's family, else the first.
+    static func listener(
+        for peer: PatchbayConfiguration.Peer, address: SocketAddress, _ listeners: [PatchbayConfiguration.Listener]
+    ) -> Int {
+        let own = listeners.filter { $0.transport == peer.transport }
+        if let name = peer.interface, let i = own.firstIndex(where: { $0.name == name }) { return i }
+        let v6 = if case .v6 = address { true } else { false }
+        return own.firstIndex { $0.host.contains(":") == v6 } ?? 0
     }
 
     func classify(_ source: SocketAddress) -> String? {

@@ -28,6 +28,7 @@ extension PatchbayConfiguration {
             let host = m.string("address") ?? "0.0.0.0"
             let port = m.int("port", range: 1...65535) ?? 5060
             let advertise = m.string("advertise")
+            let listenerName = m.string("name")
             var tls: ListenerTLS?
             let hasTLSKeys = ["certificate", "private_key", "client_ca", "verify_clients"].contains { m.has($0) }
             if transport == .tls {
@@ -45,7 +46,12 @@ extension PatchbayConfiguration {
                 diagnostics.error(m.position, "certificate settings belong to a 'transport: tls' listener")
             }
             m.rejectUnknownKeys()
-            listeners.append(Listener(transport: transport, host: host, port: port, advertise: advertise, tls: tls))
+            var listener = Listener(transport: transport, host: host, port: port, advertise: advertise, tls: tls)
+            listener.name = listenerName
+            if let listenerName, listeners.contains(where: { $0.name == listenerName }) {
+                diagnostics.error(m.keyPosition("name"), "listener name '\(listenerName)' is used twice")
+            }
+            listeners.append(listener)
         }
         let unknownSources = top.choice("unknown_sources", UnknownSourcePolicy.self) ?? .reject
         let redirects = top.choice("redirects", RedirectPolicy.self) ?? .pass
@@ -136,6 +142,23 @@ extension PatchbayConfiguration {
         }
         if peers.isEmpty { diagnostics.error(top.position, "no peers configured") }
         checkMedia(peers: peers, rtpengine: rtpengine, diagnostics: diagnostics)
+        for peer in peers {
+            guard let name = peer.interface else { continue }
+            let named = listeners.filter { $0.name == name }
+            if named.isEmpty {
+                let known = listeners.compactMap(\.name)
+                let hint = YAMLMap.nearest(name, in: known).map { " (did you mean '\($0)'?)" } ?? ""
+                diagnostics.error(
+                    peer.interfacePosition ?? peer.position,
+                    "peer '\(peer.name)': no listener named '\(name)' (named: \(known.isEmpty ? "none" : known.joined(separator: ", ")))\(hint)"
+                )
+            } else if !named.contains(where: { $0.transport == peer.transport }) {
+                diagnostics.error(
+                    peer.interfacePosition ?? peer.position,
+                    "peer '\(peer.name)' uses \(peer.transport.rawValue), but interface '\(name)' has no \(peer.transport.rawValue) listener"
+                )
+            }
+        }
         // Two peers with the same range: which one a source in it belongs to would depend on the file's order.
         var rangeOwners: [AddressRange: String] = [:]
         for peer in peers {
@@ -256,6 +279,8 @@ extension PatchbayConfiguration {
         let prack = m.choice("prack", PrackPolicy.self)
         let maxCallDuration = m.seconds("max_call_duration", range: 1...604_800)
         let media = m.map("media", what: "media").map { readMedia($0, diagnostics: diagnostics) }
+        let interface = m.string("interface")
+        let interfacePosition = m.keyPosition("interface")
         var limits = PeerLimits()
         if var l = m.map("limits", what: "limits") {
             limits.maxCalls = l.int("max_calls", range: 1...1_000_000)
@@ -375,6 +400,8 @@ extension PatchbayConfiguration {
         peer.rangePositions = ranges.map(\.1)
         if let media { peer.media = media }
         peer.responses = responses
+        peer.interface = interface
+        peer.interfacePosition = interface == nil ? nil : interfacePosition
         peer.limits = limits
         return peer
     }

@@ -15,6 +15,9 @@ public struct PatchbayConfiguration: Sendable {
         public var advertise: String?
         /// For `transport: tls`: the server certificate, and whether peers must present one.
         public var tls: ListenerTLS?
+        /// `name:` a signalling interface (`inside`, `outside`) peers choose with their `interface:`; listeners of
+        /// several transports may share a name.
+        public var name: String?
     }
 
     /// Client certificates on a TLS listener (mutual TLS, as Lync/Skype for Business and Teams Direct Routing use).
@@ -210,6 +213,10 @@ public struct PatchbayConfiguration: Sendable {
         /// of any peer wins over a range, and a longer prefix over a shorter one.
         package var ranges: [AddressRange] = []
         package var rangePositions: [SourcePosition] = []
+        /// `interface:` the named listeners requests to this peer leave by (its transport's), whose address its
+        /// Via, Contact and From show; nil: the first listener of its transport and address family.
+        public var interface: String?
+        public var interfacePosition: SourcePosition?
         /// `limits:` how many calls this peer may have in progress and start per second, both directions.
         public var limits = PeerLimits()
         /// `responses:` this peer's final responses mapped to others, by status.
