@@ -88,19 +88,20 @@ call() {
     for msg in "$dir/fallback.msg" "$dir/uas.msg"; do
         [ -z "$received" ] && [ -f "$msg" ] && received=$(grep -m1 -a "^INVITE " "$msg" | cut -d' ' -f2)
     done
-    local media=""
+    local media="" via=""
     for msg in "$dir/fallback.msg" "$dir/uas.msg"; do
         [ -z "$media" ] && [ -f "$msg" ] && media=$(grep -m1 -a "^c=IN IP4 " "$msg" | tr -d '\r' | cut -d' ' -f3)
+        [ -z "$via" ] && [ -f "$msg" ] && via=$(grep -m1 -a "^Via: " "$msg" | tr -d '\r' | sed -E 's/^Via: SIP\/2\.0\/[A-Z]+ ([^;]+).*/\1/')
     done
     printf '%d. %s\n   dialled %s -> route %s -> tried %s -> result %s%s%s   (caller sipp exit %d)\n' \
         "$n" "$what" "$dialled" "$route" "${tried:--}" "$result" "${received:+, target received $received}" \
-        "${media:+, media at $media}" "$rc"
+        "${via:+, signalling from $via}${media:+, media at $media}" "$rc"
 }
 
 echo "Patchbay on $SITE: demo calls between simulated peers (sipp on 127.0.0.1)"
 echo
 call "PBX extension 2345 calls a Berlin number" 5070 0030987654 5080 uas-answer -- uac-call caller=2345
-call "PBX calls a mobile: the trunk gets +E.164, G.711 only, and rtpengine's outside address (127.0.0.2)" 5070 001701234567 5090 uas-answer -- uac-call caller=2345
+call "PBX calls a mobile: the trunk gets +E.164, G.711 only, and only outside addresses (127.0.0.2)" 5070 001701234567 5090 uas-answer -- uac-call caller=2345
 call "PBX calls a premium-rate number: barred" 5070 009001234567 - - -- uac-expect-status status=403 caller=2345
 call "PBX calls a busy Berlin number: 486 goes back" 5070 0030987654 5080 uas-reject status=486 "reason=Busy Here" -- uac-expect-status status=486 caller=2345
 FALLBACK_PORT=5090 call "Gateway out of service (503): failover to the trunk" 5070 0030987654 5080 uas-reject status=503 "reason=Service Unavailable" -- uac-call caller=2345

@@ -154,7 +154,7 @@ struct MediaAnchoringTests {
                 "forbid": Self.callerHost,
             ])
         let pbx = try await rig.pb.sipp(
-            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(4),
+            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(8),
             keys: [
                 "media_host": Self.callerHost, "media_port": "\(caller.port)", "expect_c": Self.inside,
                 "forbid": Self.calleeHost,
@@ -171,7 +171,7 @@ struct MediaAnchoringTests {
         #expect(atCaller.count >= 15, "the callee's RTP reached the caller")
         #expect(atCallee.allSatisfy { $0.source == Self.outside }, "the trunk gets media from the outside address only")
         #expect(atCaller.allSatisfy { $0.source == Self.inside }, "the PBX gets media from the inside address only")
-        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await pbx.wait(timeout: .seconds(20)) == .exited(0), "\(pbx.diagnostics)")
         #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "\(itsp.diagnostics)")
         #expect(await rig.sessionsGone(), "the BYE deleted the session")
         #expect(try await rig.metric("patchbay_media_sessions") == 0)
@@ -190,7 +190,7 @@ struct MediaAnchoringTests {
                 "expect_pt": "8", "forbid": "G722",
             ])
         let pbx = try await rig.pb.sipp(
-            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(4),
+            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(8),
             keys: [
                 "media_host": Self.callerHost, "media_port": "\(caller.port)", "offer_pt": "9",
                 "offer_codec": "G722/8000", "expect_pt": "9", "expect_c": Self.inside, "forbid": Self.calleeHost,
@@ -202,7 +202,7 @@ struct MediaAnchoringTests {
         #expect(atCaller.count >= 15, "the callee's PCMA reached the caller")
         #expect(Set(atCallee.map(\.payloadType)) == [8], "the trunk gets PCMA, transcoded")
         #expect(Set(atCaller.map(\.payloadType)) == [9], "the caller gets G.722, transcoded")
-        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await pbx.wait(timeout: .seconds(20)) == .exited(0), "\(pbx.diagnostics)")
         #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "\(itsp.diagnostics)")
         #expect(await rig.sessionsGone())
         await rig.stop()
@@ -234,7 +234,7 @@ struct MediaAnchoringTests {
             ])
         _ = try await rig.answeredSession()
         #expect(try await rig.sessions().count == 1, "the trunk's session went when the gateway was tried")
-        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await pbx.wait(timeout: .seconds(20)) == .exited(0), "\(pbx.diagnostics)")
         #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
         _ = itsp.stop()
         #expect(await rig.sessionsGone(), "after failover")
@@ -291,7 +291,7 @@ struct MediaAnchoringTests {
         let pbx = try await rig.pb.sipp(
             "uac-expect-status", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile,
             keys: ["status": "503"])
-        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await pbx.wait(timeout: .seconds(20)) == .exited(0), "\(pbx.diagnostics)")
         #expect(rig.pb.attempts.first?.hasPrefix("itsp:503") == true, "\(rig.pb.attempts)")
         #expect(rig.pb.log.contains("media relay failed"))
         // Pings every second: two unanswered take the instance out.
@@ -320,7 +320,7 @@ struct MediaAnchoringTests {
                 "media_host": Self.callerHost, "media_port": "4002", "expect_c": Self.calleeHost,
                 "forbid": "NO-SUCH-HOST",
             ])
-        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await pbx.wait(timeout: .seconds(20)) == .exited(0), "\(pbx.diagnostics)")
         #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "\(itsp.diagnostics)")
         #expect(rig.pb.log.contains("the call goes on unanchored"))
         await rig.stop()
@@ -367,7 +367,7 @@ struct MediaAnchoringTests {
             sequence &+= 1
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await pbx.wait(timeout: .seconds(20)) == .exited(0), "\(pbx.diagnostics)")
         #expect(
             await itsp.wait(timeout: .seconds(5)) == .exited(0), "the INFO did not reach the trunk: \(itsp.diagnostics)"
         )
