@@ -385,12 +385,12 @@ struct MediaAnchoringTests {
         let rig = try await Rig(
             #function, pbxMedia: "{mode: anchor, interface: inside, srtp: sdes, flags: [SDES-pad]}",
             itspMedia: "{mode: anchor, interface: outside}")
-        let phone = try BaresipUnderTest(in: rig.pb.directory, sipPort: rig.pb.ports.pbx, user: "2345", seconds: 8)
+        let phone = try BaresipUnderTest(in: rig.pb.directory, sipPort: rig.pb.ports.pbx, user: "2345", seconds: 14)
         defer { phone.stop() }
         try await Task.sleep(for: .milliseconds(500))
         let trunk = try RTPSocket(host: Self.callerHost)
         let itsp = try await rig.pb.sipp(
-            "uac-media", label: "itsp", port: rig.pb.ports.itsp, service: "+49301232345", pause: .seconds(3),
+            "uac-media", label: "itsp", port: rig.pb.ports.itsp, service: "+49301232345", pause: .seconds(7),
             keys: [
                 "media_host": Self.callerHost, "media_port": "\(trunk.port)", "expect_c": Self.outside,
                 "forbid": "a=crypto",
@@ -407,7 +407,7 @@ struct MediaAnchoringTests {
         #expect(atTrunk.count >= 50, "baresip's SRTP reached the trunk as plain RTP")
         #expect(Set(atTrunk.map(\.payloadType)) == [8])
         #expect(ALaw.rms(atTrunk.suffix(25).flatMap(\.payload)) > 1000, "and decodes to baresip's tone")
-        #expect(await itsp.wait(timeout: .seconds(10)) == .exited(0), "\(itsp.diagnostics)")
+        #expect(await itsp.wait(timeout: .seconds(20)) == .exited(0), "\(itsp.diagnostics)")
         #expect(!phone.output.lowercased().contains("keylen"), "\(phone.output)")
         let decoded = try #require(phone.recordings.first { $0.lastPathComponent.hasSuffix("-dec.wav") })
         let samples = try Data(contentsOf: decoded).dropFirst(44)
