@@ -144,10 +144,7 @@ extension CallMachine {
             offered.body = sdp
             sendToTarget(target, house: offered, parsed: nil, callID: callID)
         case (.targetOffer(let target, let callID, let parsed), .failed(let reason)):
-            let optional = [MediaAnchor.Side.a, .b].allSatisfy {
-                let policy = mediaPolicy($0, target: target)
-                return policy.mode == .pass || policy.relay == .optional
-            }
+            let optional = site.mediaRelayIsOptional(source: sourcePeer, target: target)
             self.anchor?.callID = nil
             self.anchor?.offerFrom = nil
             guard optional, let house else {

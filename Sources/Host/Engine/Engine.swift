@@ -102,9 +102,6 @@ public final class Engine: @unchecked Sendable {
             listeners[l.transport, default: []].append(
                 try await start(ListenAddress(host: l.host, port: l.port), n, context))
         }
-        for l in site.configuration.listeners {
-            listenerIsIPv6[l.transport, default: []].append(LocalAddress.isIPv6(l))
-        }
         let transport = listeners[.udp]![0]
         let tcpPort = listeners[.tcp]?.first?.port
         let tlsPort = listeners[.tls]?.first?.port
@@ -274,20 +271,8 @@ public final class Engine: @unchecked Sendable {
     /// over a stream reuse the connection the request came on, which the transport keys by the remote address).
     private func listener(for destination: SIPDestination) -> (any SIPTransport)? {
         guard let list = listeners[destination.transport], !list.isEmpty else { return nil }
-        let index = min(destination.listener, list.count - 1)
-        // A request to an IPv6 peer cannot leave by an IPv4 socket (nor the reverse): the first listener of the
-        // destination's family does, where the one named is of the other family.
-        if let families = listenerIsIPv6[destination.transport], index < families.count {
-            let wantsIPv6 = if case .v6 = destination.address { true } else { false }
-            if families[index] != wantsIPv6, let other = families.firstIndex(of: wantsIPv6), other < list.count {
-                return list[other]
-            }
-        }
-        return list[index]
+        return list[min(destination.listener, list.count - 1)]
     }
-
-    /// Whether each listener of a transport (in configuration order) is IPv6.
-    private var listenerIsIPv6: [PatchbayConfiguration.Transport: [Bool]] = [:]
 
     /// Our Call-IDs start `pb<shard>-`; any other Call-ID is spread by hash.
     func shardIndex(for callID: String) -> Int {

@@ -1,3 +1,4 @@
+import Calls
 import NIOCore
 import Routing
 import SIPCore
@@ -46,14 +47,15 @@ package struct SiteRouting: Sendable {
     }
 
     /// The index, among the listeners of the peer's transport, that requests to the peer leave by: its
-    /// `interface`'s, else the first of the address's family, else the first.
+    /// `interface`'s, else the first of the address's family (a request to an IPv6 peer cannot leave by an IPv4
+    /// socket, nor the reverse), else the first.
     static func listener(
         for peer: PatchbayConfiguration.Peer, address: SocketAddress, _ listeners: [PatchbayConfiguration.Listener]
     ) -> Int {
         let own = listeners.filter { $0.transport == peer.transport }
         if let name = peer.interface, let i = own.firstIndex(where: { $0.name == name }) { return i }
         let v6 = if case .v6 = address { true } else { false }
-        return own.firstIndex { $0.host.contains(":") == v6 } ?? 0
+        return own.firstIndex { LocalAddress.isIPv6($0) == v6 } ?? 0
     }
 
     func classify(_ source: SocketAddress) -> String? {

@@ -48,10 +48,7 @@ package struct HowIsItsMediaCarried: RequestStep {
                 if !media.flags.isEmpty { parts.append("flags \(media.flags.joined(separator: ", "))") }
                 return "\(peer)'s side: " + parts.joined(separator: "; ")
             }
-            let optional = [source, target].allSatisfy {
-                let media = site.callSettings[$0]?.media
-                return media?.mode != .anchor || media?.relay == .optional
-            }
+            let optional = site.mediaRelayIsOptional(source: source, target: target)
             return RequestProcessor.Step(
                 title: title,
                 notes: [

@@ -63,6 +63,15 @@ public struct Site: Sendable {
         return callSettings[source]?.media.mode == .anchor || callSettings[target]?.media.mode == .anchor
     }
 
+    /// Whether an anchored call from `source` to `target` may go on unanchored when rtpengine does not answer:
+    /// every side that anchors says `relay: optional`.
+    package func mediaRelayIsOptional(source: String, target: String) -> Bool {
+        [source, target].allSatisfy {
+            let media = callSettings[$0]?.media
+            return media?.mode != .anchor || media?.relay == .optional
+        }
+    }
+
     /// Reads `patchbay.yaml`, loads the plugins, makes every peer's adapter and reads the routes. Returns nil
     /// when anything is wrong; every problem found is in `diagnostics`, positioned.
     /// - Parameter plugins: already loaded plugins (plugins load once per process); nil loads the directory the
