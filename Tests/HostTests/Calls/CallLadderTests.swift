@@ -190,10 +190,12 @@ import Testing
     static let sdp =
         "v=0\r\no=gw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 30000 RTP/AVP 8\r\n"
 
-    static func site(pbxExtra: String = "", gwExtra: String = "") throws -> Site {
+    /// `top`: more top-level keys; `pbxExtra`, `gwExtra`: more keys of those peers (indented by four).
+    static func site(top: String = "", pbxExtra: String = "", gwExtra: String = "") throws -> Site {
         let config = """
             routes: routes.yaml
             redirects: follow
+            \(top)
             peers:
               - name: pbx
                 plugin: IPPBX

@@ -18,34 +18,13 @@ import Testing
     static func site(gwMedia: String = "{mode: anchor, interface: external}", pbxMedia: String = "{mode: pass}")
         throws -> Site
     {
-        let config = """
-            routes: routes.yaml
-            rtpengine:
-              instances: [{name: r1, address: "127.0.0.1:2223"}]
-              interfaces: [internal, external]
-            peers:
-              - name: pbx
-                plugin: IPPBX
-                kind: internal
-                address: 127.0.0.1:5070
-                media: \(pbxMedia)
-              - name: gw
-                plugin: IPPBX
-                kind: internal
-                address: 127.0.0.1:5080
-                media: \(gwMedia)
-              - name: gw2
-                plugin: IPPBX
-                kind: internal
-                address: 127.0.0.1:5081
-            """
-        let routes = """
-            routes:
-              - {name: out, match: {from: pbx}, targets: [gw, gw2]}
-            """
-        let (site, d, _) = try ConfigurationTests.load(config: config, routes: routes)
-        try #require(!d.hasErrors, "\(d.items)")
-        return try #require(site)
+        try Ladder.site(
+            top: """
+                rtpengine:
+                  instances: [{name: r1, address: "127.0.0.1:2223"}]
+                  interfaces: [internal, external]
+                """,
+            pbxExtra: "    media: \(pbxMedia)", gwExtra: "    media: \(gwMedia)")
     }
 
     static func host() -> Host { Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081]) }

@@ -70,6 +70,32 @@ struct MediaAnchoringTests {
             try? await group.shutdownGracefully()
         }
 
+        /// A sipp callee (`uas-media`) whose media is `media`: the offer it gets must carry `expectC` in `c=` and must
+        /// not contain `forbid`.
+        func callee(
+            _ label: String, port: UInt16, media: RTPSocket, expectC: String, forbid: String,
+            keys: [String: String] = [:]
+        ) async throws -> SippPeer {
+            try await pb.sipp(
+                "uas-media", label: label, port: port, toPatchbay: false,
+                keys: Self.mediaKeys(media, expectC: expectC, forbid: forbid).merging(keys) { $1 })
+        }
+
+        /// A sipp caller (`uac-media`) whose media is `media`, dialling `service` and holding the call `pause`: the
+        /// answer it gets must carry `expectC` in `c=` and must not contain `forbid`.
+        func caller(
+            _ label: String, port: UInt16, media: RTPSocket, service: String = MediaAnchoringTests.mobile,
+            pause: Duration? = nil, expectC: String, forbid: String, keys: [String: String] = [:]
+        ) async throws -> SippPeer {
+            try await pb.sipp(
+                "uac-media", label: label, port: port, service: service, pause: pause,
+                keys: Self.mediaKeys(media, expectC: expectC, forbid: forbid).merging(keys) { $1 })
+        }
+
+        static func mediaKeys(_ media: RTPSocket, expectC: String, forbid: String) -> [String: String] {
+            ["media_host": media.host, "media_port": "\(media.port)", "expect_c": expectC, "forbid": forbid]
+        }
+
         func metric(_ name: String, _ labels: [String: String] = [:]) async throws -> Double? {
             let (_, text) = try await OperationsTests.get(httpPort, "/metrics")
             return OperationsTests.sample(text, name, labels)
@@ -147,18 +173,11 @@ struct MediaAnchoringTests {
             #function, pbxMedia: "{mode: anchor, interface: inside}", itspMedia: "{mode: anchor, interface: outside}")
         let caller = try RTPSocket(host: Self.callerHost)
         let callee = try RTPSocket(host: Self.calleeHost)
-        let itsp = try await rig.pb.sipp(
-            "uas-media", label: "itsp", port: rig.pb.ports.itsp, toPatchbay: false,
-            keys: [
-                "media_host": Self.calleeHost, "media_port": "\(callee.port)", "expect_c": Self.outside,
-                "forbid": Self.callerHost,
-            ])
-        let pbx = try await rig.pb.sipp(
-            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(8),
-            keys: [
-                "media_host": Self.callerHost, "media_port": "\(caller.port)", "expect_c": Self.inside,
-                "forbid": Self.calleeHost,
-            ])
+        let itsp = try await rig.callee(
+            "itsp", port: rig.pb.ports.itsp, media: callee, expectC: Self.outside, forbid: Self.callerHost)
+        let pbx = try await rig.caller(
+            "pbx", port: rig.pb.ports.pbx, media: caller, pause: .seconds(8), expectC: Self.inside,
+            forbid: Self.calleeHost)
         let session = try await rig.answeredSession()
         #expect(session.caller.0 == Self.inside && session.callee.0 == Self.outside)
         #expect(try await rig.metric("patchbay_media_sessions") == 1)
@@ -183,18 +202,12 @@ struct MediaAnchoringTests {
             #function, pbxMedia: "{mode: pass}", itspMedia: "{mode: anchor, interface: outside, codecs: [PCMA]}")
         let caller = try RTPSocket(host: Self.callerHost)
         let callee = try RTPSocket(host: Self.calleeHost)
-        let itsp = try await rig.pb.sipp(
-            "uas-media", label: "itsp", port: rig.pb.ports.itsp, toPatchbay: false,
-            keys: [
-                "media_host": Self.calleeHost, "media_port": "\(callee.port)", "expect_c": Self.outside,
-                "expect_pt": "8", "forbid": "G722",
-            ])
-        let pbx = try await rig.pb.sipp(
-            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(8),
-            keys: [
-                "media_host": Self.callerHost, "media_port": "\(caller.port)", "offer_pt": "9",
-                "offer_codec": "G722/8000", "expect_pt": "9", "expect_c": Self.inside, "forbid": Self.calleeHost,
-            ])
+        let itsp = try await rig.callee(
+            "itsp", port: rig.pb.ports.itsp, media: callee, expectC: Self.outside, forbid: "G722",
+            keys: ["expect_pt": "8"])
+        let pbx = try await rig.caller(
+            "pbx", port: rig.pb.ports.pbx, media: caller, pause: .seconds(8), expectC: Self.inside,
+            forbid: Self.calleeHost, keys: ["offer_pt": "9", "offer_codec": "G722/8000", "expect_pt": "9"])
         let session = try await rig.answeredSession()
         let (atCaller, atCallee) = try await Self.exchange(
             caller: caller, callerPT: 9, callee: callee, calleePT: 8, session: session)
@@ -220,18 +233,11 @@ struct MediaAnchoringTests {
         let itsp = try await rig.pb.sipp(
             "uas-reject", label: "itsp", port: rig.pb.ports.itsp, toPatchbay: false,
             keys: ["status": "503", "reason": "Service Unavailable"])
-        let gw = try await rig.pb.sipp(
-            "uas-media", label: "gw", port: rig.pb.ports.gateway, toPatchbay: false,
-            keys: [
-                "media_host": Self.calleeHost, "media_port": "\(callee.port)", "expect_c": Self.inside,
-                "forbid": Self.callerHost,
-            ])
-        let pbx = try await rig.pb.sipp(
-            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(1),
-            keys: [
-                "media_host": Self.callerHost, "media_port": "\(caller.port)", "expect_c": Self.inside,
-                "forbid": Self.calleeHost,
-            ])
+        let gw = try await rig.callee(
+            "gw", port: rig.pb.ports.gateway, media: callee, expectC: Self.inside, forbid: Self.callerHost)
+        let pbx = try await rig.caller(
+            "pbx", port: rig.pb.ports.pbx, media: caller, pause: .seconds(1), expectC: Self.inside,
+            forbid: Self.calleeHost)
         _ = try await rig.answeredSession()
         #expect(try await rig.sessions().count == 1, "the trunk's session went when the gateway was tried")
         #expect(await pbx.wait(timeout: .seconds(20)) == .exited(0), "\(pbx.diagnostics)")
@@ -259,18 +265,11 @@ struct MediaAnchoringTests {
         #expect(await rig.sessionsGone(), "after hold and BYE")
 
         // Drain: the call still up when the drain time is over is hung up both ways, and its session deleted.
-        let up = try await rig.pb.sipp(
-            "uas-media", label: "itsp-drain", port: rig.pb.ports.itsp, toPatchbay: false,
-            keys: [
-                "media_host": Self.calleeHost, "media_port": "\(callee.port)", "expect_c": Self.outside,
-                "forbid": Self.callerHost,
-            ])
-        let long = try await rig.pb.sipp(
-            "uac-media", label: "pbx-drain", port: rig.pb.ports.pbx, service: Self.mobile, pause: .seconds(30),
-            keys: [
-                "media_host": Self.callerHost, "media_port": "\(caller.port)", "expect_c": Self.inside,
-                "forbid": Self.calleeHost,
-            ])
+        let up = try await rig.callee(
+            "itsp-drain", port: rig.pb.ports.itsp, media: callee, expectC: Self.outside, forbid: Self.callerHost)
+        let long = try await rig.caller(
+            "pbx-drain", port: rig.pb.ports.pbx, media: caller, pause: .seconds(30), expectC: Self.inside,
+            forbid: Self.calleeHost)
         _ = try await rig.answeredSession()
         rig.pb.signal(SIGTERM)
         #expect(await rig.pb.waitForExit(timeout: .seconds(10)) != nil, "the drain ended")
@@ -308,18 +307,13 @@ struct MediaAnchoringTests {
         let rig = try await Rig(
             #function, pbxMedia: "{mode: pass}", itspMedia: "{mode: anchor, interface: outside, relay: optional}",
             rtpengineRunning: false)
-        let itsp = try await rig.pb.sipp(
-            "uas-media", label: "itsp", port: rig.pb.ports.itsp, toPatchbay: false,
-            keys: [
-                "media_host": Self.calleeHost, "media_port": "4000", "expect_c": Self.callerHost,
-                "forbid": "NO-SUCH-HOST",
-            ])
-        let pbx = try await rig.pb.sipp(
-            "uac-media", label: "pbx", port: rig.pb.ports.pbx, service: Self.mobile,
-            keys: [
-                "media_host": Self.callerHost, "media_port": "4002", "expect_c": Self.calleeHost,
-                "forbid": "NO-SUCH-HOST",
-            ])
+        // The sockets only give the offer and the answer their ports: no RTP flows without rtpengine here.
+        let caller = try RTPSocket(host: Self.callerHost)
+        let callee = try RTPSocket(host: Self.calleeHost)
+        let itsp = try await rig.callee(
+            "itsp", port: rig.pb.ports.itsp, media: callee, expectC: Self.callerHost, forbid: "NO-SUCH-HOST")
+        let pbx = try await rig.caller(
+            "pbx", port: rig.pb.ports.pbx, media: caller, expectC: Self.calleeHost, forbid: "NO-SUCH-HOST")
         #expect(await pbx.wait(timeout: .seconds(20)) == .exited(0), "\(pbx.diagnostics)")
         #expect(await itsp.wait(timeout: .seconds(5)) == .exited(0), "\(itsp.diagnostics)")
         #expect(rig.pb.log.contains("the call goes on unanchored"))
@@ -389,12 +383,9 @@ struct MediaAnchoringTests {
         defer { phone.stop() }
         try await Task.sleep(for: .milliseconds(500))
         let trunk = try RTPSocket(host: Self.callerHost)
-        let itsp = try await rig.pb.sipp(
-            "uac-media", label: "itsp", port: rig.pb.ports.itsp, service: "+49301232345", pause: .seconds(7),
-            keys: [
-                "media_host": Self.callerHost, "media_port": "\(trunk.port)", "expect_c": Self.outside,
-                "forbid": "a=crypto",
-            ])
+        let itsp = try await rig.caller(
+            "itsp", port: rig.pb.ports.itsp, media: trunk, service: "+49301232345", pause: .seconds(7),
+            expectC: Self.outside, forbid: "a=crypto")
         let session = try await rig.answeredSession(calleeHost: "127.0.0.1")
         var atTrunk: [RTPSocket.Packet] = []
         for i in 0..<100 {
