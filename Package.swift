@@ -36,6 +36,11 @@ let package = Package(
         .systemLibrary(
             name: "CLibOsip", path: "Sources/CLibOsip", pkgConfig: "libosip2", providers: [.apt(["libosip2-dev"])]),
         .target(name: "COsip", dependencies: ["CLibOsip"], path: "Sources/COsip"),
+        // c-ares (Debian libc-ares-dev) for RFC 3263's NAPTR, SRV, A and AAAA lookups, and a C wrapper that runs
+        // one query to its end on the calling thread (a resolver thread, never an event loop).
+        .systemLibrary(
+            name: "CLibCAres", path: "Sources/CLibCAres", pkgConfig: "libcares", providers: [.apt(["libc-ares-dev"])]),
+        .target(name: "CDNS", dependencies: ["CLibCAres"], path: "Sources/CDNS"),
         // The host, in layers whose dependencies only point down (README, "Layout"): a layer imports the ones
         // below it and never one above, which the compiler enforces because each is a target of its own.
         //   SIPCore     messages on libosip2, transactions, transports, protection, digest
@@ -48,7 +53,7 @@ let package = Package(
         .target(
             name: "SIPCore",
             dependencies: [
-                pluginAPI, "COsip", .product(name: "Logging", package: "swift-log"),
+                pluginAPI, "COsip", "CDNS", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -2,7 +2,7 @@
 # Installs the Debian packages Patchbay builds and tests with, when any is missing. Needs root (or sudo).
 # With arguments, installs those packages instead (scripts/bench-deps.sh names the benchmark's).
 set -euo pipefail
-packages=(libosip2-dev sip-tester openssl libsqlite3-dev libgoogle-perftools-dev chromium rtpengine-daemon baresip-core)
+packages=(libosip2-dev libc-ares-dev sip-tester openssl libsqlite3-dev libgoogle-perftools-dev chromium rtpengine-daemon baresip-core dnsmasq-base)
 [ $# -gt 0 ] && packages=("$@")
 missing=()
 for p in "${packages[@]}"; do

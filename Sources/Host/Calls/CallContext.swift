@@ -28,13 +28,17 @@ package protocol CallContext: AnyObject {
     func newBranch() -> String
     func via(for destination: SIPDestination?) -> String
     func contact(user: String?, for destination: SIPDestination?) -> String
-    func address(of peer: String) -> SIPDestination?
+    /// Where a request to `peer` may go, in the order this attempt tries them: its configured addresses and the
+    /// servers DNS gave for its host names (SRV order, drawn anew per call). Empty: nowhere (not resolved).
+    func destinations(of peer: String) -> [SIPDestination]
     /// The one answer that changes something where the call runs: takes a slot of `peer`'s `limits` for an attempt
     /// to it (given back by `CallAction.releasePeer`), or says the peer is at its limit.
     func admitOutbound(to peer: String, limits: PatchbayConfiguration.PeerLimits) -> Bool
 }
 
 extension CallContext {
+    package func address(of peer: String) -> SIPDestination? { destinations(of: peer).first }
+
     package func local(for destination: SIPDestination?) -> LocalAddress { local }
 
     package func admitOutbound(to peer: String, limits: PatchbayConfiguration.PeerLimits) -> Bool { true }

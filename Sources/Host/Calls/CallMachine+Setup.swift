@@ -30,6 +30,8 @@ extension CallMachine {
     /// The INVITE to `name` with `house`'s content (for an anchored attempt, its SDP is rtpengine's), on a B leg
     /// with `callID`.
     mutating func sendToTarget(_ name: String, house: SIPMessage?, parsed: ParsedSDP?, callID: String) {
+        let retrying = nextAddress
+        nextAddress = false
         guard let house,
             let leg = RequestProcessor(site: site).leg(for: name, house: house, parsed: parsed)
         else {
@@ -57,13 +59,17 @@ extension CallMachine {
             releaseMedia()
             return tryNextTarget()
         }
-        guard let destination = context.address(of: leg.peer) else {
+        if !retrying { alternates = context.destinations(of: leg.peer) }
+        guard !alternates.isEmpty else {
             lastFailure = (503, "Service Unavailable")
             record.attempts.append(
-                .init(peer: leg.peer, status: 503, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber))
+                .init(
+                    peer: leg.peer, status: 503, calledNumber: leg.calledNumber, callerNumber: leg.callerNumber,
+                    note: "no address (its name does not resolve)"))
             releaseMedia()
             return tryNextTarget()
         }
+        let destination = alternates.removeFirst()
         let limits = site.callSettings[leg.peer]?.limits
         if let limits, limits.maxCalls != nil || limits.maxCallsPerSecond != nil, !emergency {
             guard context.admitOutbound(to: leg.peer, limits: limits) else {
@@ -113,9 +119,9 @@ extension CallMachine {
             closeAttempt(status)
             lastFailure = (status, reason)
             if state == .routing || state == .early {
-                // RFC 3261 Timer B: nothing came back, so the next target gets the call.
+                // RFC 3261 Timer B: nothing came back, so the next address or target gets the call.
                 state = .routing
-                tryNextTarget()
+                if !tryNextAddress() { tryNextTarget() }
             }
         }
     }
@@ -179,6 +185,7 @@ extension CallMachine {
             if cancelled || !delayedOffer { sendAckB() }
             if cancelled { return hangUpB(reason: "cancelled while answered") }
             record.target = target.peer
+            alternates = []
             closeAttempt(status)
             record.result = status
             record.answerTime = context.now
@@ -208,6 +215,13 @@ extension CallMachine {
         }
         if status == 422, !cancelled, retryWithLongerInterval(r) { return }
         closeAttempt(status)
+        // RFC 3263 section 4.3: a server that is unavailable (503) or did not answer in time (408) has the call
+        // go to the peer's next server, whatever `responses:` makes of the status for routing.
+        if response.statusCode == 503 || response.statusCode == 408, !alternates.isEmpty, !cancelled {
+            lastFailure = (status, Relay.reasonPhrase(of: r))
+            state = .routing
+            if tryNextAddress() { return }
+        }
         if site.failoverCodes.contains(status), !cancelled {
             lastFailure = (status, Relay.reasonPhrase(of: r))
             state = .routing
@@ -261,6 +275,18 @@ extension CallMachine {
         case .rejected(_, let status, let reason):
             finishFailed(status, reason)
         }
+        return true
+    }
+
+    /// The same target again at its next address, if it has one left: returns whether it was tried.
+    mutating func tryNextAddress() -> Bool {
+        guard !alternates.isEmpty, !cancelled, let peer = currentTarget?.peer else { return false }
+        logger.info(
+            "trying the target's next address",
+            metadata: ["a": "\(a.callID)", "peer": "\(peer)", "next": "\(alternates[0])"])
+        nextAddress = true
+        pending.insert(peer, at: 0)
+        tryNextTarget()
         return true
     }
 

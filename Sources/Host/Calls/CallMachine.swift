@@ -109,6 +109,10 @@ package struct CallMachine {
     package var emergency = false
     /// The target whose `limits` slot the attempt holds, if it has one.
     var outboundCounted: String?
+    /// The current target's addresses not tried yet (its further DNS servers), in order; and whether the next
+    /// attempt is to the next of them rather than to the next target.
+    var alternates: [SIPDestination] = []
+    var nextAddress = false
     /// The media through rtpengine, for a call with an anchored attempt (`CallMachine+Media`).
     @OutOfLine var anchor: MediaAnchor?
     package internal(set) var record: CallRecord

@@ -21,6 +21,9 @@ public final class Engine: @unchecked Sendable {
     private var shards: [Shard] = []
     private var health: PeerHealthMonitor?
     private var registrar: PeerRegistrar?
+    /// Peers' host names through DNS (RFC 3263), on the resolver's threads; created with the first name to locate.
+    private var locator: PeerLocator?
+    private var resolverThreads: NIOThreadPool?
     /// rtpengine, when configured (read at start: a reload does not change the instances).
     package private(set) var mediaRelay: MediaRelay?
     /// Calls in progress per peer with `limits`; replaced on reload, keeping the counts.
@@ -159,15 +162,26 @@ public final class Engine: @unchecked Sendable {
             }
         }
         ready.store(true, ordering: .releasing)
+        await locate(routing, site.configuration.dns)
         let monitorShard = shards[0]
         let allShards = shards
         let log = logger
         let startSite = site
         try await monitorShard.loop.submit {
-            let monitor = PeerHealthMonitor(shard: monitorShard) { peer, up in
-                log.notice(up ? "peer up" : "peer down", metadata: ["peer": "\(peer)"])
-                for shard in allShards { shard.loop.execute { shard.setPeer(peer, up: up) } }
-            }
+            let monitor = PeerHealthMonitor(
+                shard: monitorShard,
+                onChange: { peer, up in
+                    log.notice(up ? "peer up" : "peer down", metadata: ["peer": "\(peer)"])
+                    for shard in allShards { shard.loop.execute { shard.setPeer(peer, up: up) } }
+                },
+                onAddressChange: { address, up in
+                    log.info(up ? "peer address up" : "peer address down", metadata: ["address": "\(address)"])
+                    for shard in allShards {
+                        shard.loop.execute {
+                            if up { shard.downAddresses.remove(address) } else { shard.downAddresses.insert(address) }
+                        }
+                    }
+                })
             monitor.start(startSite)
             self.health = monitor
             let registrar = PeerRegistrar(shard: monitorShard)
@@ -342,10 +356,52 @@ public final class Engine: @unchecked Sendable {
         }
         if let monitorShard = shards.first {
             monitorShard.loop.execute { [self] in
+                if let locator = self.locator {
+                    _ = locator.start(routing, settings: newSite.configuration.dns)
+                } else if !routing.locatedNames.isEmpty {
+                    Task { await self.locate(routing, newSite.configuration.dns) }
+                }
                 self.health?.start(newSite)
                 self.registrar?.start(newSite)
             }
         }
+    }
+
+    /// Starts locating the peers' host names, and waits (a few seconds at most) for the first answers, so that
+    /// the first calls after a start find their peers. Nothing to do for a site without host names.
+    private func locate(_ routing: SiteRouting, _ dns: PatchbayConfiguration.DNS) async {
+        guard !routing.locatedNames.isEmpty || locator != nil, let monitorShard = shards.first else { return }
+        let locator: PeerLocator
+        if let existing = self.locator {
+            locator = existing
+        } else {
+            let threads = NIOThreadPool(numberOfThreads: 2)
+            threads.start()
+            resolverThreads = threads
+            let allShards = shards
+            locator = PeerLocator(
+                loop: monitorShard.loop, logger: logger,
+                makeResolver: { dns in
+                    CAresResolver(
+                        pool: threads, servers: dns.servers, timeoutMilliseconds: Int(dns.timeout * 1000),
+                        tries: dns.tries)
+                },
+                publish: { locations in
+                    for shard in allShards { shard.loop.execute { shard.setLocations(locations) } }
+                })
+            self.locator = locator
+        }
+        let loop = monitorShard.loop
+        let first = try? await loop.submit { locator.start(routing, settings: dns) }.get()
+        guard let first else { return }
+        // Bounded: a dead DNS server must not hold the start for its every query's timeouts.
+        let bound = loop.makePromise(of: Void.self)
+        first.whenComplete { _ in bound.succeed() }
+        let limit = loop.scheduleTask(in: .milliseconds(Int64(min(5, dns.timeout * Double(dns.tries) + 1) * 1000))) {
+            bound.succeed()
+        }
+        try? await bound.futureResult.get()
+        limit.cancel()
     }
 
     /// Takes `peer` out of routing (no new calls; calls in progress go on), or puts it back.
@@ -500,10 +556,12 @@ public final class Engine: @unchecked Sendable {
             try? await monitorShard.loop.submit { [self] in
                 self.health?.stop()
                 self.registrar?.stop()
+                self.locator?.stop()
             }.get()
         }
         for list in listeners.values { for t in list { await t.close() } }
         await mediaRelay?.stop()
+        try? await resolverThreads?.shutdownGracefully()
         try? await group.shutdownGracefully()
     }
 }

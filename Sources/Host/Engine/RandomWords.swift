@@ -30,3 +30,6 @@ struct RandomWords {
         words = fresh
     }
 }
+
+/// SRV's weighted order draws from the same words.
+extension RandomWords: RandomNumberGenerator {}

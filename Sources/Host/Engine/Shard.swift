@@ -41,7 +41,13 @@ package final class Shard: CallHost, @unchecked Sendable {
     private(set) var callCounters: CallCounters?
     package private(set) var processing = ProcessingHistogram()
     private var counter: UInt64 = 0
-    private var random = RandomWords()
+    var random = RandomWords()
+    /// The last DNS answer for each peer host name (`PeerLocator`), and the addresses in them by peer: traffic from a
+    /// located server is its peer's.
+    var locations: [SIPLocator.Target: SIPLocation] = [:]
+    var locatedSources: [IPKey: String] = [:]
+    /// Addresses of peers the health monitor reported down while the peer has others up: skipped like a down peer.
+    package internal(set) var downAddresses: Set<SocketAddress> = []
     /// Calls in progress per peer with `limits`, shared by every shard (set by the engine, replaced on reload).
     package var peerCalls: PeerCallCounts?
     /// Each peer's `limits.max_calls_per_second`, this loop's share of it.
@@ -103,6 +109,7 @@ package final class Shard: CallHost, @unchecked Sendable {
     func install(_ site: Site, routing: SiteRouting) {
         self.site = site
         self.routing = routing
+        setLocations(locations)
         protection = site.configuration.protection
         let fresh = Self.limiter(for: protection)
         limiter.peerLimit = fresh.peerLimit
@@ -184,8 +191,6 @@ package final class Shard: CallHost, @unchecked Sendable {
         counter &+= 1
         return String(random.next() ^ counter, radix: 36)
     }
-
-    package func address(of peer: String) -> SIPDestination? { routing.addresses[peer] }
 
     func setPeer(_ peer: String, up: Bool) {
         if up { downPeers.remove(peer) } else { downPeers.insert(peer) }

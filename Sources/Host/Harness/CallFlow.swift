@@ -54,7 +54,7 @@ public final class CallFlow {
         func contact(user: String?, for destination: SIPDestination?) -> String {
             local.contact(user: user, for: destination?.transport)
         }
-        func address(of peer: String) -> SIPDestination? { target }
+        func destinations(of peer: String) -> [SIPDestination] { [target] }
         func track(_ call: Call, callID: String) {}
         func remove(_ call: Call) {}
         func submit(_ record: CallRecord) { sent &+= 1 }

@@ -38,6 +38,8 @@ import Testing
         var drainedPeers: Set<String> = []
         var now: Date { Date(timeIntervalSince1970: 1_800_000_000 + Double(loop.now.uptimeNanoseconds) / 1e9) }
         let peers: [String: SocketAddress]
+        /// A peer's further addresses (its DNS servers after the first): shown on the wire as `gw/2`, `gw/3`.
+        var alternates: [String: [SocketAddress]] = [:]
         var wire: [Sent] = []
         var open: [Open] = []
         var calls: [String: Call] = [:]
@@ -65,11 +67,17 @@ import Testing
         func contact(user: String?, for destination: SIPDestination?) -> String {
             local.contact(user: user, for: destination?.transport)
         }
-        func address(of peer: String) -> SIPDestination? {
-            peers[peer].map { SIPDestination(transport: .udp, address: $0) }
+        func destinations(of peer: String) -> [SIPDestination] {
+            ([peers[peer]].compactMap { $0 } + (alternates[peer] ?? [])).map {
+                SIPDestination(transport: .udp, address: $0)
+            }
         }
         private func name(_ destination: SIPDestination) -> String {
-            peers.first { $0.value == destination.address }?.key ?? "\(destination.address)"
+            if let peer = peers.first(where: { $0.value == destination.address })?.key { return peer }
+            for (peer, list) in alternates {
+                if let i = list.firstIndex(of: destination.address) { return "\(peer)/\(i + 2)" }
+            }
+            return "\(destination.address)"
         }
 
         func track(_ call: Call, callID: String) { calls[callID] = call }

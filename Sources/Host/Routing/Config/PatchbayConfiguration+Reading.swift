@@ -24,6 +24,7 @@ extension PatchbayConfiguration {
         var listeners: [Listener] = []
         for n in top.list("listen") ?? [] {
             guard var m = YAMLMap(n, file: file, what: "listener", diagnostics: diagnostics) else { continue }
+            let transportGiven = m.has("transport")
             let transport = m.choice("transport", Transport.self) ?? .udp
             let host = m.string("address") ?? "0.0.0.0"
             let port = m.int("port", range: 1...65535) ?? 5060
@@ -125,6 +126,7 @@ extension PatchbayConfiguration {
             http = settings
         }
         let rtpengine = top.map("rtpengine", what: "rtpengine").map { readRtpEngine($0, diagnostics: diagnostics) }
+        let dns = top.map("dns", what: "dns").map { readDNS($0, diagnostics: diagnostics) }
         let pluginDirectory = top.string("plugin_dir").map { resolve($0, relativeTo: dir) }
         let routes = top.string("routes", required: true).map { resolve($0, relativeTo: dir) } ?? ""
 
@@ -179,6 +181,7 @@ extension PatchbayConfiguration {
             routesFile: routes, peers: peers)
         config.http = http
         config.rtpengine = rtpengine
+        config.dns = dns ?? DNS()
         config.unknownSources = unknownSources
         config.redirects = redirects
         config.failoverCodes = failoverCodes
@@ -202,6 +205,7 @@ extension PatchbayConfiguration {
             diagnostics.error(
                 m.position, "peer \(name.map { "'\($0)' " } ?? "")is missing 'kind' (internal or external)")
         }
+        let transportGiven = m.has("transport")
         let transport = m.choice("transport", Transport.self) ?? .udp
         var addresses: [PeerAddress] = []
         for (text, pos) in m.strings("addresses") ?? [] {
@@ -393,6 +397,7 @@ extension PatchbayConfiguration {
             inboundAuth: inboundAuth, inviteTimeout: inviteTimeout,
             position: m.position, pluginPosition: m.keyPosition("plugin"),
             profilePosition: m.keyPosition("profile"), optionPositions: optionPositions)
+        peer.transportGiven = transportGiven
         peer.prack = prack ?? .supported
         peer.sessionTimer = sessionTimer
         peer.maxCallDuration = maxCallDuration
@@ -435,9 +440,34 @@ extension PatchbayConfiguration {
         return Credentials(username: username, password: password, realm: realm)
     }
 
+    /// `dns:`.
+    private static func readDNS(_ map: YAMLMap, diagnostics: Diagnostics) -> DNS {
+        var m = map
+        var dns = DNS()
+        for (text, position) in m.strings("servers") ?? [] {
+            if let a = parseAddress(text), !a.isHostName {
+                dns.servers.append(a.description)
+            } else {
+                diagnostics.error(position, "'\(text)' is not an IP address with an optional port (127.0.0.1:5353)")
+            }
+        }
+        dns.timeout = m.seconds("timeout", range: 0.05...30) ?? dns.timeout
+        dns.tries = m.int("tries", range: 1...10) ?? dns.tries
+        dns.minTTL = m.seconds("min_ttl", range: 0.1...86_400) ?? dns.minTTL
+        dns.maxTTL = m.seconds("max_ttl", range: 1...604_800) ?? dns.maxTTL
+        dns.retry = m.seconds("retry", range: 0.1...3600) ?? dns.retry
+        if dns.minTTL > dns.maxTTL {
+            diagnostics.error(
+                m.keyPosition("min_ttl"), "'min_ttl' (\(dns.minTTL) s) is above 'max_ttl' (\(dns.maxTTL) s)")
+        }
+        m.rejectUnknownKeys()
+        return dns
+    }
+
     static func parseAddress(_ text: String) -> PeerAddress? {
         var host = Substring(text)
         var port = 5060
+        var portGiven = false
         if host.hasPrefix("[") {
             guard let close = host.firstIndex(of: "]") else { return nil }
             let rest = host[host.index(after: close)...]
@@ -445,14 +475,16 @@ extension PatchbayConfiguration {
             if rest.hasPrefix(":") {
                 guard let p = Int(rest.dropFirst()) else { return nil }
                 port = p
+                portGiven = true
             }
         } else if let colon = host.lastIndex(of: ":") {
             guard let p = Int(host[host.index(after: colon)...]) else { return nil }
             port = p
+            portGiven = true
             host = host[..<colon]
         }
         guard !host.isEmpty, !host.contains(" "), (1...65535).contains(port) else { return nil }
-        return PeerAddress(host: String(host), port: port)
+        return PeerAddress(host: String(host), port: port, portGiven: portGiven)
     }
 
     private static func readNumbering(_ map: YAMLMap) -> NumberingContext? {

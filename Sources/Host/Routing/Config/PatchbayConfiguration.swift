@@ -91,7 +91,30 @@ public struct PatchbayConfiguration: Sendable {
     public struct PeerAddress: Sendable, Equatable, CustomStringConvertible {
         public var host: String
         public var port: Int
+        /// Whether the port was written: a host name without one is looked up by NAPTR and SRV (RFC 3263), with one
+        /// by A and AAAA only.
+        public var portGiven = true
         public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+        /// A name to look up in DNS rather than an IP address.
+        public var isHostName: Bool { !host.contains(":") && !host.allSatisfy { $0.isNumber || $0 == "." } }
+    }
+
+    /// `dns:` how peers given by host name are looked up (RFC 3263). A lookup runs on a resolver thread; calls use
+    /// the last answer and never wait for one.
+    public struct DNS: Sendable, Equatable {
+        /// `servers:` "host:port" entries asked instead of /etc/resolv.conf's.
+        public var servers: [String] = []
+        /// How long one try of a query waits, and how many tries.
+        public var timeout: Double = 2
+        public var tries = 2
+        /// An answer is kept for its TTL, but never less than `minTTL` (a TTL of 0 would mean a lookup per call) nor
+        /// more than `maxTTL`.
+        public var minTTL: Double = 5
+        public var maxTTL: Double = 3600
+        /// After a lookup fails, the next try waits this long.
+        public var retry: Double = 10
+
+        public init() {}
     }
 
     /// OPTIONS keepalive for a peer: a peer that fails `downAfter` probes in a row is skipped by routing until it
@@ -177,6 +200,8 @@ public struct PatchbayConfiguration: Sendable {
         public var profile: String
         public var kind: PeerKind
         public var transport: Transport
+        /// Whether `transport` was written: without it, a peer given by host name takes its transport from NAPTR.
+        public var transportGiven = false
         /// Where requests to the peer go (first entry) and where its traffic may come from (all entries).
         public var addresses: [PeerAddress]
         public var numbering: NumberingContext
@@ -261,6 +286,8 @@ public struct PatchbayConfiguration: Sendable {
     public var protection = Protection()
     public var callRecords: CallRecords
     public var http: HTTP?
+    /// `dns:`.
+    public var dns = DNS()
     /// `rtpengine:`; nil: no call can be anchored.
     public var rtpengine: RtpEngine?
     /// nil: the directory the `patchbay` executable is in (where `swift build` puts the plugin libraries).

@@ -117,7 +117,8 @@ public struct RequestProcessor: Sendable {
         if var ruri = out.requestURI, let address = targetPeer.addresses.first {
             // An IPv6 literal goes in brackets. On bytes: String.contains(String) is a Foundation substring search.
             ruri.host = address.host.utf8.contains(UInt8(ascii: ":")) ? "[\(address.host)]" : address.host
-            ruri.port = address.port
+            // A host name without a port stays without one: the peer's servers come from its SRV records.
+            ruri.port = address.portGiven ? address.port : nil
             out.requestURI = ruri
         }
         out.removeHeaders(targetPeer.internalHeaderList)
