@@ -333,6 +333,38 @@ import Testing
         #expect(host.records.first?.attempts.map(\.status) == [503, 486])
     }
 
+    @Test func aPeersNextServerIsTriedOn503AndTimeoutBeforeTheRoutesNextTarget() throws {
+        //  caller (A)     Patchbay       gw (server 1)   gw/2 (server 2)   gw/3 (server 3)   gw2
+        //     | INVITE -> | INVITE -----> |                |                 |               |
+        //     |           | <-------- 503 |                |                 |               |
+        //     |           | INVITE ----------------------> | (no answer)     |               |
+        //     |           | INVITE ---------------------------------------> |               |
+        //     |           | <------------------------------------------ 486 |               |
+        //     | <---- 486 |    (busy is the peer's answer, not a server's failure: gw2 is not tried)
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        host.alternates["gw"] = try [5082, 5083].map { try SocketAddress(ipAddress: "127.0.0.2", port: $0) }
+        let (call, _) = try Self.call(host)
+        host.answer("gw", "INVITE", 503)
+        #expect(host.ladder == ["gw INVITE", "gw/2 INVITE"])
+        host.fail("gw/2", "INVITE")
+        #expect(host.ladder == ["gw INVITE", "gw/2 INVITE", "gw/3 INVITE"])
+        host.answer("gw/3", "INVITE", 486)
+        #expect(host.ladder.last == "A 486")
+        #expect(call.state == .ended)
+        #expect(host.records.first?.attempts.map(\.peer) == ["gw", "gw", "gw"])
+        #expect(host.records.first?.attempts.map(\.status) == [503, 408, 486])
+    }
+
+    @Test func aFailoverCodeOtherThan503GoesToTheRoutesNextTargetNotTheNextServer() throws {
+        let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
+        host.alternates["gw"] = [try SocketAddress(ipAddress: "127.0.0.2", port: 5082)]
+        let (call, _) = try Self.call(host)
+        host.answer("gw", "INVITE", 480)
+        #expect(host.ladder == ["gw INVITE", "gw2 INVITE"], "480 says the user is not available, wherever asked")
+        host.answer("gw2", "INVITE", 200, body: Self.sdp)
+        #expect(call.state == .confirmed)
+    }
+
     @Test func aTargetThatTimesOutLosesTheCallAndItsLate200IsAcknowledgedAndHungUp() throws {
         let host = Host(peers: ["pbx": 5070, "gw": 5080, "gw2": 5081])
         let (call, _) = try Self.call(host)

@@ -27,14 +27,15 @@ struct DNSRoutingTests {
 
     /// Patchbay with the ITSP trunk at `name` (no port, no transport: NAPTR decides), asking `dns`.
     static func patchbay(
-        _ test: String = #function, dns: DNSServerUnderTest, name: String = trunk, minTTL: String = "1"
+        _ test: String = #function, dns: DNSServerUnderTest, name: String = trunk, minTTL: String = "1",
+        trunkExtra: String = ""
     ) async throws -> PatchbayUnderTest {
         try await PatchbayUnderTest.start(
             test, top: "dns: {servers: [\"\(dns.server)\"], min_ttl: \(minTTL), retry: 1}",
             editConfig: { config in
                 config.replacingOccurrences(
                     of: #"address: 127\.0\.0\.1:\d+\n(\s+numbering: \{country_code: "49"\}\n)$"#,
-                    with: "address: \(name)\n$1", options: .regularExpression)
+                    with: "address: \(name)\n$1\(trunkExtra)", options: .regularExpression)
             })
     }
 
@@ -129,5 +130,35 @@ struct DNSRoutingTests {
         #expect(await gw.wait(timeout: .seconds(5)) == .exited(0), "\(gw.diagnostics)")
         #expect(await pb.waitForLog("call ended"))
         #expect(pb.attempts == ["itsp:503,gw:200"])
+    }
+
+    /// Each server DNS gives is probed on its own: a silent one is taken out of the trunk's rotation, the trunk
+    /// stays up through the other, and a call goes straight to that one.
+    @Test func aServerThatFailsItsHealthCheckIsSkippedWhileTheOtherCarriesTheTrunk() async throws {
+        let silent = try SippPorts.freeUDPPort()
+        let alive = try SippPorts.freeUDPPort()
+        let dns = try DNSServerUnderTest(Self.records([("silent", silent, 10, 1), ("alive", alive, 20, 1)]))
+        defer { dns.stop() }
+        let pb = try await Self.patchbay(
+            dns: dns, minTTL: "60",
+            trunkExtra: "    health_check: {interval: 3, timeout: 0.3, down_after: 1, up_after: 1}\n")
+        defer { pb.stop() }
+        let options = try await pb.sipp(
+            "uas-options", label: "alive-options", port: alive, toPatchbay: false, calls: nil)
+        #expect(
+            await pb.waitForLog("peer address down", timeout: .seconds(10)), "the silent server is down: \(pb.log)")
+        _ = options.stop()
+        #expect(pb.log.contains("127.0.0.1:\(silent)"))
+        #expect(!pb.log.contains("peer down"), "the trunk itself stays up")
+        let probe = try #require(try options.messages().received("OPTIONS").first)
+        #expect(probe.startLine.hasPrefix("OPTIONS sip:\(Self.trunk) "), "named as configured: \(probe.startLine)")
+
+        let answer = try await pb.sipp("uas-answer", label: "alive", port: alive, toPatchbay: false)
+        defer { _ = answer.stop() }
+        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0015112345678")
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await pb.waitForLog("call ended"))
+        #expect(pb.attempts == ["itsp:200"], "the priority-10 server, down, was not tried")
     }
 }

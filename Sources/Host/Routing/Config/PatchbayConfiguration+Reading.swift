@@ -445,7 +445,8 @@ extension PatchbayConfiguration {
         var m = map
         var dns = DNS()
         for (text, position) in m.strings("servers") ?? [] {
-            if let a = parseAddress(text), !a.isHostName {
+            if var a = parseAddress(text), !a.isHostName {
+                if !a.portGiven { a.port = 53 }
                 dns.servers.append(a.description)
             } else {
                 diagnostics.error(position, "'\(text)' is not an IP address with an optional port (127.0.0.1:5353)")
@@ -477,6 +478,8 @@ extension PatchbayConfiguration {
                 port = p
                 portGiven = true
             }
+        } else if host.filter({ $0 == ":" }).count > 1 {
+            // An IPv6 address without brackets has no port.
         } else if let colon = host.lastIndex(of: ":") {
             guard let p = Int(host[host.index(after: colon)...]) else { return nil }
             port = p
