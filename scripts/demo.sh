@@ -34,6 +34,23 @@ else
     echo "rtpengine is not installed (make deps): calls to the trunk will fail over, unanchored media refused"
 fi
 
+# DNS for the main trunk (the site's `dns:`): the provider publishes sip.trunk.example with NAPTR and SRV records
+# for two SBCs, as providers do. dnsmasq answers only these names, from its command line.
+DNSMASQ=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
+if [ -x "$DNSMASQ" ]; then
+    "$DNSMASQ" --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --no-poll --port=15353 \
+        --listen-address=127.0.0.1 --bind-interfaces --pid-file= --local-ttl=30 --local=/trunk.example/ \
+        --naptr-record=sip.trunk.example,10,10,S,SIP+D2U,,_sip._udp.sip.trunk.example \
+        --srv-host=_sip._udp.sip.trunk.example,sbc1.trunk.example,5090,10,1 \
+        --srv-host=_sip._udp.sip.trunk.example,sbc2.trunk.example,5092,20,1 \
+        --host-record=sbc1.trunk.example,127.0.0.1 --host-record=sbc2.trunk.example,127.0.0.1 \
+        --log-queries --log-facility=- > "$WORK/dnsmasq.log" 2>&1 &
+    PIDS+=($!)
+    sleep 0.3
+else
+    echo "dnsmasq is not installed (make deps): the trunk's name will not resolve, its calls fail over"
+fi
+
 "$BIN" run "$SITE" > "$WORK/patchbay.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q listening "$WORK/patchbay.log" && break; sleep 0.1; done
@@ -105,6 +122,7 @@ call "PBX calls a mobile: the trunk gets +E.164, G.711 only, and only outside ad
 call "PBX calls a premium-rate number: barred" 5070 009001234567 - - -- uac-expect-status status=403 caller=2345
 call "PBX calls a busy Berlin number: 486 goes back" 5070 0030987654 5080 uas-reject status=486 "reason=Busy Here" -- uac-expect-status status=486 caller=2345
 FALLBACK_PORT=5090 call "Gateway out of service (503): failover to the trunk" 5070 0030987654 5080 uas-reject status=503 "reason=Service Unavailable" -- uac-call caller=2345
+FALLBACK_PORT=5092 call "The trunk's first SBC out of service (503): its second (SRV priority 20) takes the call" 5070 001701234567 5090 uas-reject status=503 "reason=Service Unavailable" -- uac-call caller=2345
 call "Trunk delivers a DID call: the PBX gets extension 2345" 5090 +49301232345 5070 uas-answer -- uac-call caller=+4940123456
 echo
 # The example site serves metrics, the API and the status page on 127.0.0.1:8080 (http: in patchbay.yaml).
@@ -121,5 +139,8 @@ if [ -x .build/debug/patchbay ] && .build/debug/patchbay calls --help > /dev/nul
     for _ in $(seq 30); do [ "$(records)" -ge $((records_before + n)) ] && break; sleep 0.1; done
     .build/debug/patchbay calls "$SITE" --since 10m 2>&1 | tail -6 | sed 's/^/   /'
 fi
+echo
+echo "How the trunk's name was found (Patchbay's log):"
+grep -m1 "peer located" "$WORK/patchbay.log" | sed -E 's/.*(name=[^ ]+).*(servers=.*) ttl=.*/   \1 \2/'
 echo
 echo "Patchbay's log: $WORK/patchbay.log"

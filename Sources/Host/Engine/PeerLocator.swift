@@ -119,7 +119,8 @@ final class PeerLocator: @unchecked Sendable {
                 "peer located",
                 metadata: [
                     "peer": "\(names(target))", "name": "\(target)",
-                    "servers": "\(location.servers.map(Self.describe).joined(separator: ", "))",
+                    "servers":
+                        "\(location.servers.sorted { $0.priority < $1.priority }.map(Self.describe).joined(separator: ", "))",
                     "ttl": "\(location.ttl)",
                 ])
         }

@@ -52,7 +52,8 @@ extension Shard {
     /// The DNS answers now in force (`PeerLocator`).
     func setLocations(_ locations: [SIPLocator.Target: SIPLocation]) {
         self.locations = locations
-        var sources: [IPKey: String] = [:]
+        var sources: [IPPortKey: String] = [:]
+        var hosts: [IPKey: String] = [:]
         for (peer, targets) in routing.targets {
             for case .located(let name) in targets {
                 for server in locations[name]?.servers ?? [] {
@@ -60,16 +61,24 @@ extension Shard {
                         guard let address = try? SocketAddress(ipAddress: a, port: server.port),
                             let ip = IPKey(address)
                         else { continue }
-                        sources[ip] = sources[ip] ?? peer
+                        let key = ip.port(server.port)
+                        sources[key] = sources[key] ?? peer
+                        // Like a configured address: the address alone classifies unless two peers share it.
+                        if let other = hosts[ip], other != peer { hosts[ip] = "" } else { hosts[ip] = peer }
                     }
                 }
             }
         }
         locatedSources = sources
+        locatedHosts = hosts
     }
 
+    /// The peer a source belongs to through DNS: a located server's address and port, else its address when no
+    /// configured peer has it and no two located peers share it.
     func locatedPeer(_ source: SocketAddress) -> String? {
-        guard !locatedSources.isEmpty, let ip = IPKey(source) else { return nil }
-        return locatedSources[ip]
+        guard !locatedHosts.isEmpty, let ip = IPKey(source) else { return nil }
+        if let port = source.port, let peer = locatedSources[ip.port(port)] { return peer }
+        guard !routing.hasAddress(ip), let peer = locatedHosts[ip], !peer.isEmpty else { return nil }
+        return peer
     }
 }

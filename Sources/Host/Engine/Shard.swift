@@ -45,7 +45,8 @@ package final class Shard: CallHost, @unchecked Sendable {
     /// The last DNS answer for each peer host name (`PeerLocator`), and the addresses in them by peer: traffic from a
     /// located server is its peer's.
     var locations: [SIPLocator.Target: SIPLocation] = [:]
-    var locatedSources: [IPKey: String] = [:]
+    var locatedSources: [IPPortKey: String] = [:]
+    var locatedHosts: [IPKey: String] = [:]
     /// Addresses of peers the health monitor reported down while the peer has others up: skipped like a down peer.
     package internal(set) var downAddresses: Set<SocketAddress> = []
     /// Calls in progress per peer with `limits`, shared by every shard (set by the engine, replaced on reload).
@@ -129,7 +130,8 @@ package final class Shard: CallHost, @unchecked Sendable {
     package func admit(_ address: SocketAddress) -> Bool {
         guard let ip = IPKey(address) else { return true }
         let now = NIODeadline.now().uptimeNanoseconds
-        if limiter.admit(ip, known: routing.isPeerAddress(ip), now: now) { return true }
+        let known = routing.isPeerAddress(ip) || (!locatedHosts.isEmpty && locatedHosts[ip] != nil)
+        if limiter.admit(ip, known: known, now: now) { return true }
         metrics?.rejected("rate_limit")
         // One line per ten seconds per loop with what was dropped since the last one, never one per message.
         if now &- lastDropLog > 10_000_000_000 {

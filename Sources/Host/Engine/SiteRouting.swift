@@ -108,6 +108,9 @@ package struct SiteRouting: Sendable {
         return ranges.first { $0.range.contains(ip) }?.peer
     }
 
+    /// Whether a peer is configured at this exact address (whatever the port).
+    func hasAddress(_ ip: IPKey) -> Bool { byIP[ip] != nil }
+
     /// Whether any peer is configured at this address (whatever the port) or in a range holding it: such traffic
     /// gets a peer's budget.
     func isPeerAddress(_ ip: IPKey) -> Bool {
