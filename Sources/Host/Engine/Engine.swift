@@ -35,6 +35,8 @@ public final class Engine: @unchecked Sendable {
     private var listeners: [PatchbayConfiguration.Transport: [any SIPTransport]] = [:]
     /// TLS peers by address, to pick the client context for an outbound connection.
     private var tlsPeerNames: NIOLockedValueBox<[SocketAddress: String]>?
+    /// The last DNS answers (`PeerLocator`), for the TLS peers' addresses.
+    private let locations = NIOLockedValueBox<[SIPLocator.Target: SIPLocation]>([:])
     /// The TLS contexts in force: read once per new connection (any loop), replaced on reload.
     private let tlsContexts: NIOLockedValueBox<TLSContexts>
     private let parser = SIPParser()
@@ -80,7 +82,7 @@ public final class Engine: @unchecked Sendable {
         for p in routing.problems { logger.warning("\(p)") }
         let parser = self.parser
         let contexts = tlsContexts
-        let peerNames = NIOLockedValueBox(Self.tlsPeers(site, routing))
+        let peerNames = NIOLockedValueBox(Self.tlsPeers(site, routing, [:]))
         self.tlsPeerNames = peerNames
         let context = TransportContext(
             group: group, loops: loops, logger: logger,
@@ -325,13 +327,27 @@ public final class Engine: @unchecked Sendable {
             warning: reason)
     }
 
-    /// TLS peers by the address Patchbay connects to (resolved once, by SiteRouting), to pick the client context
-    /// of an outbound connection; the first peer in the configuration wins an address two of them share.
-    private static func tlsPeers(_ site: Site, _ routing: SiteRouting) -> [SocketAddress: String] {
+    /// TLS peers by the address Patchbay connects to (configured, or a server DNS gave), to pick the client
+    /// context of an outbound connection; the first peer in the configuration wins an address two of them share.
+    private static func tlsPeers(
+        _ site: Site, _ routing: SiteRouting, _ locations: [SIPLocator.Target: SIPLocation]
+    ) -> [SocketAddress: String] {
         var names: [SocketAddress: String] = [:]
-        for peer in site.configuration.peers where peer.transport == .tls {
-            guard let address = routing.addresses[peer.name]?.address, names[address] == nil else { continue }
-            names[address] = peer.name
+        for peer in site.configuration.peers {
+            for target in routing.targets[peer.name] ?? [] {
+                var addresses: [SocketAddress] = []
+                switch target {
+                case .fixed(let d) where d.transport == .tls: addresses = [d.address]
+                case .fixed: break
+                case .located(let name):
+                    for server in locations[name]?.servers ?? [] where server.transport == .tls {
+                        addresses += server.addresses.compactMap {
+                            try? SocketAddress(ipAddress: $0, port: server.port)
+                        }
+                    }
+                }
+                for a in addresses where names[a] == nil { names[a] = peer.name }
+            }
         }
         return names
     }
@@ -343,7 +359,8 @@ public final class Engine: @unchecked Sendable {
         siteBox.withLockedValue { $0 = newSite }
         tlsContexts.withLockedValue { $0 = newSite.tls }
         let routing = SiteRouting(site: newSite)
-        tlsPeerNames?.withLockedValue { $0 = Self.tlsPeers(newSite, routing) }
+        let located = locations.withLockedValue { $0 }
+        tlsPeerNames?.withLockedValue { $0 = Self.tlsPeers(newSite, routing, located) }
         for p in routing.problems { logger.warning("\(p)") }
         site = newSite
         let counts = PeerCallCounts(site: newSite, previous: peerCalls)
@@ -386,8 +403,12 @@ public final class Engine: @unchecked Sendable {
                         pool: threads, servers: dns.servers, timeoutMilliseconds: Int(dns.timeout * 1000),
                         tries: dns.tries)
                 },
-                publish: { locations in
-                    for shard in allShards { shard.loop.execute { shard.setLocations(locations) } }
+                publish: { [unowned self] located in
+                    for shard in allShards { shard.loop.execute { shard.setLocations(located) } }
+                    self.locations.withLockedValue { $0 = located }
+                    let site = self.currentSite
+                    let names = Self.tlsPeers(site, SiteRouting(site: site), located)
+                    self.tlsPeerNames?.withLockedValue { $0 = names }
                 })
             self.locator = locator
         }

@@ -191,6 +191,61 @@ struct TLSCallTests {
         #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)")
     }
 
+    /// A TLS gateway given by host name, as Teams Direct Routing and most TLS trunks are: found by its SIPS SRV
+    /// record (a real DNS server on loopback), its certificate checked against that name.
+    @Test(.enabled(if: DNSServerUnderTest.isInstalled, "dnsmasq is needed"))
+    func aTLSGatewayGivenByHostNameIsFoundBySRVAndItsCertificateNameChecked() async throws {
+        let pki = try TestPKI()
+        try pki.issue("patchbay", subjectAltName: "IP:127.0.0.1")
+        let gwCert = try pki.issue("gateway", subjectAltName: "DNS:gw.patchbay.test")
+        let gateway = try await TLSTestEndpoint.listen(certificate: gwCert, clientCA: pki.path("ca.pem"))
+        defer { Task { await gateway.close() } }
+        var records = DNSServerUnderTest.Records()
+        records.srv("_sips._tcp.gw.patchbay.test", target: "gw.patchbay.test", port: gateway.port)
+        records.host("gw.patchbay.test", "127.0.0.1")
+        let dns = try DNSServerUnderTest(records)
+        defer { dns.stop() }
+        let tlsPort = try SippPorts.freeUDPPort()
+        let pb = try await PatchbayUnderTest.start(
+            top: "dns: {servers: [\"\(dns.server)\"]}",
+            routes: """
+                routes:
+                  - name: national
+                    match: {from: pbx, to: "+49"}
+                    targets: [gwtls]
+
+                """,
+            editConfig: Self.site(
+                pki, tlsPort: tlsPort,
+                peer: """
+                      - name: gwtls
+                        plugin: PSTNGateway
+                        kind: internal
+                        transport: tls
+                        address: gw.patchbay.test
+                        numbering: {country_code: "49", area_code: "30"}
+                        tls: {ca: \(pki.path("ca.pem"))}
+
+                    """))
+        defer { pb.stop() }
+        let pbx = try await pb.sipp(
+            "uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .milliseconds(300))
+        defer { _ = pbx.stop() }
+        let invite = try #require(await gateway.next(timeout: .seconds(10)) { $0.method == "INVITE" }, "\(pb.log)")
+        #expect(invite.header("Via")?.hasPrefix("SIP/2.0/TLS") == true)
+        #expect(invite.requestURI?.host == "gw.patchbay.test")
+        var ok = Relay.response(
+            200, "OK", to: invite, toTag: "gw1", contact: "<sip:gw@127.0.0.1:\(gateway.port);transport=tls>")
+        ok.headers.append(SIPHeader("Content-Type", "application/sdp"))
+        ok.body = Array(Self.sdp.utf8)
+        try await gateway.send(ok)
+        #expect(await gateway.next { $0.method == "ACK" } != nil)
+        let bye = try #require(await gateway.next { $0.method == "BYE" })
+        try await gateway.send(Relay.response(200, "OK", to: bye, toTag: nil, contact: nil))
+        #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(dns.output.contains("query[SRV] _sips._tcp.gw.patchbay.test"), "\(dns.output)")
+    }
+
     /// A renewed certificate (here from another CA) put in place over the old files is used for new connections
     /// after a reload, without a restart.
     @Test func aRenewedCertificateIsUsedAfterAReload() async throws {
