@@ -409,6 +409,8 @@ public final class Engine: @unchecked Sendable {
                     let site = self.currentSite
                     let names = Self.tlsPeers(site, SiteRouting(site: site), located)
                     self.tlsPeerNames?.withLockedValue { $0 = names }
+                    // After the shard has the answer (its loop runs what is queued in order).
+                    monitorShard.loop.execute { self.registrar?.start(self.currentSite) }
                 })
             self.locator = locator
         }

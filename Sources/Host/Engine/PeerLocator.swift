@@ -54,16 +54,19 @@ final class PeerLocator: @unchecked Sendable {
             for case .located(let t) in targets { peers[t, default: []].append(peer) }
         }
         let names = Set(peers.keys)
-        for (t, e) in entries where !names.contains(t) || changed {
+        for (t, e) in entries where !names.contains(t) {
             e.refresh?.cancel()
             entries[t] = nil
         }
         settled?.succeed()
         let promise = loop.makePromise(of: Void.self)
         settled = promise
-        outstanding = names.filter { entries[$0] == nil }
+        // New names, and every name when the DNS settings changed: looked up now (a known answer stays in use
+        // until the new one comes).
+        outstanding = names.filter { entries[$0] == nil || changed }
         for t in outstanding {
-            entries[t] = Entry()
+            entries[t]?.refresh?.cancel()
+            if entries[t] == nil { entries[t] = Entry() }
             locate(t)
         }
         if outstanding.isEmpty { promise.succeed() }

@@ -33,14 +33,17 @@ final class PeerRegistrar: @unchecked Sendable {
     var phases: [String: RegistrationState.Phase] { bindings.mapValues(\.state.phase) }
 
     /// (Re)starts registrations for `site`. A binding whose configuration did not change keeps running across a
-    /// reload; a changed one starts over; a removed one stops (the registrar lets it lapse).
+    /// reload; a changed one starts over; a removed one stops (the registrar lets it lapse). Also run on every DNS
+    /// answer: a peer given by name registers once it has an address, and again elsewhere when its server is gone.
     package func start(_ site: Site) {
         var wanted: Set<String> = []
         for peer in site.configuration.peers {
             guard let registration = peer.registration, let destination = shard.address(of: peer.name) else { continue }
             wanted.insert(peer.name)
+            // A binding stays with its server while DNS still gives it (SRV weights reorder the rest per call).
             if let b = bindings[peer.name], b.registration == registration, b.credentials == peer.credentials,
                 b.destination.address == destination.address
+                    || shard.allDestinations(of: peer.name).contains(where: { $0.address == b.destination.address })
             {
                 continue
             }
