@@ -162,4 +162,25 @@ struct DNSRoutingTests {
         #expect(await pb.waitForLog("call ended"))
         #expect(pb.attempts == ["itsp:200"], "the priority-10 server, down, was not tried")
     }
+
+    /// A trunk given by name registers at the server DNS gives, with the name as its address-of-record's domain.
+    @Test func aTrunkGivenByNameRegistersAtItsSRVServerUnderItsName() async throws {
+        let server = try SippPorts.freeUDPPort()
+        let dns = try DNSServerUnderTest(Self.records([("sbc1", server, 10, 1)]))
+        defer { dns.stop() }
+        let pb = try await Self.patchbay(
+            dns: dns, minTTL: "60",
+            trunkExtra: "    auth: {username: \"4930123000\", password: \"s3cret\"}\n    registration: {expires: 300}\n"
+        )
+        defer { pb.stop() }
+        let registrar = try await pb.sipp(
+            "uas-registrar", label: "registrar", port: server, toPatchbay: false,
+            keys: ["user": "4930123000", "password": "s3cret", "expires": "60"])
+        defer { _ = registrar.stop() }
+        #expect(await pb.waitForLog("registered", timeout: .seconds(15)), "\(pb.log)")
+        _ = registrar.stop()
+        let register = try #require(try registrar.messages().received("REGISTER").first)
+        #expect(register.startLine.hasPrefix("REGISTER sip:\(Self.trunk) "), "\(register.startLine)")
+        #expect(register.header("To")?.contains("sip:4930123000@\(Self.trunk)") == true, "\(register.text)")
+    }
 }

@@ -14,6 +14,8 @@ final class PeerRegistrar: @unchecked Sendable {
         var registration: PatchbayConfiguration.Registration
         var credentials: PatchbayConfiguration.Credentials?
         var destination: SIPDestination
+        /// The peer's host name as configured, when it is given by one: the address-of-record's domain.
+        var name: String?
         var state: RegistrationState
         let callID: String
         let fromTag: String
@@ -51,6 +53,10 @@ final class PeerRegistrar: @unchecked Sendable {
             generations += 1
             bindings[peer.name] = Binding(
                 registration: registration, credentials: peer.credentials, destination: destination,
+                name: peer.addresses.first.flatMap {
+                    guard $0.isHostName else { return nil }
+                    return $0.portGiven && $0.port != 5060 ? "\($0.host):\($0.port)" : $0.host
+                },
                 state: RegistrationState(
                     expires: registration.expires, retryMin: registration.retryMin, retryMax: registration.retryMax,
                     canAnswerChallenges: peer.credentials != nil),
@@ -141,8 +147,9 @@ final class PeerRegistrar: @unchecked Sendable {
     }
 
     private func domain(_ b: Binding) -> String {
-        if let d = b.registration.domain { return d }
-        let host = b.destination.address.ipAddress ?? "invalid"
+        if let d = b.registration.domain ?? b.name { return d }
+        let ip = b.destination.address.ipAddress ?? "invalid"
+        let host = ip.contains(":") ? "[\(ip)]" : ip
         let port = b.destination.address.port ?? 5060
         return port == 5060 ? host : "\(host):\(port)"
     }
