@@ -471,12 +471,14 @@ public final class Engine: @unchecked Sendable {
         }
         var probes: [String: (up: Bool, lastProbe: (status: Int?, at: Date)?)] = [:]
         var registrations: [String: RegistrationState.Phase] = [:]
+        var located: [EngineStatus.Located] = []
         if let first = shards.first {
             let monitorState = try? await first.loop.submit { [self] in
-                (self.health?.status() ?? [:], self.registrar?.phases ?? [:])
+                (self.health?.status() ?? [:], self.registrar?.phases ?? [:], self.locator?.status() ?? [])
             }.get()
             probes = monitorState?.0 ?? [:]
             registrations = monitorState?.1 ?? [:]
+            located = monitorState?.2 ?? []
         }
         let peers = site.configuration.peers.map { p in
             EngineStatus.Peer(
@@ -508,7 +510,7 @@ public final class Engine: @unchecked Sendable {
             routes: routes,
             routesVersion: routesVersion.load(ordering: .relaxed),
             routesLoadedAt: routesLoadedAt.withLockedValue { $0 },
-            lastReload: lastReload, transactions: transactions)
+            lastReload: lastReload, transactions: transactions, dns: located)
     }
 
     public struct Counters: Sendable {

@@ -81,9 +81,14 @@ final class PeerLocator: @unchecked Sendable {
         settled = nil
     }
 
-    /// Each name's last answer, or why it has none, for the status page.
-    func status() -> [(name: String, location: SIPLocation?, failing: String?)] {
-        entries.map { ($0.key.description, $0.value.location, $0.value.failing) }.sorted { $0.name < $1.name }
+    /// Each name's last answer, or why it has none, for the status page and the API.
+    func status() -> [EngineStatus.Located] {
+        entries.map { target, entry in
+            EngineStatus.Located(
+                name: target.description,
+                servers: (entry.location?.servers ?? []).sorted { $0.priority < $1.priority }.map(Self.describe),
+                ttl: entry.location.map { Int($0.ttl) }, failing: entry.failing)
+        }.sorted { $0.name < $1.name }
     }
 
     private func locate(_ target: SIPLocator.Target) {

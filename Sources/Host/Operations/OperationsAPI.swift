@@ -84,6 +84,7 @@ public struct OperationsAPI: Sendable {
                     "routes": Self.routes(s), "last_reload": s.lastReload.map(Self.reload) ?? NSNull(),
                     "transactions": s.transactions,
                     "media": s.media.map(Self.media) ?? NSNull(),
+                    "dns": s.dns.map(Self.located),
                 ])
         case "GET /api/peers":
             return json(200, await engine.status(lastReload: nil).peers.map(Self.peer))
@@ -124,6 +125,10 @@ public struct OperationsAPI: Sendable {
     }
 
     package static func time(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
+
+    package static func located(_ l: EngineStatus.Located) -> [String: Any] {
+        ["name": l.name, "servers": l.servers, "ttl": l.ttl ?? NSNull(), "failing": l.failing ?? NSNull()]
+    }
 
     package static func media(_ m: EngineStatus.Media) -> [String: Any] {
         [

@@ -51,6 +51,19 @@ enum StatusPage {
             }
             html += "</table>\n"
         }
+        if !s.dns.isEmpty {
+            html +=
+                "<h2>DNS</h2>\n<table id=\"dns\"><tr><th>Peer name</th><th>Servers (priority order)</th><th>TTL</th></tr>\n"
+            for l in s.dns {
+                let servers =
+                    l.servers.isEmpty
+                    ? "<span class=\"down\">\(escape(l.failing ?? "not looked up yet"))</span>"
+                    : l.servers.map(escape).joined(separator: "<br>")
+                html +=
+                    "<tr class=\"dns\"><td>\(escape(l.name))</td><td>\(servers)</td><td>\(l.ttl.map { "\($0) s" } ?? "-")</td></tr>\n"
+            }
+            html += "</table>\n"
+        }
         html += "<h2>Active calls</h2>\n"
         if s.calls.isEmpty {
             html += "<p id=\"calls\">No calls in progress.</p>\n"

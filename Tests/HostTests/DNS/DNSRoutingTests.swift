@@ -28,10 +28,12 @@ struct DNSRoutingTests {
     /// Patchbay with the ITSP trunk at `name` (no port, no transport: NAPTR decides), asking `dns`.
     static func patchbay(
         _ test: String = #function, dns: DNSServerUnderTest, name: String = trunk, minTTL: String = "1",
-        trunkExtra: String = ""
+        trunkExtra: String = "", httpPort: Int? = nil
     ) async throws -> PatchbayUnderTest {
         try await PatchbayUnderTest.start(
-            test, top: "dns: {servers: [\"\(dns.server)\"], min_ttl: \(minTTL), retry: 1}",
+            test,
+            top: "dns: {servers: [\"\(dns.server)\"], min_ttl: \(minTTL), retry: 1}"
+                + (httpPort.map { "\nhttp: {address: 127.0.0.1, port: \($0)}" } ?? ""),
             editConfig: { config in
                 config.replacingOccurrences(
                     of: #"address: 127\.0\.0\.1:\d+\n(\s+numbering: \{country_code: "49"\}\n)$"#,
@@ -44,9 +46,17 @@ struct DNSRoutingTests {
         let sbc2 = try SippPorts.freeUDPPort()
         let dns = try DNSServerUnderTest(Self.records([("sbc1", sbc1, 10, 1), ("sbc2", sbc2, 20, 1)]))
         defer { dns.stop() }
-        let pb = try await Self.patchbay(dns: dns)
+        let http = Int(try SippPorts.freeUDPPort())
+        let pb = try await Self.patchbay(dns: dns, httpPort: http)
         defer { pb.stop() }
         #expect(pb.log.contains("peer located"), "\(pb.log)")
+        #expect(await pb.waitForLog("operations listening"))
+        let (_, body) = try await OperationsTests.get(http, "/api/status")
+        let servers = ((OperationsTests.json(body) as? [String: Any])?["dns"] as? [[String: Any]])?.first?["servers"]
+        #expect(
+            (servers as? [String])?.map { $0.components(separatedBy: " ").first ?? "" } == [
+                "sbc1.patchbay.test", "sbc2.patchbay.test",
+            ], "in priority order: \(body)")
         let first = try await pb.sipp(
             "uas-reject", label: "sbc1", port: sbc1, toPatchbay: false,
             keys: ["status": "503", "reason": "Service Unavailable"])
@@ -119,10 +129,21 @@ struct DNSRoutingTests {
     @Test func aNameThatDoesNotResolveSendsTheCallToTheNextTarget() async throws {
         let dns = try DNSServerUnderTest(Self.records([]))
         defer { dns.stop() }
-        let pb = try await Self.patchbay(dns: dns, name: "nowhere.patchbay.test")
+        let http = Int(try SippPorts.freeUDPPort())
+        let pb = try await Self.patchbay(dns: dns, name: "nowhere.patchbay.test", httpPort: http)
         defer { pb.stop() }
         #expect(pb.log.contains("peer name does not resolve"), "\(pb.log)")
         #expect(pb.log.contains("nowhere.patchbay.test"))
+        // The API and the status page say why the trunk has no server.
+        #expect(await pb.waitForLog("operations listening"))
+        let (code, body) = try await OperationsTests.get(http, "/api/status")
+        #expect(code == 200)
+        let located = (OperationsTests.json(body) as? [String: Any])?["dns"] as? [[String: Any]]
+        #expect(located?.first?["name"] as? String == "nowhere.patchbay.test", "\(body)")
+        #expect((located?.first?["failing"] as? String)?.contains("NXDOMAIN") == true, "\(body)")
+        #expect((located?.first?["servers"] as? [String])?.isEmpty == true)
+        let (_, page) = try await OperationsTests.get(http, "/")
+        #expect(page.contains("<table id=\"dns\">") && page.contains("nowhere.patchbay.test"))
         let gw = try await pb.sipp("uas-answer", label: "gw", port: pb.ports.gateway, toPatchbay: false)
         defer { _ = gw.stop() }
         let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0015112345678")

@@ -67,8 +67,20 @@ public struct EngineStatus: Sendable {
         public var failures: Int
     }
 
+    /// A peer host name and what DNS last said of it (RFC 3263).
+    public struct Located: Sendable {
+        public var name: String
+        /// Its servers in priority order ("sbc1.example udp 192.0.2.1:5060 (priority 10, weight 1)"); empty when
+        /// it has none.
+        public var servers: [String]
+        public var ttl: Int?
+        /// Why the last lookup found nothing, if it did.
+        public var failing: String?
+    }
+
     public var startedAt: Date
     public var media: Media?
+
     public var peers: [Peer]
     public var calls: [Call]
     public var routes: [Route]
@@ -77,6 +89,8 @@ public struct EngineStatus: Sendable {
     public var routesLoadedAt: Date
     public var lastReload: Reload?
     public var transactions: Int
+    /// Peer host names and their last DNS answers.
+    public var dns: [Located] = []
 }
 
 /// Per-route counters a shard keeps for the status page (the metrics have the same as Prometheus series).
