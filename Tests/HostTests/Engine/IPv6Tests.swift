@@ -8,9 +8,26 @@ import Testing
 @Suite(.serialized, .enabled(if: SippHarness.sippIsInstalled, "sipp (Debian sip-tester) is needed"))
 struct IPv6Tests {
     @Test func anIPv4PeerCallsAnIPv6Peer() async throws {
+        try await call(gateway: { "\"[::1]:\($0)\"" })
+    }
+
+    /// The gateway given by a name with only an AAAA record (a real DNS server on loopback): found, and reached
+    /// over the IPv6 listener.
+    @Test(.enabled(if: DNSServerUnderTest.isInstalled, "dnsmasq is needed"))
+    func anIPv6PeerGivenByANameWithOnlyAnAAAARecord() async throws {
+        var records = DNSServerUnderTest.Records()
+        records.host("gw6.patchbay.test", "::1")
+        let dns = try DNSServerUnderTest(records)
+        defer { dns.stop() }
+        try await call(top: "dns: {servers: [\"\(dns.server)\"]}", gateway: { "\"gw6.patchbay.test:\($0)\"" })
+        #expect(dns.output.contains("query[AAAA] gw6.patchbay.test"), "\(dns.output)")
+    }
+
+    private func call(top: String = "", gateway: (UInt16) -> String, _ test: String = #function) async throws {
         let port6 = try SippPorts.freeUDPPort()
         let gwPort = try SippPorts.freeUDPPort()
         let pb = try await PatchbayUnderTest.start(
+            test, top: top,
             editConfig: { config in
                 var c = config.replacingOccurrences(
                     of: "  - {transport: tcp,",
@@ -18,7 +35,7 @@ struct IPv6Tests {
                 // The gateway moves to ::1.
                 c = c.replacingOccurrences(
                     of: #"(plugin: PSTNGateway\n    kind: internal\n    address: )127\.0\.0\.1:\d+"#,
-                    with: "$1\"[::1]:\(gwPort)\"", options: .regularExpression)
+                    with: "$1\(gateway(gwPort))", options: .regularExpression)
                 return c
             })
         defer { pb.stop() }
