@@ -57,6 +57,12 @@ import Testing
         // Outbound to the gateway: national format again, without the access code.
         #expect(out.contains("number Request-URI (called): +4930987654 -> 030987654"))
         #expect(out.contains("1. gateway: sip:030987654@127.0.0.1:5080"))
+        #expect(out.contains("sent to 127.0.0.1:5080"))
+        // The trunk, second target, is given by host name: how DNS finds it, and the failover among its servers.
+        #expect(
+            out.contains(
+                "sent to sip.trunk.example (found by DNS at run time: NAPTR, SRV, A/AAAA); each server in turn on 503"),
+            "\(out)")
     }
 
     @Test func pluginsListsTheThreePluginsWithProfiles() throws {

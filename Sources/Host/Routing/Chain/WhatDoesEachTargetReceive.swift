@@ -28,8 +28,23 @@ package struct WhatDoesEachTargetReceive: RequestStep {
             return RequestProcessor.Step(
                 title: "what does \(leg.peer) receive?",
                 notes: ["outbound adapter \(peer.plugin)/\(peer.profile): house format -> \(leg.peer) dialect"]
-                    + leg.numberChanges.map { "number \($0)" } + [policy] + (refusal ?? []),
+                    + leg.numberChanges.map { "number \($0)" } + [policy, Self.whereItGoes(peer)] + (refusal ?? []),
                 diff: MessageDiff(from: house, to: leg.message))
         }
+    }
+
+    /// Where the request is sent: the configured address, or how DNS finds the servers (RFC 3263), and the order
+    /// of failover among them.
+    static func whereItGoes(_ peer: PatchbayConfiguration.Peer) -> String {
+        let each = peer.addresses.map { a -> String in
+            guard a.isHostName else { return "\(a)" }
+            let how =
+                a.portGiven
+                ? "A/AAAA" : peer.transportGiven ? "SRV \(peer.transport.srvPrefix), A/AAAA" : "NAPTR, SRV, A/AAAA"
+            return "\(a.portGiven ? a.description : a.host) (found by DNS at run time: \(how))"
+        }
+        guard each.count > 1 || peer.addresses.contains(where: \.isHostName) else { return "sent to \(each[0])" }
+        return "sent to " + each.joined(separator: ", then ")
+            + "; each server in turn on 503, 408, no answer or a transport error, before the route's next target"
     }
 }
