@@ -207,6 +207,64 @@ extension PatchbayConfiguration {
         }
         let transportGiven = m.has("transport")
         let transport = m.choice("transport", Transport.self) ?? .udp
+        let addresses = readAddresses(&m, name: name, diagnostics: diagnostics)
+        let ranges = readRanges(&m, diagnostics: diagnostics)
+        let numbering = m.map("numbering", what: "numbering").flatMap { readNumbering($0) } ?? NumberingContext()
+        let internalHeaders = m.strings("internal_headers")?.map(\.0)
+        var headerPolicy = kind.map(HeaderPolicy.default(for:)) ?? HeaderPolicy(mode: .pass)
+        if var h = m.map("headers", what: "headers") {
+            headerPolicy.mode = h.choice("policy", HeaderPolicy.Mode.self) ?? headerPolicy.mode
+            headerPolicy.allow = HeaderNameList(h.strings("allow")?.map(\.0) ?? [])
+            h.rejectUnknownKeys()
+        }
+        let healthCheck = m.map("health_check", what: "health_check").map {
+            readHealthCheck($0, diagnostics: diagnostics)
+        }
+        let tls = m.map("tls", what: "tls").map { readTLS($0, dir: dir, diagnostics: diagnostics) }
+        let inboundAuth = m.map("inbound_auth", what: "inbound_auth").flatMap { readCredentials($0, file: file) }
+        let inviteTimeout = m.seconds("invite_timeout", range: 0.1...300)
+        let prack = m.choice("prack", PrackPolicy.self)
+        let maxCallDuration = m.seconds("max_call_duration", range: 1...604_800)
+        let media = m.map("media", what: "media").map { readMedia($0, diagnostics: diagnostics) }
+        let interface = m.string("interface")
+        let interfacePosition = m.keyPosition("interface")
+        let limits = m.map("limits", what: "limits").map(readLimits) ?? PeerLimits()
+        let responses = readResponses(&m, file: file, diagnostics: diagnostics)
+        let sessionTimer = readSessionTimer(&m, diagnostics: diagnostics)
+        let hasAuth = m.has("auth")
+        let credentials = m.map("auth", what: "auth").flatMap { readCredentials($0, file: file) }
+        let registration = m.map("registration", what: "registration").flatMap {
+            readRegistration($0, credentials: credentials, hasAuth: hasAuth, diagnostics: diagnostics)
+        }
+        let (options, optionPositions) = readOptions(&m, file: file, diagnostics: diagnostics)
+        guard let name, let plugin, let kind, !addresses.isEmpty else { return nil }
+        var peer = Peer(
+            name: name, plugin: plugin, profile: profile, kind: kind, transport: transport, addresses: addresses,
+            numbering: numbering, options: options,
+            internalHeaderList: HeaderNameList(
+                internalHeaders ?? PatchbayConfiguration.defaultInternalHeaders(for: kind)),
+            headerPolicy: headerPolicy, healthCheck: healthCheck, credentials: credentials, registration: registration,
+            tls: tls,
+            inboundAuth: inboundAuth, inviteTimeout: inviteTimeout,
+            position: m.position, pluginPosition: m.keyPosition("plugin"),
+            profilePosition: m.keyPosition("profile"), optionPositions: optionPositions)
+        peer.transportGiven = transportGiven
+        peer.prack = prack ?? .supported
+        peer.sessionTimer = sessionTimer
+        peer.maxCallDuration = maxCallDuration
+        peer.ranges = ranges.map(\.0)
+        peer.rangePositions = ranges.map(\.1)
+        if let media { peer.media = media }
+        peer.responses = responses
+        peer.interface = interface
+        peer.interfacePosition = interface == nil ? nil : interfacePosition
+        peer.limits = limits
+        return peer
+    }
+
+    // MARK: A peer's blocks, each read where readPeer reads it (the order of its diagnostics is the file's)
+
+    private static func readAddresses(_ m: inout YAMLMap, name: String?, diagnostics: Diagnostics) -> [PeerAddress] {
         var addresses: [PeerAddress] = []
         for (text, pos) in m.strings("addresses") ?? [] {
             if let a = parseAddress(text) {
@@ -225,6 +283,10 @@ extension PatchbayConfiguration {
         if addresses.isEmpty {
             diagnostics.error(m.position, "peer \(name.map { "'\($0)' " } ?? "")needs 'address' or 'addresses'")
         }
+        return addresses
+    }
+
+    private static func readRanges(_ m: inout YAMLMap, diagnostics: Diagnostics) -> [(AddressRange, SourcePosition)] {
         var ranges: [(AddressRange, SourcePosition)] = []
         for (text, pos) in m.strings("ranges") ?? [] {
             if let r = AddressRange(text) {
@@ -234,65 +296,61 @@ extension PatchbayConfiguration {
                     pos, "'\(text)' is not an address range (ADDRESS/PREFIX: 203.0.113.0/24, 2001:db8::/32)")
             }
         }
-        let numbering = m.map("numbering", what: "numbering").flatMap { readNumbering($0) } ?? NumberingContext()
-        let internalHeaders = m.strings("internal_headers")?.map(\.0)
-        var headerPolicy = kind.map(HeaderPolicy.default(for:)) ?? HeaderPolicy(mode: .pass)
-        if var h = m.map("headers", what: "headers") {
-            headerPolicy.mode = h.choice("policy", HeaderPolicy.Mode.self) ?? headerPolicy.mode
-            headerPolicy.allow = HeaderNameList(h.strings("allow")?.map(\.0) ?? [])
-            h.rejectUnknownKeys()
-        }
-        var healthCheck: HealthCheck?
-        if var h = m.map("health_check", what: "health_check") {
-            var check = HealthCheck()
-            check.interval = h.seconds("interval", range: 0.1...3600) ?? check.interval
-            check.timeout = h.seconds("timeout", range: 0.05...60) ?? check.timeout
-            check.downAfter = h.int("down_after", range: 1...100) ?? check.downAfter
-            check.upAfter = h.int("up_after", range: 1...100) ?? check.upAfter
-            if let statuses = h.list("down_on") {
-                check.downOn = []
-                for n in statuses {
-                    if case .scalar(let s) = n, let c = Int(s.string), (200...699).contains(c) {
-                        check.downOn.insert(c)
-                    } else {
-                        diagnostics.error(
-                            h.pos(n), "'down_on' entries must be SIP status codes 200-699, found \(YAMLMap.kind(of: n))"
-                        )
-                    }
+        return ranges
+    }
+
+    private static func readHealthCheck(_ map: YAMLMap, diagnostics: Diagnostics) -> HealthCheck {
+        var h = map
+        var check = HealthCheck()
+        check.interval = h.seconds("interval", range: 0.1...3600) ?? check.interval
+        check.timeout = h.seconds("timeout", range: 0.05...60) ?? check.timeout
+        check.downAfter = h.int("down_after", range: 1...100) ?? check.downAfter
+        check.upAfter = h.int("up_after", range: 1...100) ?? check.upAfter
+        if let statuses = h.list("down_on") {
+            check.downOn = []
+            for n in statuses {
+                if case .scalar(let s) = n, let c = Int(s.string), (200...699).contains(c) {
+                    check.downOn.insert(c)
+                } else {
+                    diagnostics.error(
+                        h.pos(n), "'down_on' entries must be SIP status codes 200-699, found \(YAMLMap.kind(of: n))"
+                    )
                 }
             }
-            h.rejectUnknownKeys()
-            healthCheck = check
         }
-        var tls: PeerTLS?
-        if var t = m.map("tls", what: "tls") {
-            var settings = PeerTLS(position: t.position)
-            settings.ca = t.string("ca").map { resolve($0, relativeTo: dir) }
-            settings.serverName = t.string("server_name")
-            settings.verify = t.choice("verify", ServerVerification.self) ?? .full
-            settings.certificate = t.string("certificate").map { resolve($0, relativeTo: dir) }
-            settings.privateKey = t.string("private_key").map { resolve($0, relativeTo: dir) }
-            if (settings.certificate == nil) != (settings.privateKey == nil) {
-                diagnostics.error(t.position, "a client 'certificate' needs its 'private_key', and the other way round")
-            }
-            t.rejectUnknownKeys()
-            tls = settings
+        h.rejectUnknownKeys()
+        return check
+    }
+
+    private static func readTLS(_ map: YAMLMap, dir: String, diagnostics: Diagnostics) -> PeerTLS {
+        var t = map
+        var settings = PeerTLS(position: t.position)
+        settings.ca = t.string("ca").map { resolve($0, relativeTo: dir) }
+        settings.serverName = t.string("server_name")
+        settings.verify = t.choice("verify", ServerVerification.self) ?? .full
+        settings.certificate = t.string("certificate").map { resolve($0, relativeTo: dir) }
+        settings.privateKey = t.string("private_key").map { resolve($0, relativeTo: dir) }
+        if (settings.certificate == nil) != (settings.privateKey == nil) {
+            diagnostics.error(t.position, "a client 'certificate' needs its 'private_key', and the other way round")
         }
-        let inboundAuth = m.map("inbound_auth", what: "inbound_auth").flatMap { readCredentials($0, file: file) }
-        let inviteTimeout = m.seconds("invite_timeout", range: 0.1...300)
-        let prack = m.choice("prack", PrackPolicy.self)
-        let maxCallDuration = m.seconds("max_call_duration", range: 1...604_800)
-        let media = m.map("media", what: "media").map { readMedia($0, diagnostics: diagnostics) }
-        let interface = m.string("interface")
-        let interfacePosition = m.keyPosition("interface")
+        t.rejectUnknownKeys()
+        return settings
+    }
+
+    private static func readLimits(_ map: YAMLMap) -> PeerLimits {
+        var l = map
         var limits = PeerLimits()
-        if var l = m.map("limits", what: "limits") {
-            limits.maxCalls = l.int("max_calls", range: 1...1_000_000)
-            limits.maxCallsPerSecond = l.seconds(
-                "max_calls_per_second", range: 0.01...100_000, unit: "calls per second")
-            limits.status = l.int("status", range: 400...699) ?? limits.status
-            l.rejectUnknownKeys()
-        }
+        limits.maxCalls = l.int("max_calls", range: 1...1_000_000)
+        limits.maxCallsPerSecond = l.seconds(
+            "max_calls_per_second", range: 0.01...100_000, unit: "calls per second")
+        limits.status = l.int("status", range: 400...699) ?? limits.status
+        l.rejectUnknownKeys()
+        return limits
+    }
+
+    private static func readResponses(_ m: inout YAMLMap, file: String, diagnostics: Diagnostics) -> [Int:
+        ResponseMapping]
+    {
         var responses: [Int: ResponseMapping] = [:]
         if let n = m.node("responses") {
             if let mapping = n.mapping {
@@ -328,6 +386,10 @@ extension PatchbayConfiguration {
                 diagnostics.error(m.pos(n), "'responses' must be a mapping (404: 480), found \(YAMLMap.kind(of: n))")
             }
         }
+        return responses
+    }
+
+    private static func readSessionTimer(_ m: inout YAMLMap, diagnostics: Diagnostics) -> SessionTimer? {
         var sessionTimer: SessionTimer?
         if let n = m.node("session_timer") {
             if case .scalar(let s) = n, s.string == "off" {
@@ -352,28 +414,35 @@ extension PatchbayConfiguration {
                 sessionTimer = settings
             }
         }
-        let hasAuth = m.has("auth")
-        let credentials = m.map("auth", what: "auth").flatMap { readCredentials($0, file: file) }
-        var registration: Registration?
-        if var r = m.map("registration", what: "registration") {
-            let user = r.string("user") ?? credentials?.username
-            // A broken auth block has its own error; the missing user would only repeat it.
-            if user == nil, !hasAuth {
-                diagnostics.error(r.position, "'registration' needs 'user' (or an 'auth' block whose username is used)")
-            }
-            var reg = Registration(user: user ?? "")
-            reg.domain = r.string("domain")
-            reg.expires = r.int("expires", range: 10...86_400) ?? reg.expires
-            reg.retryMin = r.seconds("retry_min", range: 0.05...3600) ?? reg.retryMin
-            reg.retryMax = r.seconds("retry_max", range: 0.05...86_400) ?? max(reg.retryMax, reg.retryMin)
-            if reg.retryMax < reg.retryMin {
-                diagnostics.error(
-                    r.keyPosition("retry_max"),
-                    "'retry_max' (\(reg.retryMax)) is less than 'retry_min' (\(reg.retryMin))")
-            }
-            r.rejectUnknownKeys()
-            if user != nil { registration = reg }
+        return sessionTimer
+    }
+
+    private static func readRegistration(
+        _ map: YAMLMap, credentials: Credentials?, hasAuth: Bool, diagnostics: Diagnostics
+    ) -> Registration? {
+        var r = map
+        let user = r.string("user") ?? credentials?.username
+        // A broken auth block has its own error; the missing user would only repeat it.
+        if user == nil, !hasAuth {
+            diagnostics.error(r.position, "'registration' needs 'user' (or an 'auth' block whose username is used)")
         }
+        var reg = Registration(user: user ?? "")
+        reg.domain = r.string("domain")
+        reg.expires = r.int("expires", range: 10...86_400) ?? reg.expires
+        reg.retryMin = r.seconds("retry_min", range: 0.05...3600) ?? reg.retryMin
+        reg.retryMax = r.seconds("retry_max", range: 0.05...86_400) ?? max(reg.retryMax, reg.retryMin)
+        if reg.retryMax < reg.retryMin {
+            diagnostics.error(
+                r.keyPosition("retry_max"),
+                "'retry_max' (\(reg.retryMax)) is less than 'retry_min' (\(reg.retryMin))")
+        }
+        r.rejectUnknownKeys()
+        return user == nil ? nil : reg
+    }
+
+    private static func readOptions(_ m: inout YAMLMap, file: String, diagnostics: Diagnostics) -> (
+        [String: OptionValue], [String: SourcePosition]
+    ) {
         var options: [String: OptionValue] = [:]
         var optionPositions: [String: SourcePosition] = [:]
         if let n = m.node("options") {
@@ -386,29 +455,7 @@ extension PatchbayConfiguration {
                 diagnostics.error(m.pos(n), "'options' must be a mapping, found \(YAMLMap.kind(of: n))")
             }
         }
-        guard let name, let plugin, let kind, !addresses.isEmpty else { return nil }
-        var peer = Peer(
-            name: name, plugin: plugin, profile: profile, kind: kind, transport: transport, addresses: addresses,
-            numbering: numbering, options: options,
-            internalHeaderList: HeaderNameList(
-                internalHeaders ?? PatchbayConfiguration.defaultInternalHeaders(for: kind)),
-            headerPolicy: headerPolicy, healthCheck: healthCheck, credentials: credentials, registration: registration,
-            tls: tls,
-            inboundAuth: inboundAuth, inviteTimeout: inviteTimeout,
-            position: m.position, pluginPosition: m.keyPosition("plugin"),
-            profilePosition: m.keyPosition("profile"), optionPositions: optionPositions)
-        peer.transportGiven = transportGiven
-        peer.prack = prack ?? .supported
-        peer.sessionTimer = sessionTimer
-        peer.maxCallDuration = maxCallDuration
-        peer.ranges = ranges.map(\.0)
-        peer.rangePositions = ranges.map(\.1)
-        if let media { peer.media = media }
-        peer.responses = responses
-        peer.interface = interface
-        peer.interfacePosition = interface == nil ? nil : interfacePosition
-        peer.limits = limits
-        return peer
+        return (options, optionPositions)
     }
 
     /// `auth: {username, password | password_file, realm}`. A password file keeps the secret out of a
