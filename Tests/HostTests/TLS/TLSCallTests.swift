@@ -28,6 +28,45 @@ struct TLSCallTests {
         }
     }
 
+    /// Patchbay with a TLS listener and `gwtls`, a TLS gateway at `address`, as the national route's target.
+    static func startWithTLSGateway(
+        _ pki: TestPKI, address: String, tls: String, top: String = "", _ test: String = #function
+    ) async throws -> PatchbayUnderTest {
+        try await PatchbayUnderTest.start(
+            test, top: top,
+            routes: """
+                routes:
+                  - name: national
+                    match: {from: pbx, to: "+49"}
+                    targets: [gwtls]
+
+                """,
+            editConfig: Self.site(
+                pki, tlsPort: try SippPorts.freeUDPPort(),
+                peer: """
+                      - name: gwtls
+                        plugin: PSTNGateway
+                        kind: internal
+                        transport: tls
+                        address: \(address)
+                        numbering: {country_code: "49", area_code: "30"}
+                        tls: \(tls)
+
+                    """))
+    }
+
+    /// The gateway's side of a call the caller hangs up: 200 with SDP, then the ACK and the BYE, answered.
+    static func answerAndAwaitTheBye(_ invite: SIPMessage, at gateway: TLSTestEndpoint) async throws {
+        var ok = Relay.response(
+            200, "OK", to: invite, toTag: "gw1", contact: "<sip:gw@127.0.0.1:\(gateway.port);transport=tls>")
+        ok.headers.append(SIPHeader("Content-Type", "application/sdp"))
+        ok.body = Array(Self.sdp.utf8)
+        try await gateway.send(ok)
+        #expect(await gateway.next { $0.method == "ACK" } != nil)
+        let bye = try #require(await gateway.next { $0.method == "BYE" })
+        try await gateway.send(Relay.response(200, "OK", to: bye, toTag: nil, contact: nil))
+    }
+
     static func message(_ lines: [String], body: String = "") -> SIPMessage {
         var text = lines.joined(separator: "\r\n") + "\r\n"
         if !body.isEmpty { text += "Content-Type: application/sdp\r\n" }
@@ -143,27 +182,9 @@ struct TLSCallTests {
         try pki.otherCA("other-ca")
         let gateway = try await TLSTestEndpoint.listen(certificate: gwCert, clientCA: pki.path("ca.pem"))
         defer { Task { await gateway.close() } }
-        let tlsPort = try SippPorts.freeUDPPort()
-        let pb = try await PatchbayUnderTest.start(
-            routes: """
-                routes:
-                  - name: national
-                    match: {from: pbx, to: "+49"}
-                    targets: [gwtls]
-
-                """,
-            editConfig: Self.site(
-                pki, tlsPort: tlsPort,
-                peer: """
-                      - name: gwtls
-                        plugin: PSTNGateway
-                        kind: internal
-                        transport: tls
-                        address: 127.0.0.1:\(gateway.port)
-                        numbering: {country_code: "49", area_code: "30"}
-                        tls: {ca: \(pki.path(trusted ? "ca.pem" : "other-ca.pem")), server_name: gw.test}
-
-                    """))
+        let pb = try await Self.startWithTLSGateway(
+            pki, address: "127.0.0.1:\(gateway.port)",
+            tls: "{ca: \(pki.path(trusted ? "ca.pem" : "other-ca.pem")), server_name: gw.test}")
         defer { pb.stop() }
         if !trusted {
             let pbx = try await pb.sipp(
@@ -180,14 +201,7 @@ struct TLSCallTests {
         let invite = try #require(await gateway.next(timeout: .seconds(10)) { $0.method == "INVITE" }, "\(pb.log)")
         #expect(invite.requestURI?.user == "030987654")
         #expect(invite.header("Via")?.hasPrefix("SIP/2.0/TLS") == true)
-        var ok = Relay.response(
-            200, "OK", to: invite, toTag: "gw1", contact: "<sip:gw@127.0.0.1:\(gateway.port);transport=tls>")
-        ok.headers.append(SIPHeader("Content-Type", "application/sdp"))
-        ok.body = Array(Self.sdp.utf8)
-        try await gateway.send(ok)
-        #expect(await gateway.next { $0.method == "ACK" } != nil)
-        let bye = try #require(await gateway.next { $0.method == "BYE" })
-        try await gateway.send(Relay.response(200, "OK", to: bye, toTag: nil, contact: nil))
+        try await Self.answerAndAwaitTheBye(invite, at: gateway)
         #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)")
     }
 
@@ -205,28 +219,9 @@ struct TLSCallTests {
         records.host("gw.patchbay.test", "127.0.0.1")
         let dns = try DNSServerUnderTest(records)
         defer { dns.stop() }
-        let tlsPort = try SippPorts.freeUDPPort()
-        let pb = try await PatchbayUnderTest.start(
-            top: "dns: {servers: [\"\(dns.server)\"]}",
-            routes: """
-                routes:
-                  - name: national
-                    match: {from: pbx, to: "+49"}
-                    targets: [gwtls]
-
-                """,
-            editConfig: Self.site(
-                pki, tlsPort: tlsPort,
-                peer: """
-                      - name: gwtls
-                        plugin: PSTNGateway
-                        kind: internal
-                        transport: tls
-                        address: gw.patchbay.test
-                        numbering: {country_code: "49", area_code: "30"}
-                        tls: {ca: \(pki.path("ca.pem"))}
-
-                    """))
+        let pb = try await Self.startWithTLSGateway(
+            pki, address: "gw.patchbay.test", tls: "{ca: \(pki.path("ca.pem"))}",
+            top: "dns: {servers: [\"\(dns.server)\"]}")
         defer { pb.stop() }
         let pbx = try await pb.sipp(
             "uac-call", label: "pbx", port: pb.ports.pbx, service: "0030987654", pause: .milliseconds(300))
@@ -234,14 +229,7 @@ struct TLSCallTests {
         let invite = try #require(await gateway.next(timeout: .seconds(10)) { $0.method == "INVITE" }, "\(pb.log)")
         #expect(invite.header("Via")?.hasPrefix("SIP/2.0/TLS") == true)
         #expect(invite.requestURI?.host == "gw.patchbay.test")
-        var ok = Relay.response(
-            200, "OK", to: invite, toTag: "gw1", contact: "<sip:gw@127.0.0.1:\(gateway.port);transport=tls>")
-        ok.headers.append(SIPHeader("Content-Type", "application/sdp"))
-        ok.body = Array(Self.sdp.utf8)
-        try await gateway.send(ok)
-        #expect(await gateway.next { $0.method == "ACK" } != nil)
-        let bye = try #require(await gateway.next { $0.method == "BYE" })
-        try await gateway.send(Relay.response(200, "OK", to: bye, toTag: nil, contact: nil))
+        try await Self.answerAndAwaitTheBye(invite, at: gateway)
         #expect(await pbx.wait(timeout: .seconds(10)) == .exited(0), "\(pbx.diagnostics)")
         #expect(dns.output.contains("query[SRV] _sips._tcp.gw.patchbay.test"), "\(dns.output)")
     }
