@@ -373,10 +373,8 @@ public final class Engine: @unchecked Sendable {
         }
         if let monitorShard = shards.first {
             monitorShard.loop.execute { [self] in
-                if let locator = self.locator {
-                    _ = locator.start(routing, settings: newSite.configuration.dns)
-                } else if !routing.locatedNames.isEmpty {
-                    Task { await self.locate(routing, newSite.configuration.dns) }
+                if self.locator != nil || !routing.locatedNames.isEmpty {
+                    _ = self.makeLocator(on: monitorShard).start(routing, settings: newSite.configuration.dns)
                 }
                 self.health?.start(newSite)
                 self.registrar?.start(newSite)
@@ -388,32 +386,7 @@ public final class Engine: @unchecked Sendable {
     /// the first calls after a start find their peers. Nothing to do for a site without host names.
     private func locate(_ routing: SiteRouting, _ dns: PatchbayConfiguration.DNS) async {
         guard !routing.locatedNames.isEmpty || locator != nil, let monitorShard = shards.first else { return }
-        let locator: PeerLocator
-        if let existing = self.locator {
-            locator = existing
-        } else {
-            let threads = NIOThreadPool(numberOfThreads: 2)
-            threads.start()
-            resolverThreads = threads
-            let allShards = shards
-            locator = PeerLocator(
-                loop: monitorShard.loop, logger: logger,
-                makeResolver: { dns in
-                    CAresResolver(
-                        pool: threads, servers: dns.servers, timeoutMilliseconds: Int(dns.timeout * 1000),
-                        tries: dns.tries)
-                },
-                publish: { [unowned self] located in
-                    for shard in allShards { shard.loop.execute { shard.setLocations(located) } }
-                    self.locations.withLockedValue { $0 = located }
-                    let site = self.currentSite
-                    let names = Self.tlsPeers(site, SiteRouting(site: site), located)
-                    self.tlsPeerNames?.withLockedValue { $0 = names }
-                    // After the shard has the answer (its loop runs what is queued in order).
-                    monitorShard.loop.execute { self.registrar?.start(self.currentSite) }
-                })
-            self.locator = locator
-        }
+        let locator = makeLocator(on: monitorShard)
         let loop = monitorShard.loop
         let first = try? await loop.submit { locator.start(routing, settings: dns) }.get()
         guard let first else { return }
@@ -425,6 +398,33 @@ public final class Engine: @unchecked Sendable {
         }
         try? await bound.futureResult.get()
         limit.cancel()
+    }
+
+    /// The locator, made with its resolver threads the first time a site has a host name. Called on the monitor
+    /// shard's loop (by `install`) or before any traffic (by `start`), so never twice at once.
+    private func makeLocator(on monitorShard: Shard) -> PeerLocator {
+        if let locator { return locator }
+        let threads = NIOThreadPool(numberOfThreads: 2)
+        threads.start()
+        resolverThreads = threads
+        let allShards = shards
+        let locator = PeerLocator(
+            loop: monitorShard.loop, logger: logger,
+            makeResolver: { dns in
+                CAresResolver(
+                    pool: threads, servers: dns.servers, timeoutMilliseconds: Int(dns.timeout * 1000), tries: dns.tries)
+            },
+            publish: { [unowned self] located in
+                for shard in allShards { shard.loop.execute { shard.setLocations(located) } }
+                self.locations.withLockedValue { $0 = located }
+                let site = self.currentSite
+                let names = Self.tlsPeers(site, SiteRouting(site: site), located)
+                self.tlsPeerNames?.withLockedValue { $0 = names }
+                // After the shard has the answer (its loop runs what is queued in order).
+                monitorShard.loop.execute { self.registrar?.start(self.currentSite) }
+            })
+        self.locator = locator
+        return locator
     }
 
     /// Takes `peer` out of routing (no new calls; calls in progress go on), or puts it back.

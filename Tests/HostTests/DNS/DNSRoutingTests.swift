@@ -204,4 +204,29 @@ struct DNSRoutingTests {
         #expect(register.startLine.hasPrefix("REGISTER sip:\(Self.trunk) "), "\(register.startLine)")
         #expect(register.header("To")?.contains("sip:4930123000@\(Self.trunk)") == true, "\(register.text)")
     }
+
+    /// A reload that moves the trunk from an address to a host name: the name is looked up at once and the next
+    /// call goes to its server.
+    @Test func aReloadThatGivesTheTrunkByNameLooksItUp() async throws {
+        let server = try SippPorts.freeUDPPort()
+        let dns = try DNSServerUnderTest(Self.records([("sbc1", server, 10, 1)]))
+        defer { dns.stop() }
+        let pb = try await PatchbayUnderTest.start()
+        defer { pb.stop() }
+        let config = try String(contentsOf: pb.configFile, encoding: .utf8)
+        let byName =
+            config.replacingOccurrences(
+                of: #"address: 127\.0\.0\.1:\d+\n(\s+numbering: \{country_code: "49"\}\n)$"#,
+                with: "address: \(Self.trunk)\n$1", options: .regularExpression)
+            + "dns: {servers: [\"\(dns.server)\"]}\n"
+        try byName.write(to: pb.configFile, atomically: true, encoding: .utf8)
+        kill(pb.pid, SIGHUP)
+        #expect(await pb.waitForLog("peer located", timeout: .seconds(10)), "\(pb.log)")
+        let sbc = try await pb.sipp("uas-answer", label: "sbc1", port: server, toPatchbay: false)
+        defer { _ = sbc.stop() }
+        let pbx = try await pb.sipp("uac-call", label: "pbx", port: pb.ports.pbx, service: "0015112345678")
+        defer { _ = pbx.stop() }
+        #expect(await pbx.wait(timeout: .seconds(15)) == .exited(0), "\(pbx.diagnostics)")
+        #expect(await sbc.wait(timeout: .seconds(5)) == .exited(0), "\(sbc.diagnostics)")
+    }
 }
