@@ -34,9 +34,12 @@ public final class Engine: @unchecked Sendable {
     /// The signalling listeners by transport, each in configuration order (`SIPDestination.listener` indexes them).
     private var listeners: [PatchbayConfiguration.Transport: [any SIPTransport]] = [:]
     /// TLS peers by address, to pick the client context for an outbound connection.
-    private var tlsPeerNames: NIOLockedValueBox<[SocketAddress: String]>?
-    /// The last DNS answers (`PeerLocator`), for the TLS peers' addresses.
-    private let locations = NIOLockedValueBox<[SIPLocator.Target: SIPLocation]>([:])
+    private let tlsPeerNames = NIOLockedValueBox<[SocketAddress: String]>([:])
+    /// The site and routing in force and the last DNS answers (`PeerLocator`), together: the TLS peers' addresses
+    /// come from all three.
+    private let located = NIOLockedValueBox<
+        (site: Site?, routing: SiteRouting?, locations: [SIPLocator.Target: SIPLocation])
+    >((nil, nil, [:]))
     /// The TLS contexts in force: read once per new connection (any loop), replaced on reload.
     private let tlsContexts: NIOLockedValueBox<TLSContexts>
     private let parser = SIPParser()
@@ -82,8 +85,8 @@ public final class Engine: @unchecked Sendable {
         for p in routing.problems { logger.warning("\(p)") }
         let parser = self.parser
         let contexts = tlsContexts
-        let peerNames = NIOLockedValueBox(Self.tlsPeers(site, routing, [:]))
-        self.tlsPeerNames = peerNames
+        let peerNames = tlsPeerNames
+        updateTLSPeers { ($0.site, $0.routing) = (site, routing) }
         let context = TransportContext(
             group: group, loops: loops, logger: logger,
             receive: { [unowned self] bytes, source, loopIndex in
@@ -334,22 +337,24 @@ public final class Engine: @unchecked Sendable {
     ) -> [SocketAddress: String] {
         var names: [SocketAddress: String] = [:]
         for peer in site.configuration.peers {
-            for target in routing.targets[peer.name] ?? [] {
-                var addresses: [SocketAddress] = []
-                switch target {
-                case .fixed(let d) where d.transport == .tls: addresses = [d.address]
-                case .fixed: break
-                case .located(let name):
-                    for server in locations[name]?.servers ?? [] where server.transport == .tls {
-                        addresses += server.addresses.compactMap {
-                            try? SocketAddress(ipAddress: $0, port: server.port)
-                        }
-                    }
-                }
-                for a in addresses where names[a] == nil { names[a] = peer.name }
+            for d in routing.destinations(of: peer.name, in: locations) where d.transport == .tls {
+                names[d.address] = names[d.address] ?? peer.name
             }
         }
         return names
+    }
+
+    /// Changes the site, routing or DNS answers the TLS peers' addresses come from, and puts the addresses in force
+    /// under the same lock, so a reload and a DNS answer arriving together cannot leave the older of the two.
+    private func updateTLSPeers(
+        _ change: (inout (site: Site?, routing: SiteRouting?, locations: [SIPLocator.Target: SIPLocation])) -> Void
+    ) {
+        located.withLockedValue { state in
+            change(&state)
+            guard let site = state.site, let routing = state.routing else { return }
+            let names = Self.tlsPeers(site, routing, state.locations)
+            tlsPeerNames.withLockedValue { $0 = names }
+        }
     }
 
     /// Puts a new site in force. Calls in progress finish with the snapshot they started with.
@@ -359,8 +364,7 @@ public final class Engine: @unchecked Sendable {
         siteBox.withLockedValue { $0 = newSite }
         tlsContexts.withLockedValue { $0 = newSite.tls }
         let routing = SiteRouting(site: newSite)
-        let located = locations.withLockedValue { $0 }
-        tlsPeerNames?.withLockedValue { $0 = Self.tlsPeers(newSite, routing, located) }
+        updateTLSPeers { ($0.site, $0.routing) = (newSite, routing) }
         for p in routing.problems { logger.warning("\(p)") }
         site = newSite
         let counts = PeerCallCounts(site: newSite, previous: peerCalls)
@@ -414,12 +418,9 @@ public final class Engine: @unchecked Sendable {
                 CAresResolver(
                     pool: threads, servers: dns.servers, timeoutMilliseconds: Int(dns.timeout * 1000), tries: dns.tries)
             },
-            publish: { [unowned self] located in
-                for shard in allShards { shard.loop.execute { shard.setLocations(located) } }
-                self.locations.withLockedValue { $0 = located }
-                let site = self.currentSite
-                let names = Self.tlsPeers(site, SiteRouting(site: site), located)
-                self.tlsPeerNames?.withLockedValue { $0 = names }
+            publish: { [unowned self] locations in
+                for shard in allShards { shard.loop.execute { shard.setLocations(locations) } }
+                self.updateTLSPeers { $0.locations = locations }
                 // After the shard has the answer (its loop runs what is queued in order).
                 monitorShard.loop.execute { self.registrar?.start(self.currentSite) }
             })

@@ -7,7 +7,7 @@ import SIPCore
 /// the digest verifier of inbound authentication.
 extension Shard: RequestEnvironment {
     package func peer(sending request: RequestState) -> String? {
-        request.source.flatMap { routing.classify($0.address) ?? locatedPeer($0.address) }
+        request.source.flatMap { routing.classify($0.address) }
     }
 
     package func hasCall(_ request: RequestState) -> Bool { calls[request.callKey] != nil }

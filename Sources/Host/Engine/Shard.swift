@@ -23,7 +23,7 @@ package final class Shard: CallHost, @unchecked Sendable {
     var localTLSPort: Int?
     private let transmit: (SIPMessage, SIPDestination, Int) -> Void
     package private(set) var site: Site
-    private(set) var routing: SiteRouting
+    var routing: SiteRouting
     private var layer: TransactionLayer<SIPDestination>!
     /// The loop's timers, shared by the transactions and the calls.
     package var timers: TimerQueue { layer.timers }
@@ -42,11 +42,8 @@ package final class Shard: CallHost, @unchecked Sendable {
     package private(set) var processing = ProcessingHistogram()
     private var counter: UInt64 = 0
     var random = RandomWords()
-    /// The last DNS answer for each peer host name (`PeerLocator`), and the addresses in them by peer: traffic from a
-    /// located server is its peer's.
+    /// The last DNS answer for each peer host name (`PeerLocator`).
     var locations: [SIPLocator.Target: SIPLocation] = [:]
-    var locatedSources: [IPPortKey: String] = [:]
-    var locatedHosts: [IPKey: String] = [:]
     /// Addresses of peers the health monitor reported down while the peer has others up: skipped like a down peer.
     package internal(set) var downAddresses: Set<SocketAddress> = []
     /// Calls in progress per peer with `limits`, shared by every shard (set by the engine, replaced on reload).
@@ -110,7 +107,7 @@ package final class Shard: CallHost, @unchecked Sendable {
     func install(_ site: Site, routing: SiteRouting) {
         self.site = site
         self.routing = routing
-        setLocations(locations)
+        self.routing.locate(locations)
         protection = site.configuration.protection
         let fresh = Self.limiter(for: protection)
         limiter.peerLimit = fresh.peerLimit
@@ -130,8 +127,7 @@ package final class Shard: CallHost, @unchecked Sendable {
     package func admit(_ address: SocketAddress) -> Bool {
         guard let ip = IPKey(address) else { return true }
         let now = NIODeadline.now().uptimeNanoseconds
-        let known = routing.isPeerAddress(ip) || (!locatedHosts.isEmpty && locatedHosts[ip] != nil)
-        if limiter.admit(ip, known: known, now: now) { return true }
+        if limiter.admit(ip, known: routing.isPeerAddress(ip), now: now) { return true }
         metrics?.rejected("rate_limit")
         // One line per ten seconds per loop with what was dropped since the last one, never one per message.
         if now &- lastDropLog > 10_000_000_000 {

@@ -14,13 +14,14 @@ package struct SiteRouting: Sendable {
 
     /// Each peer's targets; requests try them in order (and a located one's servers in SRV order).
     package var targets: [String: [Target]] = [:]
-    /// The first fixed address of each peer, for what needs one address without DNS (TLS names by address).
-    package var addresses: [String: SIPDestination] = [:]
     /// Source IP and port -> peer; a peer's entry without a specific port match falls back to `byIP`.
     private var byIPPort: [IPPortKey: String] = [:]
     private var byIP: [IPKey: String] = [:]
     /// Peers' ranges, most specific first: looked at only when no exact address matched.
     private var ranges: [(range: AddressRange, peer: String)] = []
+    /// The same for the servers DNS gave (`locate`): looked at after everything configured.
+    private var locatedByIPPort: [IPPortKey: String] = [:]
+    private var locatedByIP: [IPKey: String] = [:]
     private var listeners: [PatchbayConfiguration.Listener] = []
     private var interfaces: [String: String] = [:]
     package var problems: [String] = []
@@ -54,12 +55,7 @@ package struct SiteRouting: Sendable {
                     listener: Self.listener(
                         transport: peer.transport, interface: peer.interface, address: address, listeners))
                 targets[peer.name, default: []].append(.fixed(destination))
-                if addresses[peer.name] == nil { addresses[peer.name] = destination }
-                let key = ip.port(a.port)
-                byIPPort[key] = byIPPort[key] ?? peer.name
-                // Peers often send from another port than they listen on (TCP, or a separate UDP socket), so the
-                // address alone also classifies, unless two peers share it.
-                if let other = byIP[ip], other != peer.name { byIP[ip] = "" } else { byIP[ip] = peer.name }
+                Self.claim(ip, port: a.port, for: peer.name, &byIPPort, &byIP)
             }
             for range in peer.ranges where !ranges.contains(where: { $0.range == range }) {
                 ranges.append((range, peer.name))
@@ -70,6 +66,55 @@ package struct SiteRouting: Sendable {
             $0.element.range.prefixLength != $1.element.range.prefixLength
                 ? $0.element.range.prefixLength > $1.element.range.prefixLength : $0.offset < $1.offset
         }.map(\.element)
+    }
+
+    /// Peers often send from another port than they listen on (TCP, or a separate UDP socket), so the address
+    /// alone also classifies, unless two peers share it; the first peer keeps an address and port two share.
+    private static func claim(
+        _ ip: IPKey, port: Int, for peer: String, _ byIPPort: inout [IPPortKey: String], _ byIP: inout [IPKey: String]
+    ) {
+        let key = ip.port(port)
+        byIPPort[key] = byIPPort[key] ?? peer
+        if let other = byIP[ip], other != peer { byIP[ip] = "" } else { byIP[ip] = peer }
+    }
+
+    /// Every destination of `peer` in configuration order: its configured addresses (unless `locatedOnly`) and, for
+    /// each of its host names, the addresses of the servers `locations` has for it, in the order `servers` puts
+    /// them (DNS's, or one call's SRV order).
+    package func destinations(
+        of peer: String, in locations: [SIPLocator.Target: SIPLocation], locatedOnly: Bool = false,
+        servers: (SIPLocation) -> [SIPLocation.Server] = \.servers
+    ) -> [SIPDestination] {
+        var all: [SIPDestination] = []
+        for target in targets[peer] ?? [] {
+            switch target {
+            case .fixed(let d): if !locatedOnly { all.append(d) }
+            case .located(let name):
+                guard let location = locations[name] else { continue }
+                for server in servers(location) {
+                    for a in server.addresses {
+                        if let d = destination(peer: peer, transport: server.transport, host: a, port: server.port) {
+                            all.append(d)
+                        }
+                    }
+                }
+            }
+        }
+        return all
+    }
+
+    /// Traffic from the servers `locations` gives is their peer's, as from a configured address (address and port,
+    /// or the address alone when no configured peer has it and no two located peers share it), checked after
+    /// every configured address and range. Replaces what the last answers added.
+    package mutating func locate(_ locations: [SIPLocator.Target: SIPLocation]) {
+        locatedByIPPort = [:]
+        locatedByIP = [:]
+        for peer in targets.keys {
+            for d in destinations(of: peer, in: locations, locatedOnly: true) {
+                guard let ip = IPKey(d.address), let port = d.address.port else { continue }
+                Self.claim(ip, port: port, for: peer, &locatedByIPPort, &locatedByIP)
+            }
+        }
     }
 
     /// The host names DNS must locate, each once however many peers name it.
@@ -105,15 +150,17 @@ package struct SiteRouting: Sendable {
         guard let ip = IPKey(source) else { return nil }
         if let port = source.port, let peer = byIPPort[ip.port(port)] { return peer }
         if let peer = byIP[ip], !peer.isEmpty { return peer }
-        return ranges.first { $0.range.contains(ip) }?.peer
+        if let peer = ranges.first(where: { $0.range.contains(ip) })?.peer { return peer }
+        guard !locatedByIP.isEmpty else { return nil }
+        if let port = source.port, let peer = locatedByIPPort[ip.port(port)] { return peer }
+        guard byIP[ip] == nil, let peer = locatedByIP[ip], !peer.isEmpty else { return nil }
+        return peer
     }
 
-    /// Whether a peer is configured at this exact address (whatever the port).
-    func hasAddress(_ ip: IPKey) -> Bool { byIP[ip] != nil }
-
-    /// Whether any peer is configured at this address (whatever the port) or in a range holding it: such traffic
-    /// gets a peer's budget.
+    /// Whether any peer is at this address (whatever the port), configured, in a range holding it or given by
+    /// DNS: such traffic gets a peer's budget.
     func isPeerAddress(_ ip: IPKey) -> Bool {
         byIP[ip] != nil || (!ranges.isEmpty && ranges.contains { $0.range.contains(ip) })
+            || (!locatedByIP.isEmpty && locatedByIP[ip] != nil)
     }
 }
