@@ -54,9 +54,7 @@ final class PeerHealthMonitor: @unchecked Sendable {
             var state = states[peer.name] ?? PeerState()
             // The Request-URI names the peer as configured: its host name where it has one (a provider's SBC may
             // route on it), else the address requests go to.
-            let uri = peer.addresses.first.map {
-                $0.portGiven || !$0.isHostName ? "sip:\($0.description)" : "sip:\($0.host)"
-            }
+            let uri = peer.addresses.first.map { "sip:\($0.asConfigured)" }
             state.task = shard.loop.scheduleRepeatedTask(
                 initialDelay: .zero, delay: .milliseconds(Int64(check.interval * 1000))
             ) { [unowned self] _ in self.probe(peer.name, uri: uri, check: check) }

@@ -41,7 +41,7 @@ package struct WhatDoesEachTargetReceive: RequestStep {
             let how =
                 a.portGiven
                 ? "A/AAAA" : peer.transportGiven ? "SRV \(peer.transport.srvPrefix), A/AAAA" : "NAPTR, SRV, A/AAAA"
-            return "\(a.portGiven ? a.description : a.host) (found by DNS at run time: \(how))"
+            return "\(a.asConfigured) (found by DNS at run time: \(how))"
         }
         guard each.count > 1 || peer.addresses.contains(where: \.isHostName) else { return "sent to \(each[0])" }
         return "sent to " + each.joined(separator: ", then ")

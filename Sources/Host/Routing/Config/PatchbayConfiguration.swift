@@ -97,6 +97,9 @@ public struct PatchbayConfiguration: Sendable {
         public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
         /// A name to look up in DNS rather than an IP address.
         public var isHostName: Bool { !host.contains(":") && !host.allSatisfy { $0.isNumber || $0 == "." } }
+        /// The peer as configured, for a URI or a log: a host name without the port it was not given (its servers'
+        /// ports come from SRV), an address always with its port.
+        public var asConfigured: String { portGiven || !isHostName ? description : host }
     }
 
     /// `dns:` how peers given by host name are looked up (RFC 3263). A lookup runs on a resolver thread; calls use
