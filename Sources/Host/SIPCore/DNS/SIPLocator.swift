@@ -99,11 +99,11 @@ package struct SIPLocator: Sendable {
         if case .failed(let why) = answer { return .failed("NAPTR \(target.host): \(why)", serverFailed: true) }
         // 4.1: records whose service Patchbay supports, in order then preference; flag "s" leads to SRV.
         let usable = answer.records
-            .filter { $0.flags.lowercased() == "s" && TransportKind(naptrService: $0.service) != nil }
-            .filter { target.supported.contains(TransportKind(naptrService: $0.service)!) }
-            .sorted { ($0.order, $0.preference) < ($1.order, $1.preference) }
-        if let first = usable.first { note(first.ttl) }
-        var candidates = usable.map { (TransportKind(naptrService: $0.service)!, $0.target) }
+            .compactMap { r in TransportKind(naptrService: r.service).map { (record: r, transport: $0) } }
+            .filter { $0.record.flags.lowercased() == "s" && target.supported.contains($0.transport) }
+            .sorted { ($0.record.order, $0.record.preference) < ($1.record.order, $1.record.preference) }
+        if let first = usable.first { note(first.record.ttl) }
+        var candidates = usable.map { ($0.transport, $0.record.target) }
         if candidates.isEmpty {
             // 4.1: no NAPTR records: an SRV query for each transport Patchbay supports.
             candidates = target.supported.map { ($0, "\($0.srvPrefix).\(target.host)") }
